@@ -1,0 +1,463 @@
+#!/usr/bin/env bash
+# Single-node Apache Kafka (KRaft, broker+controller in one JVM) for the test
+# suite. The broker jars come from Maven Central via test/kafka/pom.xml and are
+# cached under .cache/; no Kafka distribution or container is needed.
+#
+# Usage: test/kafka/kafka.sh {fetch|start|stop|restart|status|reset|logs [-f]|bootstrap}
+#
+# See test/kafka/README.md for the environment variables.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+POM="$SCRIPT_DIR/pom.xml"
+
+# The Kafka version is pinned in pom.xml only; the cache folder is keyed on it.
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\([^<]*\)</kafka.version>.*:\1:p' "$POM" | head -n 1)
+
+CACHE_ROOT=${MILLRACE_CACHE:-$REPO_ROOT/.cache}
+KAFKA_HOME="$CACHE_ROOT/kafka-$KAFKA_VERSION"
+LIBS="$KAFKA_HOME/libs"
+FETCH_MARKER="$KAFKA_HOME/.fetched"
+STATE_DIR=${MILLRACE_KAFKA_DIR:-$CACHE_ROOT/kafka-run}
+
+KAFKA_HOST=127.0.0.1
+KAFKA_PORT=${KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
+KAFKA_HEAP=${KAFKA_HEAP:--Xmx384m -Xms128m}
+KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:--XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true}
+KAFKA_PROBE=${KAFKA_PROBE:-auto}
+BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
+
+PID_FILE="$STATE_DIR/kafka.pid"
+DATA_DIR="$STATE_DIR/data"
+LOG_DIR="$STATE_DIR/logs"
+SERVER_LOG="$LOG_DIR/server.log"
+CONSOLE_LOG="$LOG_DIR/console.log"
+SERVER_PROPS="$STATE_DIR/server.properties"
+LOG4J_CONF="$STATE_DIR/log4j2.properties"
+TOOLS_LOG4J_CONF="$STATE_DIR/log4j2-tools.properties"
+PROBE_CONF="$STATE_DIR/probe.properties"
+STATE_MARKER="$STATE_DIR/.millrace-kafka-state"
+
+JAVA=java
+if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
+  JAVA="$JAVA_HOME/bin/java"
+fi
+
+log() { printf 'kafka: %s\n' "$*" >&2; }
+die() { printf 'kafka: error: %s\n' "$*" >&2; exit 1; }
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+usage() {
+  cat <<EOF
+usage: $0 <command>
+
+commands:
+  fetch      download the Kafka $KAFKA_VERSION jars into $LIBS (once)
+  start      fetch if needed, format storage if needed, start the broker, wait until ready
+  stop       stop the broker (SIGTERM, then SIGKILL after \$KAFKA_STOP_TIMEOUT s)
+  restart    stop, then start again with the same data
+  status     exit 0 if the broker is running and answering metadata requests
+  reset      stop the broker and delete its data ($STATE_DIR); the jars are kept
+  logs [-f]  show the end of the broker log (-f: follow)
+  bootstrap  print the bootstrap address ($BOOTSTRAP)
+EOF
+}
+
+# ---------------------------------------------------------------- prerequisites
+
+require_java() {
+  command -v "$JAVA" >/dev/null 2>&1 \
+    || die "java not found on PATH (or \$JAVA_HOME); Kafka $KAFKA_VERSION needs Java 17 or newer"
+  local version major
+  version=$("$JAVA" -version 2>&1 | sed -n 's/.* version "\([^"]*\)".*/\1/p' | head -n 1)
+  [[ -n "$version" ]] || die "could not determine the Java version from '$JAVA -version'"
+  case "$version" in
+    1.*) major=${version#1.}; major=${major%%.*} ;;
+    *) major=${version%%[.+-]*} ;;
+  esac
+  [[ "$major" =~ ^[0-9]+$ ]] || die "could not parse the Java version '$version'"
+  if (( major < 17 )); then
+    die "java $version is too old; Kafka $KAFKA_VERSION needs Java 17 or newer"
+  fi
+}
+
+# Serialise commands that change the broker state, so that test packages
+# running in parallel do not start two brokers on the same state dir.
+# fd 9 is the state lock, fd 8 the fetch lock; both are closed for the broker
+# process so that it does not keep them held.
+lock_state() {
+  command -v flock >/dev/null 2>&1 || return 0
+  mkdir -p "$(dirname "$STATE_DIR")"
+  exec 9>"$STATE_DIR.lock"
+  flock -w 300 9 || die "timed out waiting for the lock $STATE_DIR.lock"
+}
+
+# ------------------------------------------------------------------------ fetch
+
+pom_digest() { sha256sum "$POM" | cut -d' ' -f1; }
+
+is_fetched() {
+  [[ -f "$FETCH_MARKER" && "$(cat "$FETCH_MARKER")" == "$(pom_digest)" ]] \
+    && compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null
+}
+
+cmd_fetch() {
+  [[ -n "$KAFKA_VERSION" ]] || die "could not read <kafka.version> from $POM"
+  if is_fetched; then
+    log "Kafka $KAFKA_VERSION jars already in $LIBS"
+    return 0
+  fi
+  mkdir -p "$KAFKA_HOME"
+  if command -v flock >/dev/null 2>&1; then
+    exec 8>"$KAFKA_HOME.lock"
+    flock -w 900 8 || die "timed out waiting for the lock $KAFKA_HOME.lock"
+    if is_fetched; then
+      exec 8>&-
+      log "Kafka $KAFKA_VERSION jars already in $LIBS"
+      return 0
+    fi
+  fi
+  require_java
+  command -v mvn >/dev/null 2>&1 \
+    || die "mvn (Apache Maven) not found on PATH; it is needed once to download the Kafka jars (Debian: apt-get install maven)"
+
+  local started tmp fetch_log
+  started=$(now)
+  tmp="$KAFKA_HOME/libs.tmp"
+  fetch_log="$KAFKA_HOME/fetch.log"
+  rm -rf "$tmp"
+  log "downloading Kafka $KAFKA_VERSION jars from Maven Central into $LIBS ..."
+  if ! mvn -q -B -f "$POM" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$tmp" >"$fetch_log" 2>&1; then
+    tail -n 20 "$fetch_log" >&2 || true
+    if grep -qE 'Could not find artifact|was not found in' "$fetch_log"; then
+      die "Maven Central does not have an artifact listed in $POM (see $fetch_log)"
+    fi
+    if grep -qiE 'Could not transfer|Could not resolve|UnknownHost|Unknown host|Connect(ion)? (refused|timed out)|Network is unreachable|No route to host|Remote host terminated' "$fetch_log"; then
+      die "could not reach Maven Central to download org.apache.kafka:kafka_2.13:$KAFKA_VERSION and its dependencies (see $fetch_log)"
+    fi
+    die "mvn failed to download org.apache.kafka:kafka_2.13:$KAFKA_VERSION and its dependencies (see $fetch_log)"
+  fi
+  compgen -G "$tmp/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null \
+    || die "mvn succeeded but $tmp has no kafka_2.13-$KAFKA_VERSION.jar (see $fetch_log)"
+  rm -rf "$LIBS"
+  mv "$tmp" "$LIBS"
+  pom_digest >"$FETCH_MARKER"
+  if command -v flock >/dev/null 2>&1; then exec 8>&-; fi
+  log "fetched $(find "$LIBS" -name '*.jar' | wc -l) jars ($(du -sh "$LIBS" | cut -f1)) in $(elapsed "$started")s"
+}
+
+# --------------------------------------------------------------- state checks
+
+broker_pid() {
+  [[ -f "$PID_FILE" ]] || return 1
+  local pid
+  pid=$(cat "$PID_FILE" 2>/dev/null) || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  # Guard against a recycled pid: it must be our broker.
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' || return 1
+  printf '%s\n' "$pid"
+}
+
+port_open() {
+  timeout 3 bash -c "exec 3<>/dev/tcp/$KAFKA_HOST/$1" 2>/dev/null
+}
+
+# A metadata round trip: the broker is registered and unfenced only once it
+# shows up in a metadata response.
+probe_metadata() {
+  local mode=$KAFKA_PROBE
+  if [[ "$mode" == auto ]]; then
+    if command -v kcat >/dev/null 2>&1; then mode=kcat; else mode=java; fi
+  fi
+  case "$mode" in
+    kcat)
+      # -L without -t: asking for a specific unknown topic could auto-create it.
+      timeout 15 kcat -b "$BOOTSTRAP" -L -m 5 2>/dev/null | grep -q '^ *1 brokers:'
+      ;;
+    java)
+      timeout 30 "$JAVA" -Xmx96m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+        -Dlog4j2.configurationFile="$TOOLS_LOG4J_CONF" -cp "$LIBS/*" \
+        org.apache.kafka.tools.BrokerApiVersionsCommand \
+        --bootstrap-server "$BOOTSTRAP" --command-config "$PROBE_CONF" 2>/dev/null \
+        | grep -q "^$KAFKA_HOST:$KAFKA_PORT (id: 1 .*isFenced: false"
+      ;;
+    *) die "KAFKA_PROBE must be auto, kcat or java (got '$KAFKA_PROBE')" ;;
+  esac
+}
+
+is_ready() { port_open "$KAFKA_PORT" && probe_metadata; }
+
+show_logs_tail() {
+  local f
+  for f in "$SERVER_LOG" "$CONSOLE_LOG"; do
+    if [[ -s "$f" ]]; then
+      printf -- '----- last 40 lines of %s -----\n' "$f" >&2
+      tail -n 40 "$f" >&2
+    fi
+  done
+}
+
+# ------------------------------------------------------------------ config
+
+write_config() {
+  mkdir -p "$DATA_DIR" "$LOG_DIR"
+  : >"$STATE_MARKER"
+  cat >"$SERVER_PROPS" <<EOF
+# Generated by test/kafka/kafka.sh; rewritten on every start.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+
+log.dirs=$DATA_DIR
+
+# Single replica everywhere; few partitions for the internal topics.
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=3
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.num.partitions=1
+group.initial.rebalance.delay.ms=0
+
+# Small footprint for a 2-core test machine.
+num.network.threads=2
+num.io.threads=2
+background.threads=2
+num.replica.fetchers=1
+num.recovery.threads.per.data.dir=1
+log.cleaner.threads=1
+# Kafka requires more than 1 MiB per cleaner thread.
+log.cleaner.dedupe.buffer.size=2097152
+EOF
+
+  cat >"$LOG4J_CONF" <<EOF
+# Generated by test/kafka/kafka.sh.
+status = warn
+name = millrace-kafka
+
+appender.file.type = RollingFile
+appender.file.name = file
+appender.file.fileName = $SERVER_LOG
+appender.file.filePattern = $SERVER_LOG.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 20MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 3
+
+rootLogger.level = info
+rootLogger.appenderRef.file.ref = file
+
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+logger.network.name = org.apache.kafka.clients.NetworkClient
+logger.network.level = warn
+EOF
+
+  cat >"$TOOLS_LOG4J_CONF" <<EOF
+# Generated by test/kafka/kafka.sh; used by the storage formatter and the probe.
+status = warn
+name = millrace-kafka-tools
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.console.ref = console
+EOF
+
+  cat >"$PROBE_CONF" <<EOF
+request.timeout.ms=5000
+default.api.timeout.ms=10000
+EOF
+}
+
+format_storage() {
+  if [[ -f "$DATA_DIR/meta.properties" ]]; then
+    return 0
+  fi
+  local cluster_id
+  cluster_id=$("$JAVA" -Xmx96m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+    -Dlog4j2.configurationFile="$TOOLS_LOG4J_CONF" -cp "$LIBS/*" \
+    kafka.tools.StorageTool random-uuid) || die "kafka.tools.StorageTool random-uuid failed"
+  log "formatting $DATA_DIR (cluster id $cluster_id)"
+  "$JAVA" -Xmx96m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+    -Dlog4j2.configurationFile="$TOOLS_LOG4J_CONF" -cp "$LIBS/*" \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$SERVER_PROPS" --ignore-formatted >/dev/null \
+    || die "kafka.tools.StorageTool format failed for $DATA_DIR"
+}
+
+# ------------------------------------------------------------ start / stop
+
+stop_broker() {
+  local pid
+  if ! pid=$(broker_pid); then
+    rm -f "$PID_FILE"
+    return 0
+  fi
+  log "stopping broker (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "broker did not stop within ${KAFKA_STOP_TIMEOUT}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$PID_FILE"
+  log "stopped"
+}
+
+# Wait until the broker with the given pid answers, at most KAFKA_START_TIMEOUT
+# seconds from the given start time. On failure print the logs, stop it, exit 1.
+wait_ready() {
+  local pid=$1 started=$2
+  local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+  while :; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      show_logs_tail
+      rm -f "$PID_FILE"
+      die "broker process exited during startup (logs: $LOG_DIR)"
+    fi
+    if is_ready; then
+      break
+    fi
+    if ((SECONDS >= deadline)); then
+      show_logs_tail
+      stop_broker
+      die "broker not ready at $BOOTSTRAP after ${KAFKA_START_TIMEOUT}s (logs: $LOG_DIR); it has been stopped"
+    fi
+    sleep 0.5
+  done
+  log "ready at $BOOTSTRAP (pid $pid) in $(elapsed "$started")s"
+  printf '%s\n' "$BOOTSTRAP"
+}
+
+start_broker() {
+  local pid started
+  if pid=$(broker_pid); then
+    if is_ready; then
+      log "already running at $BOOTSTRAP (pid $pid)"
+      printf '%s\n' "$BOOTSTRAP"
+      return 0
+    fi
+    log "broker process $pid is running but not answering yet; waiting for it"
+    wait_ready "$pid" "$(now)"
+    return 0
+  fi
+  rm -f "$PID_FILE"
+
+  require_java
+  cmd_fetch
+  local port
+  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    if port_open "$port"; then
+      die "port $KAFKA_HOST:$port is already in use by another process (set KAFKA_PORT / KAFKA_CONTROLLER_PORT, or stop it)"
+    fi
+  done
+
+  write_config
+  format_storage
+
+  started=$(now)
+  # shellcheck disable=SC2086 # KAFKA_HEAP and KAFKA_JVM_OPTS are option lists
+  nohup "$JAVA" $KAFKA_HEAP $KAFKA_JVM_OPTS \
+    -Dkafka.logs.dir="$LOG_DIR" \
+    -Dlog4j2.configurationFile="$LOG4J_CONF" \
+    -cp "$LIBS/*" kafka.Kafka "$SERVER_PROPS" \
+    </dev/null >>"$CONSOLE_LOG" 2>&1 8>&- 9>&- &
+  pid=$!
+  printf '%s\n' "$pid" >"$PID_FILE"
+  log "launched broker (pid $pid), waiting up to ${KAFKA_START_TIMEOUT}s for $BOOTSTRAP"
+  wait_ready "$pid" "$started"
+}
+
+# ------------------------------------------------------------------ commands
+
+cmd_start() { lock_state; start_broker; }
+cmd_stop() { lock_state; stop_broker; }
+cmd_restart() { lock_state; stop_broker; start_broker; }
+
+cmd_status() {
+  local pid
+  if pid=$(broker_pid) && is_ready; then
+    log "running at $BOOTSTRAP (pid $pid)"
+    return 0
+  fi
+  if pid=$(broker_pid); then
+    log "process $pid is running but $BOOTSTRAP is not answering"
+  else
+    log "not running"
+  fi
+  return 1
+}
+
+cmd_reset() {
+  lock_state
+  stop_broker
+  if [[ ! -e "$STATE_DIR" ]]; then
+    log "nothing to reset ($STATE_DIR does not exist)"
+    return 0
+  fi
+  local dir
+  dir=$(cd "$STATE_DIR" && pwd -P)
+  case "$dir" in
+    / | "$HOME" | "$(cd "$REPO_ROOT" && pwd -P)" | "$(cd "$CACHE_ROOT" 2>/dev/null && pwd -P)")
+      die "refusing to delete $dir" ;;
+  esac
+  [[ -f "$STATE_MARKER" ]] \
+    || die "refusing to delete $STATE_DIR: it was not created by this script (no $(basename "$STATE_MARKER"))"
+  rm -rf "$dir"
+  log "deleted $STATE_DIR"
+}
+
+cmd_logs() {
+  [[ -f "$SERVER_LOG" ]] || die "no broker log at $SERVER_LOG"
+  if [[ "${1:-}" == "-f" ]]; then
+    exec tail -n 100 -F "$SERVER_LOG"
+  fi
+  tail -n "${KAFKA_LOG_LINES:-100}" "$SERVER_LOG"
+}
+
+main() {
+  local cmd=${1:-}
+  [[ $# -gt 0 ]] && shift
+  case "$cmd" in
+    fetch) cmd_fetch ;;
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    restart) cmd_restart ;;
+    status) cmd_status ;;
+    reset) cmd_reset ;;
+    logs) cmd_logs "$@" ;;
+    bootstrap) printf '%s\n' "$BOOTSTRAP" ;;
+    -h | --help | help) usage ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,159 @@
+package transforms
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/millrace-dev/millrace/transforms/spec"
+)
+
+// reservedStepKeys may stand beside the transform's key in any step.
+var reservedStepKeys = map[string]bool{"when": true}
+
+// Step is one built transform of a chain.
+type Step struct {
+	Name  string // transform name, such as "filter"
+	Index int    // position in the chain, from 0
+	Pos   spec.Pos
+	// When, if set, limits the step to records where it is true; the others
+	// pass through unchanged.
+	When      *Program
+	Transform Transform
+}
+
+// Chain runs steps in order over a record and its descendants.
+type Chain struct {
+	Steps []*Step
+}
+
+// StepError is a step that failed on a record. The pipeline sends the input
+// record to the dead-letter topic with these details.
+type StepError struct {
+	Name  string
+	Index int
+	Err   error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("step %d (%s): %v", e.Index, e.Name, e.Err)
+}
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Run applies every step. It returns the surviving records; an empty result
+// means the record was filtered out.
+func (c *Chain) Run(ctx context.Context, r *Record) ([]*Record, error) {
+	recs := []*Record{r}
+	for _, s := range c.Steps {
+		next := make([]*Record, 0, len(recs))
+		for _, rec := range recs {
+			out, err := s.apply(ctx, rec)
+			if err != nil {
+				return nil, &StepError{Name: s.Name, Index: s.Index, Err: err}
+			}
+			next = append(next, out...)
+		}
+		recs = next
+		if len(recs) == 0 {
+			return nil, nil
+		}
+	}
+	return recs, nil
+}
+
+func (s *Step) apply(ctx context.Context, r *Record) (out []*Record, err error) {
+	defer func() {
+		// A panic inside a transform or a third-party evaluator is a failure
+		// of this record, not of the runner.
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	if s.When != nil {
+		ok, err := s.When.EvalBool(r)
+		if err != nil {
+			return nil, fmt.Errorf("when: %w", err)
+		}
+		if !ok {
+			return []*Record{r}, nil
+		}
+	}
+	return s.Transform.Apply(ctx, r)
+}
+
+// BuildChain builds a chain from a YAML list of steps. Each step is a mapping
+// with one transform key, such as `filter: 'amount > 0'`, and optionally
+// `when`. It reports every error it finds.
+func BuildChain(reg *Registry, steps *spec.Value, pipeline string) (*Chain, spec.Errors) {
+	var errs spec.Errors
+	chain := &Chain{}
+	if steps == nil {
+		return chain, nil
+	}
+	if steps.Kind != spec.KindList {
+		return nil, spec.Errors{steps.Errorf("expected a list of transform steps, got %s", steps.Kind.Name())}
+	}
+	for i, item := range steps.Items {
+		step, stepErrs := buildStep(reg, item, pipeline, i)
+		errs = append(errs, stepErrs...)
+		if step != nil {
+			chain.Steps = append(chain.Steps, step)
+		}
+	}
+	return chain, errs
+}
+
+func buildStep(reg *Registry, item *spec.Value, pipeline string, index int) (*Step, spec.Errors) {
+	if item.Kind != spec.KindMap {
+		return nil, spec.Errors{item.Errorf("expected a transform step such as `- filter: 'amount > 0'`, got %s", item.Kind.Name())}
+	}
+	var name *spec.Value
+	var errs spec.Errors
+	for _, e := range item.Entries {
+		if reservedStepKeys[e.Key.Text] {
+			continue
+		}
+		if name != nil {
+			errs = append(errs, e.Key.Errorf("a step holds one transform, found %q and %q", name.Text, e.Key.Text).WithHint("start a new list item with -"))
+			continue
+		}
+		name = e.Key
+	}
+	if name == nil {
+		return nil, append(errs, item.Errorf("step has no transform").WithHint("available: "+strings.Join(reg.Names(), ", ")))
+	}
+	reg1, ok := reg.Lookup(name.Text)
+	if !ok {
+		e := name.Errorf("unknown transform %q", name.Text)
+		if s := spec.Suggest(name.Text, reg.Names()); s != "" {
+			e.Hint = fmt.Sprintf("did you mean %q?", s)
+		} else {
+			e.Hint = "available: " + strings.Join(reg.Names(), ", ")
+		}
+		return nil, append(errs, e)
+	}
+	b := &Build{Config: item.Get(name.Text), Pipeline: pipeline, Index: index}
+	if verrs := spec.Validate(b.Config, reg1.Spec.Config); len(verrs) > 0 {
+		return nil, append(errs, verrs...)
+	}
+	step := &Step{Name: name.Text, Index: index, Pos: name.Pos}
+	if w := item.Get("when"); w != nil {
+		if verrs := spec.Validate(w, spec.Expr("")); len(verrs) > 0 {
+			errs = append(errs, verrs...)
+		} else if p, err := b.Bool(w); err != nil {
+			errs.Add(w.Pos, err)
+		} else {
+			step.When = p
+		}
+	}
+	t, err := reg1.New(b)
+	if err != nil {
+		errs.Add(b.Config.Pos, err)
+		return nil, errs
+	}
+	step.Transform = t
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return step, nil
+}

@@ -1,0 +1,33 @@
+package transforms
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/expr-lang/expr/file"
+	"github.com/millrace-dev/millrace/transforms/spec"
+)
+
+// exprConfigError turns an expr compile error into a config error at the
+// place of the failing token: the scalar's position plus the column inside
+// the expression (quoted scalars start one column later).
+func exprConfigError(v *spec.Value, err error) error {
+	e := &spec.Error{Pos: v.Pos, Msg: fmt.Sprintf("invalid expression %q: %v", v.Text, err)}
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		e.Msg = fmt.Sprintf("invalid expression %q: %s", v.Text, fe.Message)
+		if fe.Line <= 1 && fe.Column >= 0 && v.Pos.Line > 0 && !v.Secret {
+			e.Pos.Col += fe.Column + quoteWidth(v)
+		}
+	}
+	e.Hint = "see docs/expressions.md for the syntax, fields and functions"
+	return e
+}
+
+// quoteWidth is the width of the opening quote of a quoted scalar.
+func quoteWidth(v *spec.Value) int {
+	if v.Quoted {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,132 @@
+package transforms
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+	"github.com/google/uuid"
+)
+
+// MetaVar is the expression variable that holds the Kafka metadata of the
+// record. A JSON field with the same name is hidden while expressions run.
+const MetaVar = "kafka"
+
+// Meta is what expressions see under MetaVar: kafka.key, kafka.headers["h"],
+// kafka.topic, kafka.partition, kafka.offset, kafka.timestamp.
+type Meta struct {
+	Key       string            `expr:"key"`
+	Headers   map[string]string `expr:"headers"`
+	Topic     string            `expr:"topic"`
+	Partition int               `expr:"partition"`
+	Offset    int               `expr:"offset"`
+	Timestamp time.Time         `expr:"timestamp"`
+}
+
+// maxExprNodes bounds the size of a program, so a config cannot build an
+// expression that takes the runner down.
+const maxExprNodes = 5000
+
+// Program is a compiled expression. Fields of the record's JSON object are its
+// variables (nested with dots), and MetaVar holds the Kafka metadata.
+type Program struct {
+	Source string
+	prog   *vm.Program
+}
+
+var exprOptions = []expr.Option{
+	expr.Env(map[string]any{MetaVar: Meta{}}),
+	expr.AllowUndefinedVariables(),
+	expr.MaxNodes(maxExprNodes),
+	expr.Function("uuid", func(...any) (any, error) { return uuid.NewString(), nil }, new(func() string)),
+	expr.Function("sha256", hashFn(func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }), new(func(string) string)),
+	expr.Function("sha1", hashFn(func(b []byte) []byte { s := sha1.Sum(b); return s[:] }), new(func(string) string)),
+	expr.Function("md5", hashFn(func(b []byte) []byte { s := md5.Sum(b); return s[:] }), new(func(string) string)),
+}
+
+func hashFn(sum func([]byte) []byte) func(...any) (any, error) {
+	return func(args ...any) (any, error) {
+		return hex.EncodeToString(sum([]byte(args[0].(string)))), nil
+	}
+}
+
+// ExprFunctions names the functions Millrace adds to expr-lang's built-ins.
+var ExprFunctions = []string{"uuid()", "sha256(s)", "sha1(s)", "md5(s)"}
+
+// CompileExpr compiles and type-checks an expression.
+func CompileExpr(src string) (*Program, error) {
+	p, err := expr.Compile(src, exprOptions...)
+	if err != nil {
+		return nil, err
+	}
+	return &Program{Source: src, prog: p}, nil
+}
+
+// CompileBool compiles an expression that must yield a boolean.
+func CompileBool(src string) (*Program, error) {
+	p, err := expr.Compile(src, append(exprOptions[:len(exprOptions):len(exprOptions)], expr.AsBool())...)
+	if err != nil {
+		return nil, err
+	}
+	return &Program{Source: src, prog: p}, nil
+}
+
+// Eval runs the program against the record.
+func (p *Program) Eval(r *Record) (any, error) {
+	m, err := r.Object()
+	if err != nil {
+		return nil, err
+	}
+	saved, had := m[MetaVar]
+	m[MetaVar] = r.meta()
+	out, err := expr.Run(p.prog, m)
+	if had {
+		m[MetaVar] = saved
+	} else {
+		delete(m, MetaVar)
+	}
+	if err != nil {
+		return nil, &ExprError{Source: p.Source, Err: err}
+	}
+	return out, nil
+}
+
+// EvalBool runs a program that yields a boolean; nil counts as false.
+func (p *Program) EvalBool(r *Record) (bool, error) {
+	out, err := p.Eval(r)
+	if err != nil {
+		return false, err
+	}
+	switch b := out.(type) {
+	case bool:
+		return b, nil
+	case nil:
+		return false, nil
+	}
+	return false, &ExprError{Source: p.Source, Err: fmt.Errorf("expected a boolean, got %T", out)}
+}
+
+func (r *Record) meta() Meta {
+	return Meta{
+		Key:       string(r.Key),
+		Headers:   r.Headers,
+		Topic:     r.Source.Topic,
+		Partition: int(r.Source.Partition),
+		Offset:    int(r.Source.Offset),
+		Timestamp: r.Timestamp,
+	}
+}
+
+// ExprError is an expression that failed on a record.
+type ExprError struct {
+	Source string
+	Err    error
+}
+
+func (e *ExprError) Error() string { return fmt.Sprintf("expression %q: %v", e.Source, e.Err) }
+func (e *ExprError) Unwrap() error { return e.Err }

@@ -1,0 +1,78 @@
+// Package transforms holds the record model, the Transform interface, the
+// registry that YAML names resolve through, and the built-in transforms.
+package transforms
+
+import (
+	"errors"
+	"maps"
+	"time"
+)
+
+// Record is one Kafka record on its way through a chain. Transforms may change
+// every field but Source.
+type Record struct {
+	// Key is the Kafka key; nil means no key.
+	Key []byte
+	// Value is the decoded JSON value, usually a map[string]any.
+	Value any
+	// Headers are the Kafka headers.
+	Headers map[string]string
+	// Timestamp is the Kafka record timestamp.
+	Timestamp time.Time
+	// Topic is the destination chosen by a transform; empty lets the
+	// pipeline's output routes decide.
+	Topic string
+	// Source is where the record was read; read-only.
+	Source Source
+}
+
+// Source is the position of the input record in Kafka.
+type Source struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Timestamp time.Time
+}
+
+// ErrNotObject is returned when a transform needs a JSON object and the record
+// value is something else.
+var ErrNotObject = errors.New("record value is not a JSON object")
+
+// Object returns the record value as a JSON object.
+func (r *Record) Object() (map[string]any, error) {
+	m, ok := r.Value.(map[string]any)
+	if !ok {
+		return nil, ErrNotObject
+	}
+	return m, nil
+}
+
+// Clone returns a deep copy of r, for transforms that fan out.
+func (r *Record) Clone() *Record {
+	c := *r
+	if r.Key != nil {
+		c.Key = append([]byte(nil), r.Key...)
+	}
+	c.Headers = maps.Clone(r.Headers)
+	c.Value = DeepCopy(r.Value)
+	return &c
+}
+
+// DeepCopy copies a decoded JSON value.
+func DeepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = DeepCopy(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(v))
+		for i, x := range v {
+			s[i] = DeepCopy(x)
+		}
+		return s
+	}
+	return v
+}

@@ -1,0 +1,82 @@
+package transforms
+
+import (
+	"context"
+
+	"github.com/millrace-dev/millrace/transforms/spec"
+)
+
+// Transform is one step of a chain. Apply returns the records that continue:
+// none drops the record (filtered, not an error), one maps it, several fan it
+// out. An error sends the input record to the dead-letter topic.
+type Transform interface {
+	Apply(ctx context.Context, r *Record) ([]*Record, error)
+}
+
+// Func adapts a function to Transform.
+type Func func(ctx context.Context, r *Record) ([]*Record, error)
+
+func (f Func) Apply(ctx context.Context, r *Record) ([]*Record, error) { return f(ctx, r) }
+
+// Spec documents a transform and declares the shape of its config. YAML
+// decoding, validation, the CLI docs, the generated catalogue and the example
+// tests all come from it.
+type Spec struct {
+	// Name is the key that selects the transform in a step, such as "filter".
+	Name string
+	// Summary is one line for lists.
+	Summary string
+	// Description is the full text, Markdown.
+	Description string
+	// Config is the shape of the value under the transform's key.
+	Config *spec.Type
+	// Examples are run as tests and shown in the docs.
+	Examples []Example
+}
+
+// Example is a whole step config with an input record and the outputs it must
+// produce; every example is run as a test.
+type Example struct {
+	Title string
+	// Config is the YAML value under the transform's key, such as `'amount > 0'`.
+	Config string
+	// Input is the JSON value of the input record.
+	Input string
+	// Output holds the JSON values of the expected outputs; empty means the
+	// record is dropped.
+	Output []string
+	// Error, when set, is a text the error must contain.
+	Error string
+}
+
+// Factory builds a transform from its validated config.
+type Factory func(b *Build) (Transform, error)
+
+// Build is what a Factory gets: the config value, already checked against
+// the spec, and helpers that report errors at the right place.
+type Build struct {
+	// Config is the value under the transform's key.
+	Config *spec.Value
+	// Pipeline is the name of the pipeline being built.
+	Pipeline string
+	// Index is the position of the step in the chain, from 0.
+	Index int
+}
+
+// Expr compiles the expression in v, reporting a failure at v's position.
+func (b *Build) Expr(v *spec.Value) (*Program, error) {
+	p, err := CompileExpr(v.Text)
+	if err != nil {
+		return nil, exprConfigError(v, err)
+	}
+	return p, nil
+}
+
+// Bool compiles an expression in v that must yield a boolean.
+func (b *Build) Bool(v *spec.Value) (*Program, error) {
+	p, err := CompileBool(v.Text)
+	if err != nil {
+		return nil, exprConfigError(v, err)
+	}
+	return p, nil
+}
