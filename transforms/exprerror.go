@@ -3,6 +3,7 @@ package transforms
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/expr-lang/expr/file"
 	"github.com/millrace-dev/millrace/transforms/spec"
@@ -15,7 +16,7 @@ func exprConfigError(v *spec.Value, err error) error {
 	e := &spec.Error{Pos: v.Pos, Msg: fmt.Sprintf("invalid expression %q: %v", v.Text, err)}
 	var fe *file.Error
 	if errors.As(err, &fe) {
-		e.Msg = fmt.Sprintf("invalid expression %q: %s", v.Text, fe.Message)
+		e.Msg = fmt.Sprintf("invalid expression %q: %s", v.Text, strings.TrimSpace(fe.Message))
 		if fe.Line <= 1 && fe.Column >= 0 && v.Pos.Line > 0 && !v.Secret {
 			e.Pos.Col += fe.Column + quoteWidth(v)
 		}

@@ -77,7 +77,7 @@ func validate(v *Value, t *Type, errs *Errors) {
 			return
 		}
 		if len(v.Items) < t.MinItems {
-			*errs = append(*errs, v.Errorf("expected at least %d item(s), got %d", t.MinItems, len(v.Items)))
+			*errs = append(*errs, v.Errorf("expected at least %d item%s, got %d", t.MinItems, plural(t.MinItems, "", "s"), len(v.Items)))
 		}
 		for _, it := range v.Items {
 			validate(it, t.Elem, errs)
@@ -128,7 +128,11 @@ func validateObject(v *Value, t *Type, errs *Errors) {
 	}
 	for _, f := range t.Fields {
 		if f.Required && v.Get(f.Name) == nil {
-			*errs = append(*errs, v.Errorf("missing required key %q", f.Name).WithHint(f.Doc))
+			hint := f.Doc
+			if hint == "" {
+				hint = f.Type.Doc
+			}
+			*errs = append(*errs, v.Errorf("missing required key %q", f.Name).WithHint(hint))
 		}
 	}
 }

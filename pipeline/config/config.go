@@ -1,0 +1,359 @@
+// Package config loads and validates pipelines.yaml. Every error names its
+// file, line and column; all errors of a file are reported in one go.
+package config
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/spec"
+)
+
+// Config is a loaded, valid configuration.
+type Config struct {
+	File      string
+	Kafka     Kafka
+	Runner    Runner
+	Pipelines []*Pipeline
+}
+
+// Kafka says where the brokers are.
+type Kafka struct {
+	// Brokers are the bootstrap addresses; empty means the embedded broker.
+	Brokers  []string
+	ClientID string
+	Embedded Embedded
+	Topics   Topics
+}
+
+// IsEmbedded reports whether the in-process broker is to be used.
+func (k Kafka) IsEmbedded() bool { return len(k.Brokers) == 0 }
+
+// Addrs returns the addresses clients dial: the brokers, or the embedded
+// broker's listen address.
+func (k Kafka) Addrs() []string {
+	if k.IsEmbedded() {
+		return []string{k.Embedded.Listen}
+	}
+	return k.Brokers
+}
+
+// Embedded configures the in-process broker.
+type Embedded struct {
+	Listen  string
+	DataDir string
+}
+
+// Topics says how missing topics are created.
+type Topics struct {
+	Create            bool
+	Partitions        int
+	ReplicationFactor int
+}
+
+// Runner holds process-wide settings.
+type Runner struct {
+	ShutdownTimeout time.Duration
+}
+
+// Pipeline is one consume → transform → produce pipeline.
+type Pipeline struct {
+	Name    string
+	Pos     spec.Pos
+	Input   Input
+	Chain   *transforms.Chain
+	Output  Output
+	Errors  Errors
+	Timeout time.Duration
+}
+
+// Input is the consumed topic.
+type Input struct {
+	Topic string
+	Group string
+	Start string // "oldest" or "newest"
+}
+
+// Output is where records go.
+type Output struct {
+	Topic  string
+	Routes []Route
+}
+
+// Route sends records matching When to Topic.
+type Route struct {
+	When  *transforms.Program
+	Topic string
+}
+
+// Topics lists every topic the output may write, default first.
+func (o Output) Topics() []string {
+	ts := []string{o.Topic}
+	for _, r := range o.Routes {
+		ts = append(ts, r.Topic)
+	}
+	return ts
+}
+
+// Errors configures retries and the dead-letter topic.
+type Errors struct {
+	Retry           Retry
+	DeadLetterTopic string
+}
+
+// Retry configures exponential backoff.
+type Retry struct {
+	MaxRetries      int
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+	Multiplier      float64
+}
+
+// Options tune loading.
+type Options struct {
+	// Registry resolves transform names; nil means transforms.Default.
+	Registry *transforms.Registry
+	// LookupEnv resolves ${VAR}; nil means os.LookupEnv.
+	LookupEnv spec.LookupEnv
+}
+
+// Load reads and validates a config file. The error, if any, is spec.Errors.
+func Load(path string, opts Options) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, spec.Errors{{Pos: spec.Pos{File: path}, Msg: "cannot read config: " + strings.TrimPrefix(err.Error(), "open "+path+": "),
+			Hint: "pass the file with -c/--config"}}
+	}
+	return Parse(path, data, opts)
+}
+
+// Parse validates config text; file names it in errors.
+func Parse(file string, data []byte, opts Options) (*Config, error) {
+	if opts.Registry == nil {
+		opts.Registry = transforms.Default
+	}
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	root, errs := spec.ParseYAML(file, data, opts.LookupEnv)
+	if root == nil {
+		return nil, errs.Err()
+	}
+	if root.Kind == spec.KindNull {
+		return nil, append(errs, root.Errorf("the config is empty").WithHint("start with `version: 1` and a `pipelines:` list")).Err()
+	}
+	errs = append(errs, spec.Validate(root, Schema)...)
+	if root.Kind != spec.KindMap {
+		return nil, errs.Err()
+	}
+	b := builder{file: file, reg: opts.Registry, errs: errs}
+	cfg := b.build(root)
+	if err := b.errs.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+type builder struct {
+	file string
+	reg  *transforms.Registry
+	errs spec.Errors
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+func (b *builder) build(root *spec.Value) *Config {
+	cfg := &Config{File: b.file}
+	if v := root.Get("version"); v != nil && v.Kind == spec.KindInt && v.Int() != 1 {
+		b.errs = append(b.errs, v.Errorf("unsupported config version %s", v.Text).WithHint("this runner reads version 1"))
+	}
+	cfg.Kafka = b.kafka(root.Get("kafka"))
+	cfg.Runner.ShutdownTimeout = durationOr(root.Get("runner").Get("shutdown_timeout"), DefaultShutdownTimeout)
+	seen := map[string]*spec.Value{}
+	if list := root.Get("pipelines"); list != nil && list.Kind == spec.KindList {
+		for _, pv := range list.Items {
+			if pv.Kind != spec.KindMap {
+				continue
+			}
+			p := b.pipeline(pv)
+			if p == nil {
+				continue
+			}
+			if first, dup := seen[p.Name]; dup {
+				b.errs = append(b.errs, pv.Get("name").Errorf("duplicate pipeline name %q, first defined at %s", p.Name, first.Pos).WithHint("give each pipeline a unique name"))
+			}
+			seen[p.Name] = pv.Get("name")
+			cfg.Pipelines = append(cfg.Pipelines, p)
+		}
+	}
+	return cfg
+}
+
+func (b *builder) kafka(v *spec.Value) Kafka {
+	k := Kafka{
+		ClientID: stringOr(v.Get("client_id"), DefaultClientID),
+		Embedded: Embedded{
+			Listen:  stringOr(v.Get("embedded").Get("listen"), DefaultEmbeddedListen),
+			DataDir: stringOr(v.Get("embedded").Get("data_dir"), DefaultDataDir),
+		},
+		Topics: Topics{
+			Create:            boolOr(v.Get("topics").Get("create"), true),
+			Partitions:        intOr(v.Get("topics").Get("partitions"), DefaultPartitions),
+			ReplicationFactor: intOr(v.Get("topics").Get("replication_factor"), -1),
+		},
+	}
+	if bv := v.Get("brokers"); bv != nil {
+		var brokers []string
+		switch bv.Kind {
+		case spec.KindList:
+			brokers = bv.Strings()
+		case spec.KindString:
+			brokers = SplitBrokers(bv.Text)
+		}
+		k.Brokers = NormalizeBrokers(brokers)
+	}
+	if k.Topics.Partitions < 1 {
+		b.errs = append(b.errs, v.Get("topics").Get("partitions").Errorf("partitions must be at least 1"))
+	}
+	return k
+}
+
+// SplitBrokers splits a comma-separated broker list.
+func SplitBrokers(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// NormalizeBrokers maps [embedded] (or nothing) to the empty list that means
+// the in-process broker.
+func NormalizeBrokers(bs []string) []string {
+	if len(bs) == 1 && bs[0] == EmbeddedBroker {
+		return nil
+	}
+	return bs
+}
+
+func (b *builder) pipeline(v *spec.Value) *Pipeline {
+	nameV := v.Get("name")
+	if nameV == nil || !nameV.IsScalar() {
+		return nil
+	}
+	p := &Pipeline{Name: nameV.Text, Pos: nameV.Pos}
+	if !namePattern.MatchString(p.Name) {
+		b.errs = append(b.errs, nameV.Errorf("invalid pipeline name %q", p.Name).WithHint("use letters, digits, '.', '_' and '-'"))
+	}
+	in := v.Get("input")
+	p.Input = Input{
+		Topic: stringOr(in.Get("topic"), ""),
+		Group: stringOr(in.Get("group"), p.Name),
+		Start: stringOr(in.Get("start"), "oldest"),
+	}
+	chain, errs := transforms.BuildChain(b.reg, v.Get("transforms"), p.Name)
+	b.errs = append(b.errs, errs...)
+	p.Chain = chain
+	out := v.Get("output")
+	p.Output.Topic = stringOr(out.Get("topic"), "")
+	if routes := out.Get("routes"); routes != nil && routes.Kind == spec.KindList {
+		for _, rv := range routes.Items {
+			w, t := rv.Get("when"), rv.Get("topic")
+			if w == nil || t == nil || !w.IsScalar() {
+				continue
+			}
+			prog, err := (&transforms.Build{Config: w, Pipeline: p.Name}).Bool(w)
+			if err != nil {
+				b.errs.Add(w.Pos, err)
+				continue
+			}
+			p.Output.Routes = append(p.Output.Routes, Route{When: prog, Topic: t.Text})
+		}
+	}
+	ev := v.Get("errors")
+	rv := ev.Get("retry")
+	p.Errors = Errors{
+		DeadLetterTopic: stringOr(ev.Get("dead_letter_topic"), ""),
+		Retry: Retry{
+			MaxRetries:      intOr(rv.Get("max_retries"), DefaultMaxRetries),
+			InitialInterval: durationOr(rv.Get("initial_interval"), DefaultInitialInterval),
+			MaxInterval:     durationOr(rv.Get("max_interval"), DefaultMaxInterval),
+			Multiplier:      floatOr(rv.Get("multiplier"), DefaultMultiplier),
+		},
+	}
+	if n := rv.Get("max_retries"); n != nil && p.Errors.Retry.MaxRetries < 0 {
+		b.errs = append(b.errs, n.Errorf("max_retries must not be negative"))
+	}
+	p.Timeout = durationOr(v.Get("timeout"), DefaultTimeout)
+	b.checkLoops(p, v)
+	return p
+}
+
+// checkLoops rejects a pipeline that would feed itself.
+func (b *builder) checkLoops(p *Pipeline, v *spec.Value) {
+	if p.Input.Topic == "" {
+		return
+	}
+	out := v.Get("output")
+	if p.Output.Topic == p.Input.Topic {
+		b.errs = append(b.errs, out.Get("topic").Errorf("pipeline %q writes to its own input topic %q", p.Name, p.Input.Topic).WithHint("choose another output topic"))
+	}
+	if routes := out.Get("routes"); routes != nil {
+		for _, rv := range routes.Items {
+			if t := rv.Get("topic"); t != nil && t.Text == p.Input.Topic {
+				b.errs = append(b.errs, t.Errorf("pipeline %q routes to its own input topic %q", p.Name, p.Input.Topic).WithHint("choose another topic"))
+			}
+		}
+	}
+	if p.Errors.DeadLetterTopic == p.Input.Topic {
+		dv := v.Get("errors").Get("dead_letter_topic")
+		b.errs = append(b.errs, dv.Errorf("pipeline %q uses its input topic %q as dead-letter topic", p.Name, p.Input.Topic).WithHint("use a separate topic such as "+p.Input.Topic+"-dlq"))
+	}
+}
+
+func stringOr(v *spec.Value, def string) string {
+	if v == nil || !v.IsScalar() || v.Kind == spec.KindNull {
+		return def
+	}
+	return v.Text
+}
+
+func intOr(v *spec.Value, def int) int {
+	if v == nil || v.Kind != spec.KindInt {
+		return def
+	}
+	return v.Int()
+}
+
+func floatOr(v *spec.Value, def float64) float64 {
+	if v == nil || (v.Kind != spec.KindInt && v.Kind != spec.KindFloat) {
+		return def
+	}
+	return v.Float()
+}
+
+func boolOr(v *spec.Value, def bool) bool {
+	if v == nil || v.Kind != spec.KindBool {
+		return def
+	}
+	return v.Bool()
+}
+
+func durationOr(v *spec.Value, def string) time.Duration {
+	if v != nil && v.IsScalar() {
+		if d, err := time.ParseDuration(v.Text); err == nil {
+			return d
+		}
+	}
+	d, err := time.ParseDuration(def)
+	if err != nil {
+		panic(fmt.Sprintf("config: bad default duration %q", def))
+	}
+	return d
+}

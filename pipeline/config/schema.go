@@ -1,0 +1,75 @@
+package config
+
+import "github.com/millrace-dev/millrace/transforms/spec"
+
+// Defaults, shown in the docs and the JSON Schema.
+const (
+	DefaultEmbeddedListen  = "127.0.0.1:9092"
+	DefaultDataDir         = ".millrace"
+	DefaultClientID        = "millrace"
+	DefaultPartitions      = 3
+	DefaultMaxRetries      = 3
+	DefaultShutdownTimeout = "30s"
+	DefaultTimeout         = "30s"
+	DefaultInitialInterval = "100ms"
+	DefaultMaxInterval     = "5s"
+	DefaultMultiplier      = 2.0
+	EmbeddedBroker         = "embedded"
+)
+
+// Schema is the shape of pipelines.yaml. Transform steps are checked against
+// their own specs when the chain is built.
+var Schema = spec.Object("A Millrace configuration file.",
+	&spec.Field{Name: "version", Type: spec.Int("Config format version; must be 1."), Required: true, Examples: []any{1}},
+	&spec.Field{Name: "kafka", Type: kafkaSchema, Doc: "Where the brokers are and how to talk to them."},
+	&spec.Field{Name: "runner", Type: runnerSchema, Doc: "Process-wide settings."},
+	&spec.Field{Name: "pipelines", Type: spec.List(pipelineSchema, 1, "The pipelines to run."), Required: true, Doc: "The pipelines to run."},
+)
+
+var kafkaSchema = spec.Object("Kafka connection settings.",
+	&spec.Field{Name: "brokers", Doc: "Bootstrap brokers as host:port. Omitted, or [embedded], runs the in-process development broker.",
+		Type:     spec.OneOf("", spec.List(spec.String("host:port"), 1, ""), spec.String("Comma-separated host:port list.")),
+		Examples: []any{[]any{"127.0.0.1:9092"}}},
+	&spec.Field{Name: "client_id", Type: spec.String("Client id sent to the brokers."), Default: DefaultClientID},
+	&spec.Field{Name: "embedded", Doc: "The in-process broker used when no brokers are configured.", Type: spec.Object("",
+		&spec.Field{Name: "listen", Type: spec.String("Address the embedded broker listens on."), Default: DefaultEmbeddedListen},
+		&spec.Field{Name: "data_dir", Type: spec.String("Directory the embedded broker persists to."), Default: DefaultDataDir},
+	)},
+	&spec.Field{Name: "topics", Doc: "How missing topics are created at start.", Type: spec.Object("",
+		&spec.Field{Name: "create", Type: spec.Bool("Create missing input, output and dead-letter topics at start."), Default: true},
+		&spec.Field{Name: "partitions", Type: spec.Int("Partitions of a created topic."), Default: DefaultPartitions},
+		&spec.Field{Name: "replication_factor", Type: spec.Int("Replication factor of a created topic; -1 uses the broker default."), Default: -1},
+	)},
+)
+
+var runnerSchema = spec.Object("Process-wide settings.",
+	&spec.Field{Name: "shutdown_timeout", Type: spec.Duration("How long SIGINT/SIGTERM waits for in-flight records before exiting."), Default: DefaultShutdownTimeout},
+)
+
+var pipelineSchema = spec.Object("One consume → transform → produce pipeline.",
+	&spec.Field{Name: "name", Type: spec.String("Unique name: letters, digits, '.', '_' and '-'."), Required: true, Examples: []any{"enrich-orders"}},
+	&spec.Field{Name: "input", Required: true, Doc: "The topic to consume.", Type: spec.Object("",
+		&spec.Field{Name: "topic", Type: spec.String("Topic to consume."), Required: true},
+		&spec.Field{Name: "group", Type: spec.String("Consumer group; defaults to the pipeline name.")},
+		&spec.Field{Name: "start", Type: spec.Enum("Where a new consumer group begins.", "oldest", "newest"), Default: "oldest"},
+	)},
+	&spec.Field{Name: "transforms", Type: spec.List(spec.Any("A step: one transform key, such as `filter: 'amount > 0'`, and an optional `when`."), 0, ""), Doc: "The chain of transform steps, applied in order."},
+	&spec.Field{Name: "output", Required: true, Doc: "Where results go.", Type: spec.Object("",
+		&spec.Field{Name: "topic", Type: spec.String("Default output topic."), Required: true},
+		&spec.Field{Name: "routes", Doc: "Conditional topics; the first route whose `when` is true wins, else `topic`.",
+			Type: spec.List(spec.Object("",
+				&spec.Field{Name: "when", Type: spec.Expr("Condition over the output record."), Required: true},
+				&spec.Field{Name: "topic", Type: spec.String("Topic for records that match."), Required: true},
+			), 1, "")},
+	)},
+	&spec.Field{Name: "errors", Doc: "Retries and the dead-letter topic.", Type: spec.Object("",
+		&spec.Field{Name: "retry", Doc: "Retries with exponential backoff for failures that may pass (broker errors). Data errors skip retries.", Type: spec.Object("",
+			&spec.Field{Name: "max_retries", Type: spec.Int("Retries after the first attempt."), Default: DefaultMaxRetries},
+			&spec.Field{Name: "initial_interval", Type: spec.Duration("First backoff."), Default: DefaultInitialInterval},
+			&spec.Field{Name: "max_interval", Type: spec.Duration("Longest backoff."), Default: DefaultMaxInterval},
+			&spec.Field{Name: "multiplier", Type: spec.Float("Backoff growth factor."), Default: DefaultMultiplier},
+		)},
+		&spec.Field{Name: "dead_letter_topic", Type: spec.String("Topic for records that cannot be processed. Without it, such a record stops the pipeline.")},
+	)},
+	&spec.Field{Name: "timeout", Type: spec.Duration("Longest time one record may take through the chain and the publish."), Default: DefaultTimeout},
+)
