@@ -207,13 +207,24 @@ probe_metadata() {
 
 is_ready() { port_open "$KAFKA_PORT" && probe_metadata; }
 
+file_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# Byte offsets of the log files when the broker was launched, so that a failed
+# start shows only what this start wrote.
+SERVER_LOG_OFFSET=0
+CONSOLE_LOG_OFFSET=0
+
 show_logs_tail() {
-  local f
+  local f offset
   for f in "$SERVER_LOG" "$CONSOLE_LOG"; do
-    if [[ -s "$f" ]]; then
-      printf -- '----- last 40 lines of %s -----\n' "$f" >&2
-      tail -n 40 "$f" >&2
-    fi
+    [[ -s "$f" ]] || continue
+    offset=$SERVER_LOG_OFFSET
+    [[ "$f" == "$CONSOLE_LOG" ]] && offset=$CONSOLE_LOG_OFFSET
+    # A rotated log is smaller than the recorded offset: show its end.
+    (( $(file_size "$f") >= offset )) || offset=0
+    (( $(file_size "$f") > offset )) || continue
+    printf -- '----- last 40 lines of %s -----\n' "$f" >&2
+    tail -c +"$((offset + 1))" "$f" | tail -n 40 >&2
   done
 }
 
@@ -402,6 +413,8 @@ start_broker() {
   write_config
   format_storage
 
+  SERVER_LOG_OFFSET=$(file_size "$SERVER_LOG")
+  CONSOLE_LOG_OFFSET=$(file_size "$CONSOLE_LOG")
   started=$(now)
   # shellcheck disable=SC2086 # KAFKA_HEAP and KAFKA_JVM_OPTS are option lists
   nohup "$JAVA" $KAFKA_HEAP $KAFKA_JVM_OPTS \

@@ -1,0 +1,55 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// NewClient returns a franz-go client for the CLI and admin tasks.
+func NewClient(brokers []string, clientID string, opts ...kgo.Opt) (*kgo.Client, error) {
+	base := []kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ClientID(clientID)}
+	c, err := kgo.NewClient(append(base, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	return c, nil
+}
+
+// EnsureTopics creates the topics that do not exist yet. Topics that exist
+// are left as they are.
+func EnsureTopics(ctx context.Context, brokers []string, clientID string, partitions, replication int, topics ...string) error {
+	cl, err := NewClient(brokers, clientID)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	uniq := map[string]bool{}
+	for _, t := range topics {
+		if t != "" {
+			uniq[t] = true
+		}
+	}
+	names := make([]string, 0, len(uniq))
+	for t := range uniq {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	resp, err := adm.CreateTopics(ctx, int32(partitions), int16(replication), nil, names...)
+	if err != nil {
+		return fmt.Errorf("create topics on %v: %w", brokers, err)
+	}
+	var errs []error
+	for _, r := range resp.Sorted() {
+		if r.Err != nil && !errors.Is(r.Err, kerr.TopicAlreadyExists) {
+			errs = append(errs, fmt.Errorf("create topic %q: %w", r.Topic, r.Err))
+		}
+	}
+	return errors.Join(errs...)
+}

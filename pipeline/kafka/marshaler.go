@@ -1,0 +1,87 @@
+// Package kafka connects pipelines to Kafka: the Watermill marshaler that
+// keeps keys, headers and timestamps, Sarama settings, the embedded broker,
+// and the franz-go clients used by the CLI and admin tasks.
+package kafka
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// Message metadata keys that carry Kafka record fields through Watermill.
+// They never become Kafka headers; every other metadata entry does.
+const (
+	internalPrefix = "_millrace_"
+	// MetaKey holds the record key; absent means no key.
+	MetaKey = internalPrefix + "key"
+	// MetaTimestamp holds the record timestamp in Unix milliseconds.
+	MetaTimestamp = internalPrefix + "timestamp"
+	// MetaTopic, MetaPartition and MetaOffset hold where a consumed record
+	// was read.
+	MetaTopic     = internalPrefix + "topic"
+	MetaPartition = internalPrefix + "partition"
+	MetaOffset    = internalPrefix + "offset"
+	// MetaDestination, when set on a published message, overrides the topic
+	// passed to Publish, so that one Publish call can write several topics.
+	MetaDestination = internalPrefix + "destination"
+)
+
+// IsInternal reports whether a metadata key is Millrace's own, not a header.
+func IsInternal(key string) bool { return strings.HasPrefix(key, internalPrefix) }
+
+// Marshaler converts between Kafka records and Watermill messages without
+// losing the key, headers or timestamp, and without adding headers of its
+// own (Watermill's default marshaler drops the key and adds a UUID header).
+type Marshaler struct{}
+
+// Marshal builds the Kafka record for msg.
+func (Marshaler) Marshal(topic string, msg *message.Message) (*sarama.ProducerMessage, error) {
+	pm := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(msg.Payload)}
+	if dest := msg.Metadata.Get(MetaDestination); dest != "" {
+		pm.Topic = dest
+	}
+	if key, ok := msg.Metadata[MetaKey]; ok {
+		pm.Key = sarama.ByteEncoder(key)
+	}
+	if ts, ok := msg.Metadata[MetaTimestamp]; ok {
+		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
+			pm.Timestamp = time.UnixMilli(ms)
+		}
+	}
+	for k, v := range msg.Metadata {
+		if IsInternal(k) {
+			continue
+		}
+		pm.Headers = append(pm.Headers, sarama.RecordHeader{Key: []byte(k), Value: []byte(v)})
+	}
+	return pm, nil
+}
+
+// Unmarshal builds the Watermill message for a consumed Kafka record. The
+// message UUID is topic/partition/offset, unique and stable across redelivery.
+func (Marshaler) Unmarshal(km *sarama.ConsumerMessage) (*message.Message, error) {
+	id := km.Topic + "/" + strconv.Itoa(int(km.Partition)) + "/" + strconv.FormatInt(km.Offset, 10)
+	msg := message.NewMessage(id, km.Value)
+	md := make(message.Metadata, len(km.Headers)+5)
+	for _, h := range km.Headers {
+		if h == nil || IsInternal(string(h.Key)) {
+			continue
+		}
+		md[string(h.Key)] = string(h.Value)
+	}
+	if km.Key != nil {
+		md[MetaKey] = string(km.Key)
+	}
+	if !km.Timestamp.IsZero() {
+		md[MetaTimestamp] = strconv.FormatInt(km.Timestamp.UnixMilli(), 10)
+	}
+	md[MetaTopic] = km.Topic
+	md[MetaPartition] = strconv.Itoa(int(km.Partition))
+	md[MetaOffset] = strconv.FormatInt(km.Offset, 10)
+	msg.Metadata = md
+	return msg, nil
+}

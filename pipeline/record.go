@@ -1,0 +1,68 @@
+package pipeline
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/transforms"
+)
+
+// toRecord decodes a consumed message into a record. The value must be a
+// JSON object.
+func toRecord(msg *message.Message) (*transforms.Record, error) {
+	v, err := transforms.Decode(msg.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, transforms.ErrNotObject
+	}
+	md := msg.Metadata
+	rec := &transforms.Record{Value: v, Headers: make(map[string]string, len(md))}
+	for k, val := range md {
+		if !kafka.IsInternal(k) {
+			rec.Headers[k] = val
+		}
+	}
+	if key, ok := md[kafka.MetaKey]; ok {
+		rec.Key = []byte(key)
+	}
+	if ms, err := strconv.ParseInt(md[kafka.MetaTimestamp], 10, 64); err == nil {
+		rec.Timestamp = time.UnixMilli(ms)
+	}
+	part, _ := strconv.Atoi(md[kafka.MetaPartition])
+	off, _ := strconv.ParseInt(md[kafka.MetaOffset], 10, 64)
+	rec.Source = transforms.Source{Topic: md[kafka.MetaTopic], Partition: int32(part), Offset: off, Timestamp: rec.Timestamp}
+	return rec, nil
+}
+
+// toMessage encodes an output record for topic.
+func toMessage(id string, rec *transforms.Record, topic string) (*message.Message, error) {
+	payload, err := transforms.Encode(rec.Value)
+	if err != nil {
+		return nil, err
+	}
+	msg := message.NewMessage(id, payload)
+	md := make(message.Metadata, len(rec.Headers)+3)
+	for k, v := range rec.Headers {
+		md[k] = v
+	}
+	if rec.Key != nil {
+		md[kafka.MetaKey] = string(rec.Key)
+	}
+	if !rec.Timestamp.IsZero() {
+		md[kafka.MetaTimestamp] = strconv.FormatInt(rec.Timestamp.UnixMilli(), 10)
+	}
+	md[kafka.MetaDestination] = topic
+	msg.Metadata = md
+	return msg, nil
+}
+
+// routeError is an output route whose condition failed on a record.
+type routeError struct{ err error }
+
+func (e *routeError) Error() string { return fmt.Sprintf("output route: %v", e.err) }
+func (e *routeError) Unwrap() error { return e.err }
