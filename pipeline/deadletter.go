@@ -68,6 +68,9 @@ func (p *pipe) dataError(msg *message.Message, err error) error {
 	md.Set(HeaderSourceOffset, md.Get(kafka.MetaOffset))
 	md.Set(HeaderAttempts, md.Get(metaAttempts))
 	md.Set(HeaderFailedAt, time.Now().UTC().Format(time.RFC3339Nano))
+	p.log.Warn("record failed", "step", de.Step, "step_index", de.Index,
+		"topic", md.Get(kafka.MetaTopic), "partition", md.Get(kafka.MetaPartition), "offset", md.Get(kafka.MetaOffset),
+		"attempts", md.Get(metaAttempts), "error", de.Err.Error())
 	return de
 }
 

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -13,6 +14,7 @@ import (
 type pipe struct {
 	cfg *config.Pipeline
 	pub message.Publisher
+	log *slog.Logger
 }
 
 // handle is the record path: decode once, run the chain, encode each output

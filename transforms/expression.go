@@ -5,10 +5,13 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 	"github.com/google/uuid"
 )
@@ -128,5 +131,11 @@ type ExprError struct {
 	Err    error
 }
 
-func (e *ExprError) Error() string { return fmt.Sprintf("expression %q: %v", e.Source, e.Err) }
+func (e *ExprError) Error() string {
+	var fe *file.Error
+	if errors.As(e.Err, &fe) {
+		return fmt.Sprintf("expression %q: %s (column %d)", e.Source, strings.TrimSpace(fe.Message), fe.Column+1)
+	}
+	return fmt.Sprintf("expression %q: %v", e.Source, e.Err)
+}
 func (e *ExprError) Unwrap() error { return e.Err }

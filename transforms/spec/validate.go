@@ -132,7 +132,7 @@ func validateObject(v *Value, t *Type, errs *Errors) {
 			if hint == "" {
 				hint = f.Type.Doc
 			}
-			*errs = append(*errs, v.Errorf("missing required key %q", f.Name).WithHint(hint))
+			*errs = append(*errs, v.Errorf("missing required key %q", f.Name).WithHint("add "+f.Name+": "+hint))
 		}
 	}
 }

@@ -1,0 +1,55 @@
+package pipeline
+
+import (
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/millrace-dev/millrace/pipeline/config"
+)
+
+// middleware returns a pipeline's Watermill middleware, outermost first:
+//
+//  1. poison queue (dead-letter topic) for data errors, or, without a
+//     dead-letter topic, a stop of the pipeline;
+//  2. retry with exponential backoff, for errors that may pass (publish
+//     failures); data errors are not retried;
+//  3. timeout, bounding one attempt;
+//  4. recoverer, turning a panic into a data error.
+//
+// Errors that are not data errors and outlast the retries nack the message,
+// which the subscriber redelivers: nothing is skipped.
+func (r *Runner) middleware(p *config.Pipeline, pub message.Publisher, h *message.Handler) ([]message.HandlerMiddleware, error) {
+	var first message.HandlerMiddleware
+	if p.Errors.DeadLetterTopic != "" {
+		pq, err := middleware.PoisonQueueWithFilter(pub, p.Errors.DeadLetterTopic, isDataError)
+		if err != nil {
+			return nil, err
+		}
+		first = pq
+	} else {
+		first = func(next message.HandlerFunc) message.HandlerFunc {
+			return func(msg *message.Message) ([]*message.Message, error) {
+				out, err := next(msg)
+				if isDataError(err) {
+					r.stop(p, h, err)
+				}
+				return out, err
+			}
+		}
+	}
+	rc := p.Errors.Retry
+	retry := middleware.Retry{
+		MaxRetries:          rc.MaxRetries,
+		InitialInterval:     rc.InitialInterval,
+		MaxInterval:         rc.MaxInterval,
+		Multiplier:          rc.Multiplier,
+		RandomizationFactor: 0.2,
+		ShouldRetry:         func(rp middleware.RetryParams) bool { return !isDataError(rp.Err) },
+		ResetContextOnRetry: true,
+	}
+	return []message.HandlerMiddleware{
+		first,
+		retry.Middleware,
+		middleware.Timeout(p.Timeout),
+		middleware.Recoverer,
+	}, nil
+}

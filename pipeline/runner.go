@@ -1,0 +1,191 @@
+// Package pipeline runs configured pipelines: one Watermill router per
+// process, one handler per pipeline, Kafka in and out.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/config"
+	"github.com/millrace-dev/millrace/pipeline/kafka"
+)
+
+// Options tune a Runner.
+type Options struct {
+	// Brokers overrides the config's brokers; [embedded] selects the
+	// in-process broker.
+	Brokers []string
+	// Pipelines limits the run to these names; empty runs all.
+	Pipelines []string
+	// Logger receives the runner's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Runner runs pipelines until its context is cancelled.
+type Runner struct {
+	cfg       *config.Config
+	pipelines []*config.Pipeline
+	log       *slog.Logger
+
+	mu     sync.Mutex
+	failed map[string]error // pipelines stopped on an error
+}
+
+// UnknownPipelineError names a pipeline that is not in the config.
+type UnknownPipelineError struct {
+	Name  string
+	Known []string
+}
+
+func (e *UnknownPipelineError) Error() string {
+	return fmt.Sprintf("unknown pipeline %q; the config has: %s", e.Name, strings.Join(e.Known, ", "))
+}
+
+// New checks options against the config; it does not touch the network.
+func New(cfg *config.Config, opts Options) (*Runner, error) {
+	r := &Runner{cfg: cfg, log: opts.Logger, failed: map[string]error{}}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	if opts.Brokers != nil {
+		c := *cfg
+		c.Kafka.Brokers = config.NormalizeBrokers(opts.Brokers)
+		r.cfg = &c
+	}
+	var known []string
+	for _, p := range cfg.Pipelines {
+		known = append(known, p.Name)
+	}
+	for _, name := range opts.Pipelines {
+		if !slices.Contains(known, name) {
+			return nil, &UnknownPipelineError{Name: name, Known: known}
+		}
+	}
+	for _, p := range cfg.Pipelines {
+		if len(opts.Pipelines) == 0 || slices.Contains(opts.Pipelines, p.Name) {
+			r.pipelines = append(r.pipelines, p)
+		}
+	}
+	return r, nil
+}
+
+// Run starts the embedded broker when configured, creates missing topics,
+// and runs the pipelines until ctx is cancelled; then it stops consuming,
+// finishes in-flight records, commits and returns nil. It returns an error
+// when a pipeline stopped on a record it could not dead-letter, or when the
+// shutdown timed out.
+func (r *Runner) Run(ctx context.Context) error {
+	k := r.cfg.Kafka
+	if k.IsEmbedded() {
+		emb, err := kafka.StartEmbedded(k.Embedded.Listen, k.Embedded.DataDir, k.Topics.Partitions)
+		if err != nil {
+			return err
+		}
+		defer emb.Close()
+		r.log.Info("embedded broker started", "addr", emb.Addr(), "data_dir", k.Embedded.DataDir)
+	}
+	brokers := k.Addrs()
+	if k.Topics.Create {
+		if err := r.ensureTopics(ctx, brokers); err != nil {
+			return err
+		}
+	}
+	wlog := watermill.NewSlogLoggerWithLevelMapping(r.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	pub, err := wmkafka.NewPublisher(wmkafka.PublisherConfig{
+		Brokers:               brokers,
+		Marshaler:             kafka.Marshaler{},
+		OverwriteSaramaConfig: kafka.PublisherConfig(k.ClientID),
+	}, wlog)
+	if err != nil {
+		return fmt.Errorf("kafka publisher for %v: %w", brokers, err)
+	}
+	defer pub.Close()
+
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: r.cfg.Runner.ShutdownTimeout}, wlog)
+	if err != nil {
+		return err
+	}
+	for _, p := range r.pipelines {
+		if err := r.addPipeline(router, p, brokers, pub, wlog); err != nil {
+			return err
+		}
+	}
+	r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", strings.Join(brokers, ","))
+	runErr := router.Run(ctx)
+	closeErr := router.Close()
+	if err := errors.Join(runErr, closeErr); err != nil {
+		return fmt.Errorf("router: %w", err)
+	}
+	return r.failure()
+}
+
+func (r *Runner) addPipeline(router *message.Router, p *config.Pipeline, brokers []string, pub message.Publisher, wlog watermill.LoggerAdapter) error {
+	sub, err := wmkafka.NewSubscriber(wmkafka.SubscriberConfig{
+		Brokers:               brokers,
+		Unmarshaler:           kafka.Marshaler{},
+		OverwriteSaramaConfig: kafka.SubscriberConfig(r.cfg.Kafka.ClientID, p.Input.Start),
+		ConsumerGroup:         p.Input.Group,
+		NackResendSleep:       100 * time.Millisecond,
+		ReconnectRetrySleep:   time.Second,
+	}, wlog.With(watermill.LogFields{"pipeline": p.Name}))
+	if err != nil {
+		return fmt.Errorf("pipeline %s: subscriber: %w", p.Name, err)
+	}
+	pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name)}
+	h := router.AddConsumerHandler(p.Name, p.Input.Topic, sub, pp.handle)
+	mw, err := r.middleware(p, pub, h)
+	if err != nil {
+		return err
+	}
+	h.AddMiddleware(mw...)
+	return nil
+}
+
+// failure returns the errors that stopped pipelines, if any.
+func (r *Runner) failure() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for name, err := range r.failed {
+		errs = append(errs, fmt.Errorf("pipeline %s stopped: %w", name, err))
+	}
+	return errors.Join(errs...)
+}
+
+// stop marks a pipeline failed and stops its handler, leaving the failed
+// record uncommitted. The other pipelines go on.
+func (r *Runner) stop(p *config.Pipeline, h *message.Handler, err error) {
+	r.mu.Lock()
+	_, already := r.failed[p.Name]
+	if !already {
+		r.failed[p.Name] = err
+	}
+	r.mu.Unlock()
+	if already {
+		return
+	}
+	r.log.Error("pipeline stopped: a record cannot be processed and no dead_letter_topic is configured",
+		"pipeline", p.Name, "error", err.Error())
+	go h.Stop()
+}
+
+func (r *Runner) ensureTopics(ctx context.Context, brokers []string) error {
+	var topics []string
+	for _, p := range r.pipelines {
+		topics = append(topics, p.Input.Topic, p.Errors.DeadLetterTopic)
+		topics = append(topics, p.Output.Topics()...)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	t := r.cfg.Kafka.Topics
+	return kafka.EnsureTopics(ctx, brokers, r.cfg.Kafka.ClientID, t.Partitions, t.ReplicationFactor, topics...)
+}
