@@ -120,8 +120,23 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}
 	r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", strings.Join(brokers, ","))
-	runErr := router.Run(ctx)
-	closeErr := router.Close()
+	// The router runs on its own context: cancelling the subscriptions'
+	// context would make watermill-kafka drop the acks of in-flight records.
+	// Close instead drains them (see drainingSubscriber) and commits.
+	stopped := make(chan struct{})
+	closed := make(chan error, 1)
+	go func() {
+		select {
+		case <-ctx.Done():
+			r.log.Info("shutting down", "timeout", r.cfg.Runner.ShutdownTimeout.String())
+			closed <- router.Close()
+		case <-stopped:
+			closed <- nil
+		}
+	}()
+	runErr := router.Run(context.Background())
+	close(stopped)
+	closeErr := errors.Join(<-closed, router.Close())
 	if err := errors.Join(runErr, closeErr); err != nil {
 		return fmt.Errorf("router: %w", err)
 	}
@@ -141,7 +156,7 @@ func (r *Runner) addPipeline(router *message.Router, p *config.Pipeline, brokers
 		return fmt.Errorf("pipeline %s: subscriber: %w", p.Name, err)
 	}
 	pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name)}
-	h := router.AddConsumerHandler(p.Name, p.Input.Topic, sub, pp.handle)
+	h := router.AddConsumerHandler(p.Name, p.Input.Topic, newDrainingSubscriber(sub, r.cfg.Runner.ShutdownTimeout), pp.handle)
 	mw, err := r.middleware(p, pub, h)
 	if err != nil {
 		return err

@@ -64,7 +64,12 @@ type Build struct {
 }
 
 // Expr compiles the expression in v, reporting a failure at v's position.
+// A value whose error was already reported (an unset variable) gives
+// spec.ErrReported, which spec.Errors.Add ignores.
 func (b *Build) Expr(v *spec.Value) (*Program, error) {
+	if v.Failed {
+		return nil, spec.ErrReported
+	}
 	p, err := CompileExpr(v.Text)
 	if err != nil {
 		return nil, exprConfigError(v, err)
@@ -74,6 +79,9 @@ func (b *Build) Expr(v *spec.Value) (*Program, error) {
 
 // Bool compiles an expression in v that must yield a boolean.
 func (b *Build) Bool(v *spec.Value) (*Program, error) {
+	if v.Failed {
+		return nil, spec.ErrReported
+	}
 	p, err := CompileBool(v.Text)
 	if err != nil {
 		return nil, exprConfigError(v, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -169,7 +170,11 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 func (b *builder) build(root *spec.Value) *Config {
 	cfg := &Config{File: b.file}
 	if v := root.Get("version"); v != nil && v.Kind == spec.KindInt && v.Int() != 1 {
-		b.errs = append(b.errs, v.Errorf("unsupported config version %s", v.Text).WithHint("this runner reads version 1"))
+		shown := v.Text
+		if v.Secret {
+			shown = "(value from the environment)"
+		}
+		b.errs = append(b.errs, v.Errorf("unsupported config version %s", shown).WithHint("this runner reads version 1"))
 	}
 	cfg.Kafka = b.kafka(root.Get("kafka"))
 	cfg.Runner.ShutdownTimeout = durationOr(root.Get("runner").Get("shutdown_timeout"), DefaultShutdownTimeout)
@@ -184,7 +189,7 @@ func (b *builder) build(root *spec.Value) *Config {
 				continue
 			}
 			if first, dup := seen[p.Name]; dup {
-				b.errs = append(b.errs, pv.Get("name").Errorf("duplicate pipeline name %q, first defined at %s", p.Name, first.Pos).WithHint("give each pipeline a unique name"))
+				b.errs = append(b.errs, pv.Get("name").Errorf("duplicate pipeline name %s, first defined at %s", show(p.Name, first, pv.Get("name")), first.Pos).WithHint("give each pipeline a unique name"))
 			}
 			seen[p.Name] = pv.Get("name")
 			cfg.Pipelines = append(cfg.Pipelines, p)
@@ -248,8 +253,8 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 		return nil
 	}
 	p := &Pipeline{Name: nameV.Text, Pos: nameV.Pos}
-	if !namePattern.MatchString(p.Name) {
-		b.errs = append(b.errs, nameV.Errorf("invalid pipeline name %q", p.Name).WithHint("use letters, digits, '.', '_' and '-'"))
+	if !nameV.Failed && !namePattern.MatchString(p.Name) {
+		b.errs = append(b.errs, nameV.Errorf("invalid pipeline name %s", show(p.Name, nameV)).WithHint("use letters, digits, '.', '_' and '-'"))
 	}
 	in := v.Get("input")
 	p.Input = Input{
@@ -301,20 +306,37 @@ func (b *builder) checkLoops(p *Pipeline, v *spec.Value) {
 		return
 	}
 	out := v.Get("output")
-	if p.Output.Topic == p.Input.Topic {
-		b.errs = append(b.errs, out.Get("topic").Errorf("pipeline %q writes to its own input topic %q", p.Name, p.Input.Topic).WithHint("choose another output topic"))
+	name, in := show(p.Name, v.Get("name")), v.Get("input").Get("topic")
+	if t := out.Get("topic"); p.Output.Topic == p.Input.Topic {
+		b.errs = append(b.errs, t.Errorf("pipeline %s writes to its own input topic %s", name, show(p.Input.Topic, in, t)).WithHint("choose another output topic"))
 	}
 	if routes := out.Get("routes"); routes != nil {
 		for _, rv := range routes.Items {
 			if t := rv.Get("topic"); t != nil && t.Text == p.Input.Topic {
-				b.errs = append(b.errs, t.Errorf("pipeline %q routes to its own input topic %q", p.Name, p.Input.Topic).WithHint("choose another topic"))
+				b.errs = append(b.errs, t.Errorf("pipeline %s routes to its own input topic %s", name, show(p.Input.Topic, in, t)).WithHint("choose another topic"))
 			}
 		}
 	}
 	if p.Errors.DeadLetterTopic == p.Input.Topic {
 		dv := v.Get("errors").Get("dead_letter_topic")
-		b.errs = append(b.errs, dv.Errorf("pipeline %q uses its input topic %q as dead-letter topic", p.Name, p.Input.Topic).WithHint("use a separate topic such as "+p.Input.Topic+"-dlq"))
+		hint := "use a separate topic such as " + p.Input.Topic + "-dlq"
+		if in.Secret || dv.Secret {
+			hint = "use a separate topic"
+		}
+		b.errs = append(b.errs, dv.Errorf("pipeline %s uses its input topic %s as dead-letter topic", name, show(p.Input.Topic, in, dv)).WithHint(hint))
 	}
+}
+
+// show quotes text for a message, unless one of the values it stands for
+// came from the environment: a secret must not show, not even as the equal
+// value written elsewhere in the file.
+func show(text string, from ...*spec.Value) string {
+	for _, v := range from {
+		if v != nil && v.Secret {
+			return "(value from the environment)"
+		}
+	}
+	return strconv.Quote(text)
 }
 
 func stringOr(v *spec.Value, def string) string {

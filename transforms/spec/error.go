@@ -39,9 +39,13 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// ErrReported is returned for a value whose error was already reported (see
+// Value.Failed); Errors.Add ignores it.
+var ErrReported = errors.New("error already reported")
+
 // Add appends err, flattening Errors and positioning plain errors at pos.
 func (es *Errors) Add(pos Pos, err error) {
-	if err == nil {
+	if err == nil || errors.Is(err, ErrReported) {
 		return
 	}
 	var many Errors
@@ -76,17 +80,16 @@ func (es Errors) Err() error {
 }
 
 // Suggest returns the candidate closest to name, or "" when none is close
-// enough to be a likely typo.
+// enough to be a likely typo: at most one edit in three characters (and at
+// most 3), so that "mapp" does not suggest "drop".
 func Suggest(name string, candidates []string) string {
-	best, bestDist := "", len(name)/2+2
+	limit := min(max(1, (len(name)+2)/3), 3)
+	best, bestDist := "", limit+1
 	for _, c := range candidates {
 		d := distance(strings.ToLower(name), strings.ToLower(c))
 		if d < bestDist || (d == bestDist && best != "" && c < best) {
 			best, bestDist = c, d
 		}
-	}
-	if bestDist > 3 {
-		return ""
 	}
 	return best
 }

@@ -9,8 +9,9 @@ import (
 // literal "${". It reports whether anything came from the environment, so
 // the caller can keep the value out of messages. Hand-written rather than a
 // library because errors must name the variable and its line but never its
-// value, and the result must be marked secret.
-func interpolate(s string, lookup LookupEnv) (string, bool, error) {
+// value, and the result must be marked secret. An error carries a hint that
+// fits it; the caller sets its position.
+func interpolate(s string, lookup LookupEnv) (string, bool, *Error) {
 	var b strings.Builder
 	secret := false
 	for {
@@ -28,13 +29,14 @@ func interpolate(s string, lookup LookupEnv) (string, bool, error) {
 		b.WriteString(s[:i])
 		end := strings.IndexByte(s[i:], '}')
 		if end < 0 {
-			return "", false, fmt.Errorf("unterminated ${ in value")
+			return "", false, &Error{Msg: "unterminated ${ in value", Hint: "close it with }, or write $${ for a literal ${"}
 		}
 		ref := s[i+2 : i+end]
 		s = s[i+end+1:]
 		name, def, hasDef := strings.Cut(ref, ":-")
 		if !validVarName(name) {
-			return "", false, fmt.Errorf("invalid variable name %q in ${...}", name)
+			return "", false, &Error{Msg: fmt.Sprintf("invalid variable name %q in ${...}", name),
+				Hint: "use letters, digits and _, not starting with a digit; write $${ for a literal ${"}
 		}
 		val, ok := lookup(name)
 		switch {
@@ -44,7 +46,8 @@ func interpolate(s string, lookup LookupEnv) (string, bool, error) {
 		case hasDef:
 			b.WriteString(def)
 		default:
-			return "", false, fmt.Errorf("environment variable %s is not set", name)
+			return "", false, &Error{Msg: fmt.Sprintf("environment variable %s is not set", name),
+				Hint: "set the variable, or give a default with ${" + name + ":-default}"}
 		}
 	}
 }

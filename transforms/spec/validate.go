@@ -16,7 +16,7 @@ func Validate(v *Value, t *Type) Errors {
 }
 
 func validate(v *Value, t *Type, errs *Errors) {
-	if v == nil || t == nil {
+	if v == nil || t == nil || v.Failed {
 		return
 	}
 	mismatch := func() {
@@ -128,13 +128,25 @@ func validateObject(v *Value, t *Type, errs *Errors) {
 	}
 	for _, f := range t.Fields {
 		if f.Required && v.Get(f.Name) == nil {
-			hint := f.Doc
-			if hint == "" {
-				hint = f.Type.Doc
-			}
-			*errs = append(*errs, v.Errorf("missing required key %q", f.Name).WithHint("add "+f.Name+": "+hint))
+			*errs = append(*errs, v.Errorf("missing required key %q", f.Name).WithHint(requiredHint(f)))
 		}
 	}
+}
+
+// requiredHint shows an example of a missing field when the spec has a plain
+// one, else describes the field. ("add topic: Topic to consume." would read as
+// YAML to copy.)
+func requiredHint(f *Field) string {
+	for _, ex := range f.Examples {
+		switch ex.(type) {
+		case string, int, int64, float64, bool:
+			return fmt.Sprintf("add %s: %v", f.Name, ex)
+		}
+	}
+	if f.Doc != "" {
+		return f.Doc
+	}
+	return f.Type.Doc
 }
 
 func (t *Type) field(name string) *Field {

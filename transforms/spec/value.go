@@ -70,6 +70,13 @@ type Value struct {
 	Secret bool
 	// Quoted is true for a scalar written in single or double quotes.
 	Quoted bool
+	// Inline is true for a scalar written on one line whose text is exactly
+	// what the file shows between its quotes (no escapes, folding or ${...}),
+	// so that a column inside Text maps onto a column of the file.
+	Inline bool
+	// Failed marks a value an error was already reported for (an alias, an
+	// unset variable); checks skip it, so one mistake gives one message.
+	Failed bool
 }
 
 // Entry is one key and value of a map.

@@ -18,22 +18,28 @@ type LookupEnv func(name string) (string, bool)
 // ${VAR} and ${VAR:-default} in scalars with lookup (nil: no interpolation).
 // A syntax error stops parsing; every other problem is collected.
 func ParseYAML(file string, data []byte, lookup LookupEnv) (*Value, Errors) {
-	f, err := parser.ParseBytes(data, 0)
+	// Duplicate keys are reported by the converter, so that they do not stop
+	// the other checks as a syntax error would.
+	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
-		return nil, Errors{syntaxError(file, err)}
+		return nil, Errors{syntaxError(file, data, err)}
 	}
 	c := converter{file: file, lookup: lookup}
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		return &Value{Pos: Pos{File: file, Line: 1, Col: 1}, Kind: KindNull}, nil
 	}
 	if len(f.Docs) > 1 {
-		c.errs = append(c.errs, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "expected one YAML document, found " + fmt.Sprint(len(f.Docs))})
+		pos := Pos{File: file, Line: 1, Col: 1}
+		if p := c.pos(f.Docs[1].Start); p.Line > 0 {
+			pos = p
+		}
+		c.errs = append(c.errs, &Error{Pos: pos, Msg: "expected one YAML document, found " + fmt.Sprint(len(f.Docs)), Hint: "remove the --- separator and what follows, or put the pipelines in one list"})
 	}
 	v := c.convert(f.Docs[0].Body)
 	return v, c.errs
 }
 
-func syntaxError(file string, err error) *Error {
+func syntaxError(file string, data []byte, err error) *Error {
 	type positioned interface {
 		GetToken() *token.Token
 		GetMessage() string
@@ -41,7 +47,13 @@ func syntaxError(file string, err error) *Error {
 	var pe positioned
 	if errors.As(err, &pe) && pe.GetToken() != nil {
 		p := pe.GetToken().Position
-		return &Error{Pos: Pos{File: file, Line: p.Line, Col: p.Column}, Msg: "YAML syntax: " + pe.GetMessage()}
+		e := &Error{Pos: Pos{File: file, Line: p.Line, Col: p.Column}, Msg: "YAML syntax: " + pe.GetMessage()}
+		// A plain ${NAME} inside {...} or [...] is a YAML error, since { and }
+		// are flow indicators there; the parser's message does not say so.
+		if lines := strings.Split(string(data), "\n"); p.Line >= 1 && p.Line <= len(lines) && strings.Contains(lines[p.Line-1], "${") {
+			e.Hint = `inside {...} or [...], quote a value that uses ${...}: "${NAME}"`
+		}
+		return e
 	}
 	return &Error{Pos: Pos{File: file}, Msg: "YAML syntax: " + err.Error()}
 }
@@ -84,7 +96,7 @@ func (c *converter) convert(n ast.Node) *Value {
 		return c.convert(n.Value)
 	case *ast.AliasNode:
 		c.errs = append(c.errs, &Error{Pos: c.pos(n.Start), Msg: "YAML aliases are not supported", Hint: "repeat the value"})
-		return &Value{Pos: c.pos(n.Start), Kind: KindNull}
+		return &Value{Pos: c.pos(n.Start), Kind: KindNull, Failed: true}
 	case *ast.TagNode:
 		return c.convert(n.Value)
 	case *ast.NullNode:
@@ -105,7 +117,7 @@ func (c *converter) convert(n ast.Node) *Value {
 	}
 	t := n.GetToken()
 	c.errs = append(c.errs, &Error{Pos: c.pos(t), Msg: fmt.Sprintf("unsupported YAML node %s", n.Type())})
-	return &Value{Pos: c.pos(t), Kind: KindNull}
+	return &Value{Pos: c.pos(t), Kind: KindNull, Failed: true}
 }
 
 func (c *converter) addEntry(m *Value, mv *ast.MappingValueNode) {
@@ -114,9 +126,11 @@ func (c *converter) addEntry(m *Value, mv *ast.MappingValueNode) {
 		c.errs = append(c.errs, key.Errorf("a mapping key must be a string"))
 		return
 	}
-	if prev := m.Get(key.Text); prev != nil {
-		c.errs = append(c.errs, key.Errorf("duplicate key %q", key.Text))
-		return
+	for _, e := range m.Entries {
+		if e.Key.Text == key.Text {
+			c.errs = append(c.errs, key.Errorf("duplicate key %q, first defined at %s", key.Text, e.Key.Pos).WithHint("remove one of them"))
+			return
+		}
 	}
 	val := c.convert(mv.Value)
 	if val.Kind == KindNull && val.Pos.Line == 0 {
@@ -126,14 +140,19 @@ func (c *converter) addEntry(m *Value, mv *ast.MappingValueNode) {
 }
 
 func (c *converter) scalar(t *token.Token, kind Kind, text string) *Value {
-	v := &Value{Pos: c.pos(t), Kind: kind, Text: text, Quoted: !isPlain(t)}
+	v := &Value{Pos: c.pos(t), Kind: kind, Text: text, Quoted: !isPlain(t), Inline: isInline(t, text)}
 	if c.lookup == nil || !strings.Contains(text, "$") {
 		return v
 	}
 	expanded, secret, err := interpolate(text, c.lookup)
 	if err != nil {
-		c.errs = append(c.errs, &Error{Pos: v.Pos, Msg: err.Error(), Hint: "set the variable, or give a default with ${NAME:-default}"})
+		err.Pos = v.Pos
+		c.errs = append(c.errs, err)
+		v.Failed = true
 		return v
+	}
+	if expanded != text {
+		v.Inline = false
 	}
 	v.Text, v.Secret = expanded, secret
 	if secret && kind == KindString && isPlain(t) {
@@ -146,6 +165,23 @@ func (c *converter) scalar(t *token.Token, kind Kind, text string) *Value {
 // interpolated value may be read as a number or boolean.
 func isPlain(t *token.Token) bool {
 	return t == nil || (t.Type != token.SingleQuoteType && t.Type != token.DoubleQuoteType)
+}
+
+// isInline reports whether the scalar token shows text verbatim on one line.
+func isInline(t *token.Token, text string) bool {
+	if t == nil {
+		return false
+	}
+	raw := strings.TrimSpace(t.Origin)
+	switch t.Type {
+	case token.SingleQuoteType:
+		return raw == "'"+text+"'"
+	case token.DoubleQuoteType:
+		return raw == `"`+text+`"`
+	case token.LiteralType, token.FoldedType:
+		return false
+	}
+	return raw == text
 }
 
 // inferKind reads an expanded plain scalar as YAML would.
