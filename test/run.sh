@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The test command: starts a real Apache Kafka broker (test/kafka/kafka.sh)
+# and the embedded broker, runs every unit and integration test against both
+# with the race detector, and stops the brokers even when tests fail.
+#
+#   ./test/run.sh            all tests, both brokers
+#   ./test/run.sh --full     also Watermill's full pub/sub suite (slow)
+#   ./test/run.sh -- ARGS    extra arguments for go test, e.g. -- -run Dead
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --full) export MILLRACE_TEST_FULL=1 ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+embedded_addr="${MILLRACE_TEST_EMBEDDED:-127.0.0.1:29092}"
+state="$(mktemp -d)"
+embedded_pid=""
+cleanup() {
+  status=$?
+  if [ -n "$embedded_pid" ]; then
+    kill -TERM "$embedded_pid" 2>/dev/null || true
+    wait "$embedded_pid" 2>/dev/null || true
+  fi
+  test/kafka/kafka.sh stop >&2 || true
+  rm -rf "$state"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+started=$(date +%s)
+echo "==> starting Apache Kafka (test/kafka/kafka.sh)" >&2
+kafka_addr="$(test/kafka/kafka.sh start)"
+
+echo "==> starting the embedded broker on $embedded_addr" >&2
+go build -o "$state/pipeline-runner" ./cmd/pipeline-runner
+"$state/pipeline-runner" broker --listen "$embedded_addr" --data-dir "$state/embedded" \
+  >"$state/embedded.log" 2>&1 &
+embedded_pid=$!
+for _ in $(seq 1 100); do
+  if (exec 3<>"/dev/tcp/${embedded_addr%:*}/${embedded_addr##*:}") 2>/dev/null; then break; fi
+  if ! kill -0 "$embedded_pid" 2>/dev/null; then cat "$state/embedded.log" >&2; exit 1; fi
+  sleep 0.1
+done
+
+export MILLRACE_TEST_BROKERS="embedded=$embedded_addr,kafka=$kafka_addr"
+export MILLRACE_KAFKA_RESTART="$root/test/kafka/kafka.sh restart"
+echo "==> brokers: $MILLRACE_TEST_BROKERS" >&2
+
+echo "==> go vet" >&2
+go vet ./...
+echo "==> go test -race ./..." >&2
+go test -race -count=1 -timeout 25m "${extra[@]}" ./...
+echo "==> all tests passed in $(( $(date +%s) - started ))s" >&2

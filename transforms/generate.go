@@ -1,0 +1,3 @@
+package transforms
+
+//go:generate go run ../internal/docgen -dir ../docs

@@ -1,0 +1,374 @@
+package spec
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func mustParse(t *testing.T, src string, lookup LookupEnv) *Value {
+	t.Helper()
+	v, errs := ParseYAML("t.yaml", []byte(src), lookup)
+	if err := errs.Err(); err != nil {
+		t.Fatalf("ParseYAML:\n%v", err)
+	}
+	return v
+}
+
+// at returns the value at a path of map keys and list indexes.
+func at(t *testing.T, v *Value, path ...any) *Value {
+	t.Helper()
+	for _, p := range path {
+		switch p := p.(type) {
+		case string:
+			next := v.Get(p)
+			if next == nil {
+				t.Fatalf("no key %q in %v", p, v.Pos)
+			}
+			v = next
+		case int:
+			if v.Kind != KindList || p >= len(v.Items) {
+				t.Fatalf("no item %d in %v", p, v.Pos)
+			}
+			v = v.Items[p]
+		}
+	}
+	return v
+}
+
+func key(t *testing.T, m *Value, name string) *Value {
+	t.Helper()
+	for _, e := range m.Entries {
+		if e.Key.Text == name {
+			return e.Key
+		}
+	}
+	t.Fatalf("no key %q", name)
+	return nil
+}
+
+func TestParseYAMLBlockPositions(t *testing.T) {
+	src := `version: 1
+kafka:
+  brokers:
+    - a:1
+    - "b:2"
+  client_id: 'me'
+ratio: 1.5
+on: true
+nothing:
+tilde: ~
+`
+	root := mustParse(t, src, nil)
+	for _, tc := range []struct {
+		v          *Value
+		line, col  int
+		kind       Kind
+		text       string
+		quoted     bool
+		inlineText bool
+	}{
+		{root, 1, 1, KindMap, "", false, false},
+		{key(t, root, "version"), 1, 1, KindString, "version", false, true},
+		{at(t, root, "version"), 1, 10, KindInt, "1", false, true},
+		{key(t, root, "kafka"), 2, 1, KindString, "kafka", false, true},
+		{at(t, root, "kafka"), 3, 3, KindMap, "", false, false},
+		{at(t, root, "kafka", "brokers"), 4, 5, KindList, "", false, false},
+		{at(t, root, "kafka", "brokers", 0), 4, 7, KindString, "a:1", false, true},
+		{at(t, root, "kafka", "brokers", 1), 5, 7, KindString, "b:2", true, true},
+		{key(t, at(t, root, "kafka"), "client_id"), 6, 3, KindString, "client_id", false, true},
+		{at(t, root, "kafka", "client_id"), 6, 14, KindString, "me", true, true},
+		{at(t, root, "ratio"), 7, 8, KindFloat, "1.5", false, true},
+		{at(t, root, "on"), 8, 5, KindBool, "true", false, true},
+		// An empty value sits just after its key's colon.
+		{at(t, root, "nothing"), 9, 9, KindNull, "", false, false},
+		{at(t, root, "tilde"), 10, 8, KindNull, "", false, false},
+	} {
+		v := tc.v
+		if v.Pos != (Pos{File: "t.yaml", Line: tc.line, Col: tc.col}) || v.Kind != tc.kind || v.Text != tc.text || v.Quoted != tc.quoted || v.Inline != tc.inlineText {
+			t.Errorf("got %v %s %q quoted=%v inline=%v; want %d:%d %s %q quoted=%v inline=%v",
+				v.Pos, v.Kind.Name(), v.Text, v.Quoted, v.Inline, tc.line, tc.col, tc.kind.Name(), tc.text, tc.quoted, tc.inlineText)
+		}
+	}
+	var keys []string
+	for _, e := range root.Entries {
+		keys = append(keys, e.Key.Text)
+	}
+	if want := []string{"version", "kafka", "ratio", "on", "nothing", "tilde"}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("keys in file order = %q, want %q", keys, want)
+	}
+}
+
+func TestParseYAMLFlowPositions(t *testing.T) {
+	src := `steps: [{filter: 'a > 1'}, {rename: {x: y}}]
+drop: [a, "b", 'c']
+`
+	root := mustParse(t, src, nil)
+	for _, tc := range []struct {
+		v         *Value
+		line, col int
+		kind      Kind
+		text      string
+	}{
+		{at(t, root, "steps"), 1, 8, KindList, ""},
+		{at(t, root, "steps", 0), 1, 9, KindMap, ""},
+		{key(t, at(t, root, "steps", 0), "filter"), 1, 10, KindString, "filter"},
+		{at(t, root, "steps", 0, "filter"), 1, 18, KindString, "a > 1"},
+		{at(t, root, "steps", 1), 1, 28, KindMap, ""},
+		{key(t, at(t, root, "steps", 1), "rename"), 1, 29, KindString, "rename"},
+		{at(t, root, "steps", 1, "rename"), 1, 37, KindMap, ""},
+		{key(t, at(t, root, "steps", 1, "rename"), "x"), 1, 38, KindString, "x"},
+		{at(t, root, "steps", 1, "rename", "x"), 1, 41, KindString, "y"},
+		{at(t, root, "drop", 0), 2, 8, KindString, "a"},
+		{at(t, root, "drop", 1), 2, 11, KindString, "b"},
+		{at(t, root, "drop", 2), 2, 16, KindString, "c"},
+	} {
+		if tc.v.Pos != (Pos{File: "t.yaml", Line: tc.line, Col: tc.col}) || tc.v.Kind != tc.kind || tc.v.Text != tc.text {
+			t.Errorf("got %v %s %q; want %d:%d %s %q", tc.v.Pos, tc.v.Kind.Name(), tc.v.Text, tc.line, tc.col, tc.kind.Name(), tc.text)
+		}
+	}
+}
+
+// Inline says whether a column inside the text is a column of the file.
+func TestParseYAMLInline(t *testing.T) {
+	src := `plain: a > 1
+single: 'a > 1'
+double: "a > 1"
+escaped: "a \"b\""
+doubled: 'it''s'
+literal: |
+  a > 1
+folded: >-
+  a >
+  1
+multi: a >
+  1
+comment: a > 1   # note
+`
+	root := mustParse(t, src, nil)
+	for name, want := range map[string]bool{
+		"plain": true, "single": true, "double": true, "comment": true,
+		"escaped": false, "doubled": false, "literal": false, "folded": false, "multi": false,
+	} {
+		if got := at(t, root, name).Inline; got != want {
+			t.Errorf("%s: Inline = %v, want %v", name, got, want)
+		}
+	}
+	if got := at(t, root, "literal").Text; got != "a > 1\n" {
+		t.Errorf("literal text = %q", got)
+	}
+	if got := at(t, root, "folded").Text; got != "a > 1" {
+		t.Errorf("folded text = %q", got)
+	}
+	if got := at(t, root, "comment").Text; got != "a > 1" {
+		t.Errorf("comment text = %q", got)
+	}
+}
+
+func TestParseYAMLDuplicateKeys(t *testing.T) {
+	src := `a: 1
+b: {x: 1, y: 2, x: 3}
+a: 2
+c:
+  - k: 1
+    k: 2
+`
+	root, errs := ParseYAML("t.yaml", []byte(src), nil)
+	want := `t.yaml:2:17: duplicate key "x", first defined at t.yaml:2:5 (remove one of them)
+t.yaml:3:1: duplicate key "a", first defined at t.yaml:1:1 (remove one of them)
+t.yaml:6:5: duplicate key "k", first defined at t.yaml:5:5 (remove one of them)`
+	if err := errs.Err(); err == nil || err.Error() != want {
+		t.Errorf("got:\n%v\nwant:\n%s", err, want)
+	}
+	// The first value is kept; the rest of the file is still converted.
+	if root == nil || at(t, root, "a").Text != "1" || at(t, root, "b", "x").Text != "1" || len(at(t, root, "b").Entries) != 2 {
+		t.Errorf("first values not kept")
+	}
+	if at(t, root, "c", 0, "k").Text != "1" {
+		t.Errorf("nested first value not kept")
+	}
+}
+
+func TestParseYAMLEmpty(t *testing.T) {
+	for _, src := range []string{"", "\n\n", "# only a comment\n", "---\n"} {
+		v, errs := ParseYAML("t.yaml", []byte(src), nil)
+		if len(errs) != 0 {
+			t.Errorf("%q: %v", src, errs)
+		}
+		if v == nil || v.Kind != KindNull || v.Pos != (Pos{File: "t.yaml", Line: 1, Col: 1}) {
+			t.Errorf("%q: got %+v, want null at 1:1", src, v)
+		}
+	}
+}
+
+func TestParseYAMLProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want string
+		nilRoot         bool
+	}{
+		{"syntax", "a: [1, 2\nb: 3\n", "t.yaml:2:1: YAML syntax: ',' or ']' must be specified", true},
+		{"syntax with variable in flow", "a: {b: ${X}}\n", `t.yaml:1:9: YAML syntax: ',' or '}' must be specified (inside {...} or [...], quote a value that uses ${...}: "${NAME}")`, true},
+		{"tab indent", "a:\n\tb: 1\n", "t.yaml:2:1: YAML syntax: found character '\t' that cannot start any token", true},
+		{"complex key", "[a]: 1\n", "t.yaml:1:4: YAML syntax: found an invalid key for this map", true},
+		{"alias", "a: &x {b: 1}\nc: *x\n", "t.yaml:2:4: YAML aliases are not supported (repeat the value)", false},
+		{"two documents", "a: 1\n---\nb: 2\n", "t.yaml:2:1: expected one YAML document, found 2 (remove the --- separator and what follows, or put the pipelines in one list)", false},
+		{"null key", "~: 1\n", "t.yaml:1:1: a mapping key must be a string", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, errs := ParseYAML("t.yaml", []byte(tc.src), nil)
+			if err := errs.Err(); err == nil || err.Error() != tc.want {
+				t.Errorf("got:\n%v\nwant:\n%s", err, tc.want)
+			}
+			if (v == nil) != tc.nilRoot {
+				t.Errorf("root = %v, want nil: %v", v, tc.nilRoot)
+			}
+		})
+	}
+}
+
+func TestParseYAMLAliasIsFailed(t *testing.T) {
+	v, _ := ParseYAML("t.yaml", []byte("a: &x {b: 1}\nc: *x\n"), nil)
+	c := at(t, v, "c")
+	if !c.Failed || c.Kind != KindNull {
+		t.Fatalf("alias value = %+v, want a failed null", c)
+	}
+	// Validation does not report the already reported value again.
+	if errs := Validate(c, Object("", &Field{Name: "b", Type: Int(""), Required: true})); len(errs) != 0 {
+		t.Errorf("Validate reported a failed value: %v", errs)
+	}
+	// Anchors themselves are fine.
+	if at(t, v, "a", "b").Text != "1" {
+		t.Error("anchored value lost")
+	}
+}
+
+func TestParseYAMLInterpolation(t *testing.T) {
+	lookup := lookupFrom(map[string]string{"N": "5", "F": "2.5", "B": "true", "S": "hello", "E": "", "TOPIC": "orders"})
+	src := `n: ${N}
+nq: "${N}"
+f: ${F}
+b: ${B}
+s: ${S}
+e: ${E}
+mixed: ${N}0
+def: ${UNSET:-7}
+lit: $${N}
+topic: ${TOPIC}
+`
+	root := mustParse(t, src, lookup)
+	for _, tc := range []struct {
+		key    string
+		kind   Kind
+		text   string
+		secret bool
+	}{
+		{"n", KindInt, "5", true},
+		{"nq", KindString, "5", true}, // quoted stays a string
+		{"f", KindFloat, "2.5", true},
+		{"b", KindBool, "true", true},
+		{"s", KindString, "hello", true},
+		{"e", KindNull, "", true},
+		{"mixed", KindInt, "50", true},
+		// A default is written in the file: not secret, and it keeps the kind
+		// of the text as written (a plain ${...} is a string).
+		{"def", KindString, "7", false},
+		{"lit", KindString, "${N}", false},
+		{"topic", KindString, "orders", true},
+	} {
+		v := at(t, root, tc.key)
+		if v.Kind != tc.kind || v.Text != tc.text || v.Secret != tc.secret {
+			t.Errorf("%s: got %s %q secret=%v; want %s %q secret=%v", tc.key, v.Kind.Name(), v.Text, v.Secret, tc.kind.Name(), tc.text, tc.secret)
+		}
+		if v.Inline {
+			t.Errorf("%s: an expanded value cannot be Inline", tc.key)
+		}
+	}
+	// Without a lookup nothing is expanded.
+	raw := mustParse(t, src, nil)
+	if got := at(t, raw, "n").Text; got != "${N}" {
+		t.Errorf("nil lookup expanded ${N} to %q", got)
+	}
+}
+
+func TestParseYAMLInterpolationErrors(t *testing.T) {
+	src := `a: ${UNSET}
+b: "x-${UNSET}"
+c: ${BAD-NAME}
+${KEY}: 1
+`
+	root, errs := ParseYAML("t.yaml", []byte(src), lookupFrom(nil))
+	want := `t.yaml:1:4: environment variable UNSET is not set (set the variable, or give a default with ${UNSET:-default})
+t.yaml:2:4: environment variable UNSET is not set (set the variable, or give a default with ${UNSET:-default})
+t.yaml:3:4: invalid variable name "BAD-NAME" in ${...} (use letters, digits and _, not starting with a digit; write $${ for a literal ${)
+t.yaml:4:1: environment variable KEY is not set (set the variable, or give a default with ${KEY:-default})`
+	if err := errs.Err(); err == nil || err.Error() != want {
+		t.Fatalf("got:\n%v\nwant:\n%s", err, want)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		v := at(t, root, k)
+		if !v.Failed || v.Secret {
+			t.Errorf("%s: Failed=%v Secret=%v, want a failed, non-secret value", k, v.Failed, v.Secret)
+		}
+	}
+	if a := at(t, root, "a"); a.Text != "${UNSET}" {
+		t.Errorf("a failed value keeps its text, got %q", a.Text)
+	}
+}
+
+func TestValueHelpers(t *testing.T) {
+	root := mustParse(t, `i: 42
+f: 0.25
+b: false
+d: 1m30s
+l: [x, y, 3]
+m: {k: [1, {z: null}], s: "t"}
+`, nil)
+	if got := at(t, root, "i").Int(); got != 42 {
+		t.Errorf("Int = %d", got)
+	}
+	if got := at(t, root, "f").Float(); got != 0.25 {
+		t.Errorf("Float = %v", got)
+	}
+	if got := at(t, root, "b").Bool(); got {
+		t.Errorf("Bool = %v", got)
+	}
+	if got := at(t, root, "d").Duration(); got != 90*time.Second {
+		t.Errorf("Duration = %v", got)
+	}
+	if got := at(t, root, "l").Strings(); !reflect.DeepEqual(got, []string{"x", "y", "3"}) {
+		t.Errorf("Strings = %q", got)
+	}
+	want := map[string]any{
+		"i": int64(42), "f": 0.25, "b": false, "d": "1m30s",
+		"l": []any{"x", "y", int64(3)},
+		"m": map[string]any{"k": []any{int64(1), map[string]any{"z": nil}}, "s": "t"},
+	}
+	if got := root.Plain(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Plain = %#v", got)
+	}
+	var nilValue *Value
+	if nilValue.Get("x") != nil || root.Get("missing") != nil || at(t, root, "i").Get("x") != nil {
+		t.Error("Get must return nil for a nil value, a missing key or a scalar")
+	}
+	if !at(t, root, "i").IsScalar() || at(t, root, "l").IsScalar() || at(t, root, "m").IsScalar() {
+		t.Error("IsScalar")
+	}
+	if !at(t, root, "m", "k", 1, "z").IsScalar() {
+		t.Error("null is a scalar")
+	}
+	if got := (Pos{File: "x"}).String(); got != "x" {
+		t.Errorf("Pos without line = %q", got)
+	}
+	if e := at(t, root, "d").Errorf("bad %d", 1); e.Error() != "t.yaml:4:4: bad 1" {
+		t.Errorf("Errorf = %q", e)
+	}
+	for k, name := range map[Kind]string{KindNull: "null", KindString: "a string", KindInt: "an integer", KindFloat: "a number", KindBool: "a boolean", KindList: "a list", KindMap: "a mapping", Kind(99): "unknown"} {
+		if k.Name() != name {
+			t.Errorf("Kind(%d).Name() = %q", k, k.Name())
+		}
+	}
+	if !strings.Contains(at(t, root, "m").Pos.String(), "t.yaml:6:") {
+		t.Errorf("map pos %v", at(t, root, "m").Pos)
+	}
+}
