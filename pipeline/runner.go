@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
@@ -100,13 +99,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(r.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	pub, err := wmkafka.NewPublisher(wmkafka.PublisherConfig{
-		Brokers:               brokers,
-		Marshaler:             kafka.Marshaler{},
-		OverwriteSaramaConfig: kafka.PublisherConfig(k.ClientID),
-	}, wlog)
+	pub, err := kafka.NewPublisher(brokers, k.ClientID, kafka.Marshaler{}, wlog)
 	if err != nil {
-		return fmt.Errorf("kafka publisher for %v: %w", brokers, err)
+		return err
 	}
 	defer pub.Close()
 
@@ -144,19 +139,18 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 func (r *Runner) addPipeline(router *message.Router, p *config.Pipeline, brokers []string, pub message.Publisher, wlog watermill.LoggerAdapter) error {
-	sub, err := wmkafka.NewSubscriber(wmkafka.SubscriberConfig{
-		Brokers:               brokers,
-		Unmarshaler:           kafka.Marshaler{},
-		OverwriteSaramaConfig: kafka.SubscriberConfig(r.cfg.Kafka.ClientID, p.Input.Start),
-		ConsumerGroup:         p.Input.Group,
-		NackResendSleep:       100 * time.Millisecond,
-		ReconnectRetrySleep:   time.Second,
+	sub, err := kafka.NewSubscriber(kafka.SubscriberOptions{
+		Brokers:         brokers,
+		ClientID:        r.cfg.Kafka.ClientID,
+		Group:           p.Input.Group,
+		Start:           p.Input.Start,
+		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
 	}, wlog.With(watermill.LogFields{"pipeline": p.Name}))
 	if err != nil {
-		return fmt.Errorf("pipeline %s: subscriber: %w", p.Name, err)
+		return fmt.Errorf("pipeline %s: %w", p.Name, err)
 	}
 	pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name)}
-	h := router.AddConsumerHandler(p.Name, p.Input.Topic, newDrainingSubscriber(sub, r.cfg.Runner.ShutdownTimeout), pp.handle)
+	h := router.AddConsumerHandler(p.Name, p.Input.Topic, sub, pp.handle)
 	mw, err := r.middleware(p, pub, h)
 	if err != nil {
 		return err

@@ -36,10 +36,20 @@ func IsInternal(key string) bool { return strings.HasPrefix(key, internalPrefix)
 // Marshaler converts between Kafka records and Watermill messages without
 // losing the key, headers or timestamp, and without adding headers of its
 // own (Watermill's default marshaler drops the key and adds a UUID header).
-type Marshaler struct{}
+//
+// KeepUUID carries the Watermill message UUID in the header
+// _watermill_message_uuid, for Watermill code that relies on UUIDs surviving
+// the trip; pipelines leave it off, so outputs carry exactly the headers of
+// their inputs.
+type Marshaler struct {
+	KeepUUID bool
+}
+
+// UUIDHeader carries the message UUID when Marshaler.KeepUUID is set.
+const UUIDHeader = "_watermill_message_uuid"
 
 // Marshal builds the Kafka record for msg.
-func (Marshaler) Marshal(topic string, msg *message.Message) (*sarama.ProducerMessage, error) {
+func (m Marshaler) Marshal(topic string, msg *message.Message) (*sarama.ProducerMessage, error) {
 	pm := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(msg.Payload)}
 	if dest := msg.Metadata.Get(MetaDestination); dest != "" {
 		pm.Topic = dest
@@ -58,17 +68,24 @@ func (Marshaler) Marshal(topic string, msg *message.Message) (*sarama.ProducerMe
 		}
 		pm.Headers = append(pm.Headers, sarama.RecordHeader{Key: []byte(k), Value: []byte(v)})
 	}
+	if m.KeepUUID {
+		pm.Headers = append(pm.Headers, sarama.RecordHeader{Key: []byte(UUIDHeader), Value: []byte(msg.UUID)})
+	}
 	return pm, nil
 }
 
 // Unmarshal builds the Watermill message for a consumed Kafka record. The
 // message UUID is topic/partition/offset, unique and stable across redelivery.
-func (Marshaler) Unmarshal(km *sarama.ConsumerMessage) (*message.Message, error) {
+func (m Marshaler) Unmarshal(km *sarama.ConsumerMessage) (*message.Message, error) {
 	id := km.Topic + "/" + strconv.Itoa(int(km.Partition)) + "/" + strconv.FormatInt(km.Offset, 10)
 	msg := message.NewMessage(id, km.Value)
 	md := make(message.Metadata, len(km.Headers)+5)
 	for _, h := range km.Headers {
 		if h == nil || IsInternal(string(h.Key)) {
+			continue
+		}
+		if m.KeepUUID && string(h.Key) == UUIDHeader {
+			msg.UUID = string(h.Value)
 			continue
 		}
 		md[string(h.Key)] = string(h.Value)
