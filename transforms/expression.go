@@ -7,13 +7,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 	"github.com/google/uuid"
+	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
 // MetaVar is the expression variable that holds the Kafka metadata of the
@@ -61,9 +65,15 @@ func hashFn(sum func([]byte) []byte) func(...any) (any, error) {
 // ExprFunctions names the functions Millrace adds to expr-lang's built-ins.
 var ExprFunctions = []string{"uuid()", "sha256(s)", "sha1(s)", "md5(s)"}
 
+// funcNames are the names of ExprFunctions.
+var funcNames = []string{"uuid", "sha256", "sha1", "md5"}
+
 // CompileExpr compiles and type-checks an expression.
 func CompileExpr(src string) (*Program, error) {
 	p, err := expr.Compile(src, exprOptions...)
+	if err == nil {
+		err = unknownCall(p)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +83,42 @@ func CompileExpr(src string) (*Program, error) {
 // CompileBool compiles an expression that must yield a boolean.
 func CompileBool(src string) (*Program, error) {
 	p, err := expr.Compile(src, append(exprOptions[:len(exprOptions):len(exprOptions)], expr.AsBool())...)
+	if err == nil {
+		err = unknownCall(p)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &Program{Source: src, prog: p}, nil
+}
+
+// unknownCall rejects a call of a name that is no function. Undefined
+// variables are allowed (they are record fields), so expr-lang compiles
+// `sha265(email)` and fails it on every record; a JSON field is never a
+// function, so such a call can only be a typo. Built-ins compile to their
+// own node; calls that stay CallNode on a bare name are Millrace's functions.
+func unknownCall(p *vm.Program) error {
+	var f callFinder
+	node := p.Node()
+	ast.Walk(&node, &f)
+	if f.bad == nil {
+		return nil
+	}
+	msg := "unknown function " + f.bad.Value
+	if s := spec.Suggest(f.bad.Value, slices.Concat(builtin.Names, funcNames)); s != "" {
+		msg += ", did you mean " + s + "?"
+	}
+	return (&file.Error{Location: f.bad.Location(), Message: msg}).Bind(p.Source())
+}
+
+type callFinder struct{ bad *ast.IdentifierNode }
+
+func (f *callFinder) Visit(n *ast.Node) {
+	if c, ok := (*n).(*ast.CallNode); ok && f.bad == nil {
+		if id, ok := c.Callee.(*ast.IdentifierNode); ok && !slices.Contains(funcNames, id.Value) {
+			f.bad = id
+		}
+	}
 }
 
 // Eval runs the program against the record.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ type produceOpts struct {
 	key      string
 	keyField string
 	headers  []string
+	timeout  time.Duration
 }
 
 func newProduceCmd(g *globals) *cobra.Command {
@@ -51,7 +53,7 @@ func newProduceCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := kafka.NewClient(brokers, clientID, kgo.DefaultProduceTopic(o.topic), kgo.AllowAutoTopicCreation())
+			cl, err := kafka.NewClient(brokers, clientID, kgo.DefaultProduceTopic(o.topic), kgo.AllowAutoTopicCreation(), kgo.RecordDeliveryTimeout(o.timeout))
 			if err != nil {
 				return err
 			}
@@ -78,6 +80,7 @@ func newProduceCmd(g *globals) *cobra.Command {
 	f.StringVar(&o.key, "key", "", "key for every record")
 	f.StringVar(&o.keyField, "key-field", "", "take each record's key from this top-level JSON field")
 	f.StringArrayVar(&o.headers, "header", nil, "header k=v for every record (repeatable)")
+	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up on a record not acknowledged within this time")
 	return cmd
 }
 

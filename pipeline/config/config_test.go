@@ -181,8 +181,8 @@ func TestLoadRootExample(t *testing.T) {
 		t.Fatalf("got %d pipelines", len(cfg.Pipelines))
 	}
 	p := cfg.Pipelines[0]
-	if p.Name != "enrich-orders" || p.Pos != (spec.Pos{File: "../../pipelines.yaml", Line: 8, Col: 11}) {
-		t.Errorf("name %q at %v", p.Name, p.Pos)
+	if want := (spec.Pos{File: "../../pipelines.yaml", Line: lineOf(t, "../../pipelines.yaml", "- name: enrich-orders"), Col: 11}); p.Name != "enrich-orders" || p.Pos != want {
+		t.Errorf("name %q at %v, want at %v", p.Name, p.Pos, want)
 	}
 	if want := (config.Input{Topic: "orders", Group: "enrich-orders", Start: "oldest"}); p.Input != want {
 		t.Errorf("Input = %+v, want %+v", p.Input, want)
@@ -220,6 +220,27 @@ func TestLoadRootExample(t *testing.T) {
 	}
 }
 
+// The root config takes its broker and embedded settings from the
+// environment when they are set.
+func TestLoadRootExampleFromEnv(t *testing.T) {
+	cfg, err := config.Load("../../pipelines.yaml", config.Options{LookupEnv: env(map[string]string{
+		"MILLRACE_BROKERS":         "k1:9092, k2:9092",
+		"MILLRACE_EMBEDDED_LISTEN": "127.0.0.1:19092",
+		"MILLRACE_DATA_DIR":        "",
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := cfg.Kafka
+	if k.IsEmbedded() || !reflect.DeepEqual(k.Brokers, []string{"k1:9092", "k2:9092"}) || !reflect.DeepEqual(k.Addrs(), k.Brokers) {
+		t.Errorf("Brokers = %q", k.Brokers)
+	}
+	// An empty variable falls back to the default.
+	if k.Embedded != (config.Embedded{Listen: "127.0.0.1:19092", DataDir: ".millrace"}) {
+		t.Errorf("Embedded = %+v", k.Embedded)
+	}
+}
+
 // The root config run end to end through its chain, so that the example in the
 // README is known to do what it says.
 func TestRootExampleChain(t *testing.T) {
@@ -245,6 +266,22 @@ func TestRootExampleChain(t *testing.T) {
 	if outs, err := chain.Run(t.Context(), &transforms.Record{Value: test}); err != nil || len(outs) != 0 {
 		t.Errorf("test traffic: got %v, %v; want it dropped", outs, err)
 	}
+}
+
+// lineOf returns the line number of the first line of file containing s.
+func lineOf(t *testing.T, file, s string) int {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line with %q", file, s)
+	return 0
 }
 
 func parse(t *testing.T, yaml string, vars map[string]string) *config.Config {

@@ -41,7 +41,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
-	lookup := env(map[string]string{"IN": "orders", "N": "5", "EMPTY": "", "SECRET": "hunter2"})
+	lookup := env(map[string]string{"IN": "orders", "N": "5", "EMPTY": "", "SECRET": "hunter2 > >"})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const file = "fuzz.yaml"
 		cfg, err := config.Parse(file, data, config.Options{LookupEnv: lookup})

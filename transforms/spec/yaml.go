@@ -121,7 +121,12 @@ func (c *converter) convert(n ast.Node) *Value {
 }
 
 func (c *converter) addEntry(m *Value, mv *ast.MappingValueNode) {
+	// Keys are not interpolated: a key from the environment would be printed
+	// by "unknown key" and similar messages.
+	lookup := c.lookup
+	c.lookup = nil
 	key := c.convert(mv.Key)
+	c.lookup = lookup
 	if !key.IsScalar() || key.Kind == KindNull {
 		c.errs = append(c.errs, key.Errorf("a mapping key must be a string"))
 		return

@@ -284,6 +284,11 @@ topic: ${TOPIC}
 			t.Errorf("%s: an expanded value cannot be Inline", tc.key)
 		}
 	}
+	// Keys are never expanded, so they cannot leak a value into a message.
+	keyed := mustParse(t, "${S}: 1\n", lookup)
+	if k := keyed.Entries[0].Key; k.Text != "${S}" || k.Secret {
+		t.Errorf("key expanded to %q", k.Text)
+	}
 	// Without a lookup nothing is expanded.
 	raw := mustParse(t, src, nil)
 	if got := at(t, raw, "n").Text; got != "${N}" {
@@ -295,13 +300,11 @@ func TestParseYAMLInterpolationErrors(t *testing.T) {
 	src := `a: ${UNSET}
 b: "x-${UNSET}"
 c: ${BAD-NAME}
-${KEY}: 1
 `
 	root, errs := ParseYAML("t.yaml", []byte(src), lookupFrom(nil))
 	want := `t.yaml:1:4: environment variable UNSET is not set (set the variable, or give a default with ${UNSET:-default})
 t.yaml:2:4: environment variable UNSET is not set (set the variable, or give a default with ${UNSET:-default})
-t.yaml:3:4: invalid variable name "BAD-NAME" in ${...} (use letters, digits and _, not starting with a digit; write $${ for a literal ${)
-t.yaml:4:1: environment variable KEY is not set (set the variable, or give a default with ${KEY:-default})`
+t.yaml:3:4: invalid variable name "BAD-NAME" in ${...} (use letters, digits and _, not starting with a digit; write $${ for a literal ${)`
 	if err := errs.Err(); err == nil || err.Error() != want {
 		t.Fatalf("got:\n%v\nwant:\n%s", err, want)
 	}
