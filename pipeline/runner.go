@@ -98,26 +98,35 @@ func (r *Runner) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	wlog := watermill.NewSlogLoggerWithLevelMapping(r.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	wlog := r.watermillLogger()
 	pub, err := kafka.NewPublisher(brokers, k.ClientID, kafka.Marshaler{}, wlog)
 	if err != nil {
 		return err
 	}
 	defer pub.Close()
-
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: r.cfg.Runner.ShutdownTimeout}, wlog)
+	subscribe := func(p *config.Pipeline) (message.Subscriber, error) {
+		return kafka.NewSubscriber(kafka.SubscriberOptions{
+			Brokers:         brokers,
+			ClientID:        k.ClientID,
+			Group:           p.Input.Group,
+			Start:           p.Input.Start,
+			ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
+		}, wlog.With(watermill.LogFields{"pipeline": p.Name}))
+	}
+	router, err := r.Router(pub, subscribe)
 	if err != nil {
 		return err
 	}
-	for _, p := range r.pipelines {
-		if err := r.addPipeline(router, p, brokers, pub, wlog); err != nil {
-			return err
-		}
-	}
 	r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", strings.Join(brokers, ","))
-	// The router runs on its own context: cancelling the subscriptions'
-	// context would make watermill-kafka drop the acks of in-flight records.
-	// Close instead drains them (see drainingSubscriber) and commits.
+	return r.RunRouter(ctx, router)
+}
+
+// RunRouter runs a router built by Router until ctx is cancelled, then
+// closes it, letting in-flight records finish within the shutdown timeout.
+// The router runs on its own context: cancelling the subscriptions' context
+// would make watermill-kafka drop the acks of in-flight records, while Close
+// drains them (see kafka.DrainingSubscriber) and commits.
+func (r *Runner) RunRouter(ctx context.Context, router *message.Router) error {
 	stopped := make(chan struct{})
 	closed := make(chan error, 1)
 	go func() {
@@ -138,25 +147,35 @@ func (r *Runner) Run(ctx context.Context) error {
 	return r.failure()
 }
 
-func (r *Runner) addPipeline(router *message.Router, p *config.Pipeline, brokers []string, pub message.Publisher, wlog watermill.LoggerAdapter) error {
-	sub, err := kafka.NewSubscriber(kafka.SubscriberOptions{
-		Brokers:         brokers,
-		ClientID:        r.cfg.Kafka.ClientID,
-		Group:           p.Input.Group,
-		Start:           p.Input.Start,
-		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
-	}, wlog.With(watermill.LogFields{"pipeline": p.Name}))
+// Router builds the Watermill router for the runner's pipelines over any
+// transport: pub writes outputs and dead letters (messages carry their
+// destination in kafka.MetaDestination), subscribe returns each pipeline's
+// input subscriber. Kafka is one transport; `pipeline-runner test` runs the
+// same router in memory.
+func (r *Runner) Router(pub message.Publisher, subscribe func(*config.Pipeline) (message.Subscriber, error)) (*message.Router, error) {
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: r.cfg.Runner.ShutdownTimeout}, r.watermillLogger())
 	if err != nil {
-		return fmt.Errorf("pipeline %s: %w", p.Name, err)
+		return nil, err
 	}
-	pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name)}
-	h := router.AddConsumerHandler(p.Name, p.Input.Topic, sub, pp.handle)
-	mw, err := r.middleware(p, pub, h)
-	if err != nil {
-		return err
+	for _, p := range r.pipelines {
+		sub, err := subscribe(p)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
+		}
+		pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name)}
+		h := router.AddConsumerHandler(p.Name, p.Input.Topic, sub, pp.handle)
+		mw, err := r.middleware(p, pub, h)
+		if err != nil {
+			return nil, err
+		}
+		h.AddMiddleware(mw...)
 	}
-	h.AddMiddleware(mw...)
-	return nil
+	return router, nil
+}
+
+// watermillLogger logs Watermill's chatter at debug level.
+func (r *Runner) watermillLogger() watermill.LoggerAdapter {
+	return watermill.NewSlogLoggerWithLevelMapping(r.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 }
 
 // failure returns the errors that stopped pipelines, if any.
