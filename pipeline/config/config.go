@@ -20,6 +20,8 @@ type Config struct {
 	Kafka     Kafka
 	Runner    Runner
 	Pipelines []*Pipeline
+
+	testsValue *spec.Value // the `tests:` section, read by LoadTests
 }
 
 // Kafka says where the brokers are.
@@ -168,7 +170,7 @@ type builder struct {
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 func (b *builder) build(root *spec.Value) *Config {
-	cfg := &Config{File: b.file}
+	cfg := &Config{File: b.file, testsValue: root.Get("tests")}
 	if v := root.Get("version"); v != nil && v.Kind == spec.KindInt && v.Int() != 1 {
 		shown := v.Text
 		if v.Secret {

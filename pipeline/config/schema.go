@@ -24,6 +24,7 @@ var Schema = spec.Object("A Millrace configuration file.",
 	&spec.Field{Name: "kafka", Type: kafkaSchema, Doc: "Where the brokers are and how to talk to them."},
 	&spec.Field{Name: "runner", Type: runnerSchema, Doc: "Process-wide settings."},
 	&spec.Field{Name: "pipelines", Type: spec.List(pipelineSchema, 1, "The pipelines to run."), Required: true, Doc: "The pipelines to run."},
+	&spec.Field{Name: "tests", Type: TestsSchema, Doc: "Config unit tests, run by `pipeline-runner test`."},
 )
 
 var kafkaSchema = spec.Object("Kafka connection settings.",

@@ -130,3 +130,40 @@ func rootConfig(t *testing.T) string {
 	}
 	return p
 }
+
+// `pipeline-runner test` passes on the shipped config and fails, with a
+// diff and exit code 1, on a broken expectation.
+func TestConfigUnitTests(t *testing.T) {
+	stdout, stderr, code := cli(t, "", "test", "-c", rootConfig(t))
+	if code != 0 || !strings.Contains(stdout, "4 passed, 0 failed") {
+		t.Fatalf("shipped tests: exit %d\n%s%s", code, stdout, stderr)
+	}
+	dir := t.TempDir()
+	cfg, err := os.ReadFile(rootConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests, err := os.ReadFile(strings.TrimSuffix(rootConfig(t), ".yaml") + "_test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(tests), "total_cents: 300", "total_cents: 301", 1)
+	if broken == string(tests) {
+		t.Fatal("the expectation to break is gone from pipelines_test.yaml")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "p.yaml"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "p_test.yaml"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, code = cli(t, "", "test", "-c", filepath.Join(dir, "p.yaml"))
+	if code != 1 {
+		t.Errorf("broken expectation: exit %d, want 1", code)
+	}
+	for _, want := range []string{"FAIL enrich-orders: paid orders are enriched", "json_equals mismatch (-want +got)", `"total_cents"`, "int(301)", "int(300)", "3 passed, 1 failed"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
