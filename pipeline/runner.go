@@ -141,6 +141,9 @@ func (r *Runner) RunRouter(ctx context.Context, router *message.Router) error {
 	runErr := router.Run(context.Background())
 	close(stopped)
 	closeErr := errors.Join(<-closed, router.Close())
+	for _, p := range r.pipelines {
+		closeErr = errors.Join(closeErr, p.Chain.Close())
+	}
 	if err := errors.Join(runErr, closeErr); err != nil {
 		return fmt.Errorf("router: %w", err)
 	}

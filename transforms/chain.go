@@ -2,7 +2,9 @@ package transforms
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/millrace-dev/millrace/transforms/spec"
@@ -39,6 +41,19 @@ func (e *StepError) Error() string {
 	return fmt.Sprintf("step %d (%s): %v", e.Index, e.Name, e.Err)
 }
 func (e *StepError) Unwrap() error { return e.Err }
+
+// Close closes the transforms that hold resources.
+func (c *Chain) Close() error {
+	var errs []error
+	for _, s := range c.Steps {
+		if cl, ok := s.Transform.(Closer); ok {
+			if err := cl.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("step %d (%s): %w", s.Index, s.Name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // Run applies every step. It returns the surviving records; an empty result
 // means the record was filtered out.
@@ -132,7 +147,8 @@ func buildStep(reg *Registry, item *spec.Value, pipeline string, index int) (*St
 		}
 		return nil, append(errs, e)
 	}
-	b := &Build{Config: item.Get(name.Text), Pipeline: pipeline, Index: index}
+	b := &Build{Config: item.Get(name.Text), Pipeline: pipeline, Index: index,
+		Logger: slog.Default().With("pipeline", pipeline, "step", name.Text, "step_index", index)}
 	if verrs := spec.Validate(b.Config, reg1.Spec.Config); len(verrs) > 0 {
 		return nil, append(errs, verrs...)
 	}

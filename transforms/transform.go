@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
@@ -47,10 +48,29 @@ type Example struct {
 	Output []string
 	// Error, when set, is a text the error must contain.
 	Error string
+	// InputHeaders are the Kafka headers of the input record.
+	InputHeaders map[string]string
+	// Key, Topic and Timestamp, when set, are the Kafka key, the destination
+	// topic and the record timestamp (RFC 3339) every output must carry, for
+	// transforms that change the record rather than its value.
+	Key       string
+	Topic     string
+	Timestamp string
+	// Headers, when set, are the complete headers every output must carry.
+	Headers map[string]string
 }
 
-// Factory builds a transform from its validated config.
+// Factory builds a transform from its validated config. It runs once, when
+// the config loads: compile expressions, read files and secrets, and check
+// what the spec cannot express here, never per record. Errors should be
+// positioned with Config.Errorf (or the Value of the offending field).
 type Factory func(b *Build) (Transform, error)
+
+// Closer is implemented by transforms that hold resources; the runner calls
+// Close once when it stops.
+type Closer interface {
+	Close() error
+}
 
 // Build is what a Factory gets: the config value, already checked against
 // the spec, and helpers that report errors at the right place.
@@ -61,6 +81,14 @@ type Build struct {
 	Pipeline string
 	// Index is the position of the step in the chain, from 0.
 	Index int
+	// Logger logs for the transform; records' payloads must not be logged.
+	Logger *slog.Logger
+}
+
+// Decode copies the config into out (a pointer to a struct whose fields
+// follow the spec; see spec.Decode).
+func (b *Build) Decode(out any) error {
+	return spec.Decode(b.Config, out)
 }
 
 // Expr compiles the expression in v, reporting a failure at v's position.
