@@ -35,6 +35,7 @@ type subscription struct {
 	inflight atomic.Int64
 	stop     chan struct{} // closed when no more messages may be handed out
 	stopOnce sync.Once
+	done     chan struct{} // closed after the output channel is closed
 }
 
 // markGrace is how long a drain waits after the last ack. watermill-kafka
@@ -56,7 +57,7 @@ func (d *DrainingSubscriber) Subscribe(ctx context.Context, topic string) (<-cha
 		cancel()
 		return nil, err
 	}
-	s := &subscription{stop: make(chan struct{})}
+	s := &subscription{stop: make(chan struct{}), done: make(chan struct{})}
 	d.mu.Lock()
 	d.subs = append(d.subs, s)
 	d.mu.Unlock()
@@ -71,9 +72,19 @@ func (d *DrainingSubscriber) Subscribe(ctx context.Context, topic string) (<-cha
 	}()
 	out := make(chan *message.Message)
 	go func() {
+		defer close(s.done)
 		defer close(out)
 		for msg := range in {
 			s.inflight.Add(1)
+			// Once stopped, never hand out: a select with both cases ready
+			// picks one at random, which could pass a message on after the
+			// drain finished waiting.
+			select {
+			case <-s.stop:
+				s.inflight.Add(-1)
+				continue
+			default:
+			}
 			select {
 			case out <- msg:
 				go s.settle(msg)
@@ -104,7 +115,8 @@ func (s *subscription) drain(deadline time.Time) {
 }
 
 // Close drains every subscription, then closes the wrapped subscriber, which
-// commits the marked offsets. Later calls wait for the first to finish.
+// commits the marked offsets. It returns once the output channels of all
+// subscriptions are closed. Later calls wait for the first to finish.
 func (d *DrainingSubscriber) Close() error {
 	d.once.Do(func() {
 		close(d.closing)
@@ -119,6 +131,11 @@ func (d *DrainingSubscriber) Close() error {
 		}
 		wg.Wait()
 		d.err = d.sub.Close()
+		// The wrapped subscriber has closed its channels; wait until the
+		// forwarding goroutines have closed theirs.
+		for _, s := range subs {
+			<-s.done
+		}
 		close(d.closed)
 	})
 	<-d.closed
