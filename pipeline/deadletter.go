@@ -8,11 +8,14 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/pipeline/observe"
 	"github.com/millrace-dev/millrace/transforms"
 )
 
 // Headers added to a dead-letter record. The record keeps its original key,
-// value (byte for byte) and headers; these say why it failed.
+// value (byte for byte) and headers, plus a traceparent header when it had
+// none or an invalid one (see observe.TraceparentHeader); these say why it
+// failed.
 const (
 	HeaderError           = "millrace.error"
 	HeaderStep            = "millrace.error.step"       // transform name, "decode" or "output"
@@ -68,9 +71,13 @@ func (p *pipe) dataError(msg *message.Message, err error) error {
 	md.Set(HeaderSourceOffset, md.Get(kafka.MetaOffset))
 	md.Set(HeaderAttempts, md.Get(metaAttempts))
 	md.Set(HeaderFailedAt, time.Now().UTC().Format(time.RFC3339Nano))
-	p.log.Warn("record failed", "step", de.Step, "step_index", de.Index,
+	attrs := []any{"step", de.Step, "step_index", de.Index,
 		"topic", md.Get(kafka.MetaTopic), "partition", md.Get(kafka.MetaPartition), "offset", md.Get(kafka.MetaOffset),
-		"attempts", md.Get(metaAttempts), "error", de.Err.Error())
+		"attempts", md.Get(metaAttempts), "traceparent", md.Get(observe.TraceparentHeader), "error", de.Err.Error()}
+	if p.logPayloads {
+		attrs = append(attrs, "payload", string(msg.Payload))
+	}
+	p.log.Warn("record failed", attrs...)
 	return de
 }
 

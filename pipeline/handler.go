@@ -1,12 +1,15 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline/config"
+	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/pipeline/observe"
 	"github.com/millrace-dev/millrace/transforms"
 )
 
@@ -15,6 +18,9 @@ type pipe struct {
 	cfg *config.Pipeline
 	pub message.Publisher
 	log *slog.Logger
+	obs *observe.Pipeline // nil when not observed
+	// logPayloads adds the record value to the log line of a failed record.
+	logPayloads bool
 }
 
 // handle is the record path: decode once, run the chain, encode each output
@@ -23,6 +29,7 @@ type pipe struct {
 // committed) only then.
 func (p *pipe) handle(msg *message.Message) error {
 	countAttempt(msg)
+	ensureTraceparent(msg)
 	ctx := msg.Context()
 	rec, err := toRecord(msg)
 	if err != nil {
@@ -33,7 +40,8 @@ func (p *pipe) handle(msg *message.Message) error {
 		return p.dataError(msg, err)
 	}
 	if len(outs) == 0 {
-		return nil // filtered
+		p.obs.Filtered()
+		return nil
 	}
 	msgs := make([]*message.Message, len(outs))
 	for i, out := range outs {
@@ -48,12 +56,23 @@ func (p *pipe) handle(msg *message.Message) error {
 		if msgs[i], err = toMessage(id, out, topic); err != nil {
 			return p.dataError(msg, err)
 		}
+		if p.obs != nil {
+			// The handler's context values (not its deadline) label the
+			// publish metrics with the pipeline.
+			msgs[i].SetContext(context.WithoutCancel(ctx))
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("before publish: %w", err)
 	}
 	if err := p.pub.Publish(p.cfg.Output.Topic, msgs...); err != nil {
 		return fmt.Errorf("publish: %w", err)
+	}
+	if p.obs != nil {
+		for _, m := range msgs {
+			p.obs.Out(m.Metadata.Get(kafka.MetaDestination))
+		}
+		p.obs.Delivered(rec.Source.Timestamp)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ import (
 func (r *Runner) middleware(p *config.Pipeline, pub message.Publisher, h *message.Handler) ([]message.HandlerMiddleware, error) {
 	var first message.HandlerMiddleware
 	if p.Errors.DeadLetterTopic != "" {
-		pq, err := middleware.PoisonQueueWithFilter(pub, p.Errors.DeadLetterTopic, isDataError)
+		pq, err := middleware.PoisonQueueWithFilter(r.deadLetters(p, pub), p.Errors.DeadLetterTopic, isDataError)
 		if err != nil {
 			return nil, err
 		}
@@ -46,10 +46,10 @@ func (r *Runner) middleware(p *config.Pipeline, pub message.Publisher, h *messag
 		ShouldRetry:         func(rp middleware.RetryParams) bool { return !isDataError(rp.Err) },
 		ResetContextOnRetry: true,
 	}
-	return []message.HandlerMiddleware{
+	return r.observed(p, []message.HandlerMiddleware{
 		first,
 		retry.Middleware,
 		middleware.Timeout(p.Timeout),
 		middleware.Recoverer,
-	}, nil
+	}, 1), nil
 }

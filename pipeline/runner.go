@@ -16,6 +16,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/pipeline/observe"
 )
 
 // Options tune a Runner.
@@ -27,6 +28,11 @@ type Options struct {
 	Pipelines []string
 	// Logger receives the runner's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// AdminAddr overrides admin.address; "off" disables the admin server.
+	AdminAddr string
+	// Version is the runner version on /metrics and the status page; empty
+	// means the module version from the build info.
+	Version string
 }
 
 // Runner runs pipelines until its context is cancelled.
@@ -34,6 +40,8 @@ type Runner struct {
 	cfg       *config.Config
 	pipelines []*config.Pipeline
 	log       *slog.Logger
+	version   string
+	obs       *observe.Observer // nil without the admin server
 
 	mu     sync.Mutex
 	failed map[string]error // pipelines stopped on an error
@@ -51,13 +59,18 @@ func (e *UnknownPipelineError) Error() string {
 
 // New checks options against the config; it does not touch the network.
 func New(cfg *config.Config, opts Options) (*Runner, error) {
-	r := &Runner{cfg: cfg, log: opts.Logger, failed: map[string]error{}}
+	r := &Runner{cfg: cfg, log: opts.Logger, version: opts.Version, failed: map[string]error{}}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
 	if opts.Brokers != nil {
 		c := *cfg
 		c.Kafka.Brokers = config.NormalizeBrokers(opts.Brokers)
+		r.cfg = &c
+	}
+	if opts.AdminAddr != "" {
+		c := *r.cfg
+		c.Admin.Address, c.Admin.AddressSet = opts.AdminAddr, true
 		r.cfg = &c
 	}
 	var known []string
@@ -83,6 +96,11 @@ func New(cfg *config.Config, opts Options) (*Runner, error) {
 // when a pipeline stopped on a record it could not dead-letter, or when the
 // shutdown timed out.
 func (r *Runner) Run(ctx context.Context) error {
+	stopObserving, err := r.startObserving()
+	if err != nil {
+		return err
+	}
+	defer stopObserving()
 	k := r.cfg.Kafka
 	if k.IsEmbedded() {
 		emb, err := kafka.StartEmbedded(k.Embedded.Listen, k.Embedded.DataDir, k.Topics.Partitions)
@@ -98,21 +116,14 @@ func (r *Runner) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	wlog := r.watermillLogger()
-	pub, err := kafka.NewPublisher(brokers, k.ClientID, kafka.Marshaler{}, wlog)
+	if err := r.pollBrokers(brokers); err != nil {
+		return err
+	}
+	pub, subscribe, err := r.kafkaTransport(brokers)
 	if err != nil {
 		return err
 	}
 	defer pub.Close()
-	subscribe := func(p *config.Pipeline) (message.Subscriber, error) {
-		return kafka.NewSubscriber(kafka.SubscriberOptions{
-			Brokers:         brokers,
-			ClientID:        k.ClientID,
-			Group:           p.Input.Group,
-			Start:           p.Input.Start,
-			ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
-		}, wlog.With(watermill.LogFields{"pipeline": p.Name}))
-	}
 	router, err := r.Router(pub, subscribe)
 	if err != nil {
 		return err
@@ -133,6 +144,7 @@ func (r *Runner) RunRouter(ctx context.Context, router *message.Router) error {
 		select {
 		case <-ctx.Done():
 			r.log.Info("shutting down", "timeout", r.cfg.Runner.ShutdownTimeout.String())
+			r.obs.ShuttingDown()
 			closed <- router.Close()
 		case <-stopped:
 			closed <- nil
@@ -160,13 +172,17 @@ func (r *Runner) Router(pub message.Publisher, subscribe func(*config.Pipeline) 
 	if err != nil {
 		return nil, err
 	}
+	if pub, err = r.instrument(router, pub); err != nil {
+		return nil, err
+	}
 	for _, p := range r.pipelines {
 		sub, err := subscribe(p)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
 		}
-		pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name)}
+		pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name), obs: r.obs.Pipeline(p.Name), logPayloads: r.cfg.Runner.LogPayloads}
 		h := router.AddConsumerHandler(p.Name, p.Input.Topic, sub, pp.handle)
+		r.watch(p, h, sub)
 		mw, err := r.middleware(p, pub, h)
 		if err != nil {
 			return nil, err
@@ -206,6 +222,7 @@ func (r *Runner) stop(p *config.Pipeline, h *message.Handler, err error) {
 	}
 	r.log.Error("pipeline stopped: a record cannot be processed and no dead_letter_topic is configured",
 		"pipeline", p.Name, "error", err.Error())
+	r.obs.Pipeline(p.Name).Stopped(err)
 	go h.Stop()
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
@@ -27,6 +28,11 @@ type Step struct {
 // Chain runs steps in order over a record and its descendants.
 type Chain struct {
 	Steps []*Step
+	// Observe, when set, is called after each application of a step to one
+	// record with the time it took, the number of records it returned and
+	// its error. Set it before the chain runs; it is called concurrently
+	// when records are processed concurrently. Nil costs nothing.
+	Observe func(step *Step, d time.Duration, outputs int, err error)
 }
 
 // StepError is a step that failed on a record. The pipeline sends the input
@@ -62,7 +68,14 @@ func (c *Chain) Run(ctx context.Context, r *Record) ([]*Record, error) {
 	for _, s := range c.Steps {
 		next := make([]*Record, 0, len(recs))
 		for _, rec := range recs {
+			var start time.Time
+			if c.Observe != nil {
+				start = time.Now()
+			}
 			out, err := s.apply(ctx, rec)
+			if c.Observe != nil {
+				c.Observe(s, time.Since(start), len(out), err)
+			}
 			if err != nil {
 				return nil, &StepError{Name: s.Name, Index: s.Index, Err: err}
 			}

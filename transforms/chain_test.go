@@ -15,14 +15,14 @@ import (
 
 // testRegistry is the built-ins plus test transforms:
 //
-//	split: {field: items}   one output per item of a list field, as "item"
+//	fanout: {field: items}  one output per item of a list field, as "item"
 //	count: {}               counts the records it sees in counted
 //	explode: <message>      panics with the message
 //	fail: <message>         returns an error with the message
 func testRegistry(counted *atomic.Int64) *transforms.Registry {
 	reg := transforms.Default.Clone()
 	reg.Register(transforms.Spec{
-		Name:    "split",
+		Name:    "fanout",
 		Summary: "One record per item of a list field.",
 		Config:  spec.Object("", &spec.Field{Name: "field", Type: spec.String("List field."), Required: true}),
 		Examples: []transforms.Example{{
@@ -120,7 +120,7 @@ func TestChainMap(t *testing.T) {
 func TestChainFanOut(t *testing.T) {
 	var n atomic.Int64
 	chain := buildChain(t, testRegistry(&n), `
-- split: {field: items}
+- fanout: {field: items}
 - set: {upper: upper(item)}
 - count: {}
 - filter: 'item != "skip"'
@@ -165,7 +165,7 @@ func TestChainErrors(t *testing.T) {
 		{"- set: {a: '1'}\n- fail: broken\n- count: {}\n", "step 1 (fail): broken", 1, "fail"},
 		{"- set: {a: '1'}\n- drop: [x]\n- explode: boom\n", "step 2 (explode): panic: boom", 2, "explode"},
 		{"- filter: 'a.b > 1'\n", `step 0 (filter): expression "a.b > 1": invalid operation: <nil> > int (column 5)`, 0, "filter"},
-		{"- split: {field: nope}\n", "step 0 (split): field nope is not a list", 0, "split"},
+		{"- fanout: {field: nope}\n", "step 0 (fanout): field nope is not a list", 0, "fanout"},
 	} {
 		chain := buildChain(t, reg, tc.steps)
 		outs, err := chain.Run(t.Context(), record(t, `{"a":{}}`))
@@ -273,10 +273,11 @@ func TestEmptyChain(t *testing.T) {
 }
 
 func TestBuildChainErrors(t *testing.T) {
+	available := strings.Join(transforms.Default.Names(), ", ")
 	for _, tc := range []struct{ steps, want string }{
 		{`{filter: x}`, "steps.yaml:1:1: expected a list of transform steps, got a mapping"},
 		{`- 5`, "steps.yaml:1:3: expected a transform step such as `- filter: 'amount > 0'`, got an integer"},
-		{`- when: 'true'`, "steps.yaml:1:3: step has no transform (available: drop, filter, rename, set)"},
+		{`- when: 'true'`, "steps.yaml:1:3: step has no transform (available: " + available + ")"},
 		{`- filtre: 'true'`, `steps.yaml:1:3: unknown transform "filtre" (did you mean "filter"?)`},
 		{`- Filter: 'true'`, `steps.yaml:1:3: unknown transform "Filter" (did you mean "filter"?)`},
 		{"- filter: 'true'\n  drop: [a]\n  set: {a: '1'}", "steps.yaml:2:3: a step holds one transform, found \"filter\" and \"drop\" (start a new list item with -)\n" +
@@ -290,7 +291,7 @@ func TestBuildChainErrors(t *testing.T) {
 		{"- set: {a: 'x +', b: 'y *'}", `steps.yaml:1:15: invalid expression "x +": unexpected token EOF ` + hint + "\n" +
 			`steps.yaml:1:25: invalid expression "y *": unexpected token EOF ` + hint},
 		// Every step is checked, not only the first bad one.
-		{"- nope: 1\n- filter: ''\n- drop: []", "steps.yaml:1:3: unknown transform \"nope\" (available: drop, filter, rename, set)\n" +
+		{"- nope: 1\n- filter: ''\n- drop: []", "steps.yaml:1:3: unknown transform \"nope\" (available: " + available + ")\n" +
 			"steps.yaml:2:11: empty expression\nsteps.yaml:3:9: expected at least 1 item, got 0"},
 	} {
 		_, err := tryBuild(transforms.Default, tc.steps)

@@ -3,8 +3,10 @@ package transforms
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
@@ -27,7 +29,9 @@ func (r *Registry) RunExample(name string, ex Example) error {
 	if err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
-	outs, err := chain.Run(context.Background(), &Record{Value: in, Headers: map[string]string{}})
+	rec := &Record{Value: in, Headers: map[string]string{}}
+	maps.Copy(rec.Headers, ex.InputHeaders)
+	outs, err := chain.Run(context.Background(), rec)
 	if ex.Error != "" {
 		if err == nil || !strings.Contains(err.Error(), ex.Error) {
 			return fmt.Errorf("want an error containing %q, got %v", ex.Error, err)
@@ -49,9 +53,40 @@ func (r *Registry) RunExample(name string, ex Example) error {
 		if err != nil {
 			return fmt.Errorf("output %d: %w", i, err)
 		}
-		if !reflect.DeepEqual(o.Value, want) {
+		// Compare as JSON: 9.0 computed and 9 written are the same output.
+		norm, err := Decode(got)
+		if err != nil {
+			return fmt.Errorf("output %d: %w", i, err)
+		}
+		if !reflect.DeepEqual(norm, want) {
 			return fmt.Errorf("output %d: want %s, got %s", i, ex.Output[i], got)
 		}
+		if err := ex.checkRecord(o); err != nil {
+			return fmt.Errorf("output %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// checkRecord compares the Kafka fields of an output with the expected ones.
+func (ex Example) checkRecord(o *Record) error {
+	if ex.Key != "" && string(o.Key) != ex.Key {
+		return fmt.Errorf("want key %q, got %q", ex.Key, o.Key)
+	}
+	if ex.Topic != "" && o.Topic != ex.Topic {
+		return fmt.Errorf("want topic %q, got %q", ex.Topic, o.Topic)
+	}
+	if ex.Timestamp != "" {
+		want, err := time.Parse(time.RFC3339Nano, ex.Timestamp)
+		if err != nil {
+			return fmt.Errorf("example timestamp: %w", err)
+		}
+		if !o.Timestamp.Equal(want) {
+			return fmt.Errorf("want timestamp %s, got %s", ex.Timestamp, o.Timestamp.Format(time.RFC3339Nano))
+		}
+	}
+	if ex.Headers != nil && !maps.Equal(o.Headers, ex.Headers) {
+		return fmt.Errorf("want headers %v, got %v", ex.Headers, o.Headers)
 	}
 	return nil
 }

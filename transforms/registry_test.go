@@ -15,7 +15,7 @@ import (
 // maskSpec is a transform as a Go developer would add one: a spec that
 // declares the config shape and examples, and a factory.
 var maskSpec = transforms.Spec{
-	Name:        "mask",
+	Name:        "stars",
 	Summary:     "Replace all but the last characters of string fields.",
 	Description: "Each listed field path that holds a string is masked with `*`.",
 	Config: spec.Object("",
@@ -69,14 +69,14 @@ func TestCustomTransform(t *testing.T) {
 	reg.Register(maskSpec, newMask)
 
 	for _, ex := range maskSpec.Examples {
-		if err := reg.RunExample("mask", ex); err != nil {
+		if err := reg.RunExample("stars", ex); err != nil {
 			t.Errorf("example %q: %v", ex.Title, err)
 		}
 	}
 
 	chain := buildChain(t, reg, `
 - filter: 'card.brand == "visa"'
-- mask: {fields: [card.number], keep: 2}
+- stars: {fields: [card.number], keep: 2}
 - set: {masked: 'true'}
 `)
 	got, err := runJSON(t, chain, `{"card":{"brand":"visa","number":"4242"}}`)
@@ -87,11 +87,11 @@ func TestCustomTransform(t *testing.T) {
 	// The spec checks the config before the factory sees it, and the factory
 	// reports its own errors at the right place.
 	for _, tc := range []struct{ steps, want string }{
-		{`- mask: {feilds: [a]}`, "steps.yaml:1:9: missing required key \"fields\"\nsteps.yaml:1:10: unknown key \"feilds\" (did you mean \"fields\"?)"},
-		{`- mask: {fields: [a], keep: x}`, "steps.yaml:1:29: expected an integer, got a string"},
-		{`- mask: {fields: [a], keep: -1}`, "steps.yaml:1:29: keep must not be negative"},
-		{`- mask: {fields: []}`, "steps.yaml:1:18: expected at least 1 item, got 0"},
-		{`- msak: {fields: [a]}`, `steps.yaml:1:3: unknown transform "msak" (did you mean "mask"?)`},
+		{`- stars: {feilds: [a]}`, "steps.yaml:1:10: missing required key \"fields\"\nsteps.yaml:1:11: unknown key \"feilds\" (did you mean \"fields\"?)"},
+		{`- stars: {fields: [a], keep: x}`, "steps.yaml:1:30: expected an integer, got a string"},
+		{`- stars: {fields: [a], keep: -1}`, "steps.yaml:1:30: keep must not be negative"},
+		{`- stars: {fields: []}`, "steps.yaml:1:19: expected at least 1 item, got 0"},
+		{`- sters: {fields: [a]}`, `steps.yaml:1:3: unknown transform "sters" (did you mean "stars"?)`},
 	} {
 		_, err := tryBuild(reg, tc.steps)
 		if err == nil || err.Error() != tc.want {
@@ -99,17 +99,19 @@ func TestCustomTransform(t *testing.T) {
 		}
 	}
 
-	// The clone is isolated: Default does not know mask.
-	if _, ok := transforms.Default.Lookup("mask"); ok {
+	// The clone is isolated: Default does not know stars.
+	if _, ok := transforms.Default.Lookup("stars"); ok {
 		t.Error("registering in a clone changed Default")
 	}
-	if _, err := tryBuild(transforms.Default, `- mask: {fields: [a]}`); err == nil || !strings.Contains(err.Error(), `unknown transform "mask"`) {
+	if _, err := tryBuild(transforms.Default, `- stars: {fields: [a]}`); err == nil || !strings.Contains(err.Error(), `unknown transform "stars"`) {
 		t.Errorf("Default built a mask step: %v", err)
 	}
 }
 
 func TestDefaultRegistry(t *testing.T) {
-	if got := transforms.Default.Names(); !reflect.DeepEqual(got, []string{"drop", "filter", "rename", "set"}) {
+	want := []string{"cast", "dedupe", "drop", "extract", "filter", "flatten", "hash", "headers", "hoist", "jq",
+		"keep", "key", "mask", "rename", "route", "set", "split", "timestamp", "unflatten", "validate"}
+	if got := transforms.Default.Names(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default.Names() = %q", got)
 	}
 	reg, ok := transforms.Default.Lookup("filter")

@@ -6,6 +6,7 @@ package docs
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/millrace-dev/millrace/pipeline/config"
@@ -32,7 +33,24 @@ func Transforms(reg *transforms.Registry) []byte {
 		b.WriteString("\n")
 		writeTransform(&b, r.Spec, "##")
 	}
+	b.WriteString("\n## Kafka Connect SMTs in Millrace\n\n")
+	b.WriteString(transforms.SMTMapping)
+	b.WriteString("\n")
 	return b.Bytes()
+}
+
+// mapText writes a string map as sorted k=v pairs.
+func mapText(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, " ")
 }
 
 // Transform renders one transform's documentation.
@@ -57,13 +75,33 @@ func writeTransform(b *bytes.Buffer, s transforms.Spec, h string) {
 	for _, ex := range s.Examples {
 		fmt.Fprintf(b, "\n**%s**\n\n```yaml\n- %s: %s\n```\n\n", ex.Title, s.Name, ex.Config)
 		fmt.Fprintf(b, "input `%s`", ex.Input)
+		if len(ex.InputHeaders) > 0 {
+			fmt.Fprintf(b, " with headers `%s`", mapText(ex.InputHeaders))
+		}
 		switch {
 		case ex.Error != "":
 			fmt.Fprintf(b, " → dead letter (error contains %q)\n", ex.Error)
 		case len(ex.Output) == 0:
 			b.WriteString(" → dropped\n")
 		default:
-			fmt.Fprintf(b, " → `%s`\n", strings.Join(ex.Output, "`, `"))
+			fmt.Fprintf(b, " → `%s`", strings.Join(ex.Output, "`, `"))
+			var meta []string
+			if ex.Key != "" {
+				meta = append(meta, fmt.Sprintf("key `%s`", ex.Key))
+			}
+			if ex.Topic != "" {
+				meta = append(meta, fmt.Sprintf("topic `%s`", ex.Topic))
+			}
+			if ex.Timestamp != "" {
+				meta = append(meta, fmt.Sprintf("timestamp `%s`", ex.Timestamp))
+			}
+			if ex.Headers != nil {
+				meta = append(meta, fmt.Sprintf("headers `%s`", mapText(ex.Headers)))
+			}
+			if len(meta) > 0 {
+				fmt.Fprintf(b, " with %s", strings.Join(meta, ", "))
+			}
+			b.WriteString("\n")
 		}
 	}
 }

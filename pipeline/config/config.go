@@ -3,7 +3,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -19,6 +21,7 @@ type Config struct {
 	File      string
 	Kafka     Kafka
 	Runner    Runner
+	Admin     Admin
 	Pipelines []*Pipeline
 
 	testsValue *spec.Value // the `tests:` section, read by LoadTests
@@ -29,6 +32,8 @@ type Kafka struct {
 	// Brokers are the bootstrap addresses; empty means the embedded broker.
 	Brokers  []string
 	ClientID string
+	// Adapter is AdapterMillrace or AdapterWatermillKafka.
+	Adapter  string
 	Embedded Embedded
 	Topics   Topics
 }
@@ -61,7 +66,24 @@ type Topics struct {
 // Runner holds process-wide settings.
 type Runner struct {
 	ShutdownTimeout time.Duration
+	// LogPayloads adds record values to the log lines of failed records.
+	LogPayloads bool
 }
+
+// Admin configures the admin HTTP server.
+type Admin struct {
+	// Address is host:port, or AdminOff.
+	Address string
+	// AddressSet reports that Address was configured, not the default: a
+	// configured address that cannot be bound is an error, the default one
+	// only a warning.
+	AddressSet   bool
+	Pprof        bool
+	PollInterval time.Duration
+}
+
+// Enabled reports whether the admin server is to run.
+func (a Admin) Enabled() bool { return a.Address != AdminOff && a.Address != "" }
 
 // Pipeline is one consume → transform → produce pipeline.
 type Pipeline struct {
@@ -72,6 +94,12 @@ type Pipeline struct {
 	Output  Output
 	Errors  Errors
 	Timeout time.Duration
+	// FromEnv holds the config paths, relative to the pipeline, of the
+	// names that came from the environment (${VAR}): "name", "input.topic",
+	// "input.group", "output.topic", "output.routes[N].topic" and
+	// "errors.dead_letter_topic". The admin server and metric labels do not
+	// show these values.
+	FromEnv map[string]bool
 }
 
 // Input is the consumed topic.
@@ -79,6 +107,9 @@ type Input struct {
 	Topic string
 	Group string
 	Start string // "oldest" or "newest"
+	// Ordering is "key", "partition" or "none".
+	Ordering    string
+	MaxInFlight int
 }
 
 // Output is where records go.
@@ -180,6 +211,8 @@ func (b *builder) build(root *spec.Value) *Config {
 	}
 	cfg.Kafka = b.kafka(root.Get("kafka"))
 	cfg.Runner.ShutdownTimeout = durationOr(root.Get("runner").Get("shutdown_timeout"), DefaultShutdownTimeout)
+	cfg.Runner.LogPayloads = boolOr(root.Get("runner").Get("log_payloads"), false)
+	cfg.Admin = b.admin(root.Get("admin"))
 	seen := map[string]*spec.Value{}
 	if list := root.Get("pipelines"); list != nil && list.Kind == spec.KindList {
 		for _, pv := range list.Items {
@@ -200,9 +233,44 @@ func (b *builder) build(root *spec.Value) *Config {
 	return cfg
 }
 
+func (b *builder) admin(v *spec.Value) Admin {
+	a := Admin{
+		Address:      stringOr(v.Get("address"), DefaultAdminAddress),
+		Pprof:        boolOr(v.Get("pprof"), false),
+		PollInterval: durationOr(v.Get("poll_interval"), DefaultPollInterval),
+	}
+	if av := v.Get("address"); av != nil && av.IsScalar() {
+		a.AddressSet = true
+		if err := CheckAdminAddress(a.Address); err != nil && !av.Failed {
+			e := av.Errorf("admin.address %s: %v", show(a.Address, av), err)
+			b.errs = append(b.errs, e.WithHint("use host:port such as 127.0.0.1:9469, or off"))
+		}
+	}
+	if pv := v.Get("poll_interval"); pv != nil && a.PollInterval < 100*time.Millisecond {
+		b.errs = append(b.errs, pv.Errorf("poll_interval must be at least 100ms"))
+	}
+	return a
+}
+
+// CheckAdminAddress checks an admin server address: host:port, or off.
+func CheckAdminAddress(addr string) error {
+	if addr == AdminOff {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("is not host:port")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return errors.New("has no valid port")
+	}
+	return nil
+}
+
 func (b *builder) kafka(v *spec.Value) Kafka {
 	k := Kafka{
 		ClientID: stringOr(v.Get("client_id"), DefaultClientID),
+		Adapter:  stringOr(v.Get("adapter"), AdapterMillrace),
 		Embedded: Embedded{
 			Listen:  stringOr(v.Get("embedded").Get("listen"), DefaultEmbeddedListen),
 			DataDir: stringOr(v.Get("embedded").Get("data_dir"), DefaultDataDir),
@@ -260,9 +328,14 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 	}
 	in := v.Get("input")
 	p.Input = Input{
-		Topic: stringOr(in.Get("topic"), ""),
-		Group: stringOr(in.Get("group"), p.Name),
-		Start: stringOr(in.Get("start"), "oldest"),
+		Topic:       stringOr(in.Get("topic"), ""),
+		Group:       stringOr(in.Get("group"), p.Name),
+		Start:       stringOr(in.Get("start"), "oldest"),
+		Ordering:    stringOr(in.Get("ordering"), "key"),
+		MaxInFlight: intOr(in.Get("max_in_flight"), DefaultMaxInFlight),
+	}
+	if mv := in.Get("max_in_flight"); mv != nil && p.Input.MaxInFlight < 1 {
+		b.errs = append(b.errs, mv.Errorf("max_in_flight must be at least 1"))
 	}
 	chain, errs := transforms.BuildChain(b.reg, v.Get("transforms"), p.Name)
 	b.errs = append(b.errs, errs...)
@@ -298,8 +371,37 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 		b.errs = append(b.errs, n.Errorf("max_retries must not be negative"))
 	}
 	p.Timeout = durationOr(v.Get("timeout"), DefaultTimeout)
+	p.FromEnv = fromEnv(v)
 	b.checkLoops(p, v)
 	return p
+}
+
+// fromEnv lists the names of pipeline v that came from the environment.
+func fromEnv(v *spec.Value) map[string]bool {
+	var secret map[string]bool
+	mark := func(path string, sv *spec.Value) {
+		if sv != nil && sv.Secret {
+			if secret == nil {
+				secret = map[string]bool{}
+			}
+			secret[path] = true
+		}
+	}
+	mark("name", v.Get("name"))
+	mark("input.topic", v.Get("input").Get("topic"))
+	if g := v.Get("input").Get("group"); g != nil {
+		mark("input.group", g)
+	} else if secret["name"] {
+		secret["input.group"] = true // the group defaults to the name
+	}
+	mark("output.topic", v.Get("output").Get("topic"))
+	if routes := v.Get("output").Get("routes"); routes != nil && routes.Kind == spec.KindList {
+		for i, rv := range routes.Items {
+			mark(fmt.Sprintf("output.routes[%d].topic", i), rv.Get("topic"))
+		}
+	}
+	mark("errors.dead_letter_topic", v.Get("errors").Get("dead_letter_topic"))
+	return secret
 }
 
 // checkLoops rejects a pipeline that would feed itself.

@@ -168,6 +168,7 @@ func TestLoadRootExample(t *testing.T) {
 	}
 	wantKafka := config.Kafka{
 		ClientID: "millrace-quickstart",
+		Adapter:  config.AdapterMillrace,
 		Embedded: config.Embedded{Listen: "127.0.0.1:9092", DataDir: ".millrace"},
 		Topics:   config.Topics{Create: true, Partitions: 3, ReplicationFactor: -1},
 	}
@@ -184,7 +185,7 @@ func TestLoadRootExample(t *testing.T) {
 	if want := (spec.Pos{File: "../../pipelines.yaml", Line: lineOf(t, "../../pipelines.yaml", "- name: enrich-orders"), Col: 11}); p.Name != "enrich-orders" || p.Pos != want {
 		t.Errorf("name %q at %v, want at %v", p.Name, p.Pos, want)
 	}
-	if want := (config.Input{Topic: "orders", Group: "enrich-orders", Start: "oldest"}); p.Input != want {
+	if want := (config.Input{Topic: "orders", Group: "enrich-orders", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight}); p.Input != want {
 		t.Errorf("Input = %+v, want %+v", p.Input, want)
 	}
 	wantRetry := config.Retry{MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}
@@ -319,7 +320,7 @@ func TestDefaults(t *testing.T) {
 	want := config.Pipeline{
 		Name:    "p",
 		Pos:     spec.Pos{File: "test.yaml", Line: 4, Col: 11},
-		Input:   config.Input{Topic: "in", Group: "p", Start: "oldest"},
+		Input:   config.Input{Topic: "in", Group: "p", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight},
 		Chain:   &transforms.Chain{},
 		Output:  config.Output{Topic: "out"},
 		Errors:  config.Errors{Retry: config.Retry{MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}},
@@ -350,6 +351,7 @@ pipelines:
 	want := config.Kafka{
 		Brokers:  []string{"k1:9092", "k2:9092"},
 		ClientID: "me",
+		Adapter:  config.AdapterMillrace,
 		Embedded: config.Embedded{Listen: "127.0.0.1:19092", DataDir: "/tmp/mr"},
 		Topics:   config.Topics{Create: false, Partitions: 6, ReplicationFactor: 3},
 	}
@@ -360,7 +362,7 @@ pipelines:
 		t.Errorf("ShutdownTimeout = %v", cfg.Runner.ShutdownTimeout)
 	}
 	p := cfg.Pipelines[0]
-	if p.Name != "p.v2_x-y" || p.Input != (config.Input{Topic: "in", Group: "g", Start: "newest"}) {
+	if p.Name != "p.v2_x-y" || p.Input != (config.Input{Topic: "in", Group: "g", Start: "newest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight}) {
 		t.Errorf("pipeline %q input %+v", p.Name, p.Input)
 	}
 	if want := (config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5}); p.Errors.Retry != want {

@@ -15,6 +15,9 @@ const (
 	DefaultMaxInterval     = "5s"
 	DefaultMultiplier      = 2.0
 	EmbeddedBroker         = "embedded"
+	DefaultMaxInFlight     = 64
+	AdapterMillrace        = "millrace"
+	AdapterWatermillKafka  = "watermill-kafka"
 )
 
 // Schema is the shape of pipelines.yaml. Transform steps are checked against
@@ -23,6 +26,7 @@ var Schema = spec.Object("A Millrace configuration file.",
 	&spec.Field{Name: "version", Type: spec.Int("Config format version; must be 1."), Required: true, Examples: []any{1}},
 	&spec.Field{Name: "kafka", Type: kafkaSchema, Doc: "Where the brokers are and how to talk to them."},
 	&spec.Field{Name: "runner", Type: runnerSchema, Doc: "Process-wide settings."},
+	&spec.Field{Name: "admin", Type: adminSchema, Doc: "The admin HTTP server: metrics, health checks and the status page."},
 	&spec.Field{Name: "pipelines", Type: spec.List(pipelineSchema, 1, "The pipelines to run."), Required: true, Doc: "The pipelines to run."},
 	&spec.Field{Name: "tests", Type: TestsSchema, Doc: "Config unit tests, run by `pipeline-runner test`."},
 )
@@ -36,6 +40,8 @@ var kafkaSchema = spec.Object("Kafka connection settings.",
 		&spec.Field{Name: "listen", Type: spec.String("Address the embedded broker listens on."), Default: DefaultEmbeddedListen},
 		&spec.Field{Name: "data_dir", Type: spec.String("Directory the embedded broker persists to."), Default: DefaultDataDir},
 	)},
+	&spec.Field{Name: "adapter", Doc: "The Kafka client under the pipelines. millrace: concurrent key-ordered consumer and batching producer (franz-go). watermill-kafka: Watermill's Sarama adapter, one record per partition at a time.",
+		Type: spec.Enum("", AdapterMillrace, AdapterWatermillKafka), Default: AdapterMillrace},
 	&spec.Field{Name: "topics", Doc: "How missing topics are created at start.", Type: spec.Object("",
 		&spec.Field{Name: "create", Type: spec.Bool("Create missing input, output and dead-letter topics at start."), Default: true},
 		&spec.Field{Name: "partitions", Type: spec.Int("Partitions of a created topic."), Default: DefaultPartitions},
@@ -45,6 +51,22 @@ var kafkaSchema = spec.Object("Kafka connection settings.",
 
 var runnerSchema = spec.Object("Process-wide settings.",
 	&spec.Field{Name: "shutdown_timeout", Type: spec.Duration("How long SIGINT/SIGTERM waits for in-flight records before exiting."), Default: DefaultShutdownTimeout},
+	&spec.Field{Name: "log_payloads", Type: spec.Bool("Add the record value to the log line of a failed record. For debugging only: values may hold personal data. Off, payloads are never logged."), Default: false},
+)
+
+// Admin server defaults.
+const (
+	DefaultAdminAddress = "127.0.0.1:9469"
+	DefaultPollInterval = "5s"
+	// AdminOff as admin.address (or --admin-addr) disables the admin server.
+	AdminOff = "off"
+)
+
+var adminSchema = spec.Object("The admin HTTP server.",
+	&spec.Field{Name: "address", Type: spec.String("host:port the server listens on; `off` disables it. It has no authentication: keep it on a loopback or private address."),
+		Default: DefaultAdminAddress, Examples: []any{"0.0.0.0:9469", AdminOff}},
+	&spec.Field{Name: "pprof", Type: spec.Bool("Serve Go's profiler under /debug/pprof/."), Default: false},
+	&spec.Field{Name: "poll_interval", Type: spec.Duration("How often consumer lag and consumer group state are read from the brokers."), Default: DefaultPollInterval},
 )
 
 var pipelineSchema = spec.Object("One consume → transform → produce pipeline.",
@@ -53,6 +75,8 @@ var pipelineSchema = spec.Object("One consume → transform → produce pipeline
 		&spec.Field{Name: "topic", Type: spec.String("Topic to consume."), Required: true},
 		&spec.Field{Name: "group", Type: spec.String("Consumer group; defaults to the pipeline name.")},
 		&spec.Field{Name: "start", Type: spec.Enum("Where a new consumer group begins.", "oldest", "newest"), Default: "oldest"},
+		&spec.Field{Name: "ordering", Type: spec.Enum("Which records of a partition may be processed at once: key (same key one at a time, in order), partition (one at a time), none.", "key", "partition", "none"), Default: "key"},
+		&spec.Field{Name: "max_in_flight", Type: spec.Int("Records of one partition processed at once, at most."), Default: DefaultMaxInFlight},
 	)},
 	&spec.Field{Name: "transforms", Type: spec.List(spec.Any("A step: one transform key, such as `filter: 'amount > 0'`, and an optional `when`."), 0, ""), Doc: "The chain of transform steps, applied in order."},
 	&spec.Field{Name: "output", Required: true, Doc: "Where results go.", Type: spec.Object("",

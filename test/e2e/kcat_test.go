@@ -129,8 +129,8 @@ func TestKcatThroughPipeline(t *testing.T) {
 					t.Errorf("key %q: value\n got %s\nwant %s", *rec.Key, *rec.Payload, w)
 				}
 				h := rec.headerMap()
-				if len(rec.Headers) != 4 || h["trace"] != "abc-123" || h["tenant"] != "acme" {
-					t.Errorf("key %q: headers %v, want exactly trace=abc-123 tenant=acme", *rec.Key, rec.Headers)
+				if len(rec.Headers) != 6 || h["trace"] != "abc-123" || h["tenant"] != "acme" || h["traceparent"] == "" {
+					t.Errorf("key %q: headers %v, want exactly trace=abc-123 tenant=acme and a traceparent", *rec.Key, rec.Headers)
 				}
 				delete(want, *rec.Key)
 			}

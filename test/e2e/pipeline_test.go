@@ -104,8 +104,8 @@ func TestTransformAndRoute(t *testing.T) {
 		if v, _ := header(o1, "bin"); v != "\x00\x01\x02" {
 			t.Errorf("binary header: got %q", v)
 		}
-		if len(o1.Headers) != 2 {
-			t.Errorf("want exactly the 2 input headers, got %v", o1.Headers)
+		if _, traced := header(o1, "traceparent"); len(o1.Headers) != 3 || !traced {
+			t.Errorf("want exactly the 2 input headers and a traceparent, got %v", o1.Headers)
 		}
 		if !o1.Timestamp.Equal(ts) {
 			t.Errorf("timestamp: got %v, want %v", o1.Timestamp, ts)
@@ -217,7 +217,11 @@ func TestNoDeadLetterTopicStops(t *testing.T) {
 		if err := cl.ProduceSync(t.Context(), recs...).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
-		r := startRunner(t, "-c", writeConfig(t, enrichConfig(b, tp, false)))
+		// One record at a time, so that the stop is seen before the next
+		// record is processed; with concurrency later records may be written
+		// too (and written again after the fix), but never committed.
+		cfg := strings.Replace(enrichConfig(b, tp, false), "start: oldest}", "start: oldest, ordering: partition}", 1)
+		r := startRunner(t, "-c", writeConfig(t, cfg))
 		code := r.wait(60 * time.Second)
 		if code != 1 {
 			t.Fatalf("exit code %d, want 1", code)

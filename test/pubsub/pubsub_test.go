@@ -173,10 +173,33 @@ func restartCommand(b *broker) []string {
 	return strings.Fields(os.Getenv("MILLRACE_KAFKA_RESTART"))
 }
 
-// TestPubSub runs the whole suite per broker.
-func TestPubSub(t *testing.T) {
+// adapters are the Kafka adapters a pipeline can use: Millrace's own in
+// each ordering mode, and Watermill's Sarama adapter.
+var adapters = []struct {
+	name     string
+	millrace bool
+	ordering kafka.Ordering
+}{
+	{"millrace-key", true, kafka.OrderKey},
+	{"millrace-partition", true, kafka.OrderPartition},
+	{"millrace-none", true, kafka.OrderNone},
+	{"watermill-kafka", false, 0},
+}
+
+// eachAdapter runs f per broker and adapter.
+func eachAdapter(t *testing.T, f func(t *testing.T, b *broker, c constructors)) {
 	eachBroker(t, func(t *testing.T, b *broker) {
-		c := constructors{brokers: []string{b.addr}}
+		for _, a := range adapters {
+			t.Run(a.name, func(t *testing.T) {
+				f(t, b, constructors{brokers: []string{b.addr}, millrace: a.millrace, ordering: a.ordering})
+			})
+		}
+	})
+}
+
+// TestPubSub runs the whole suite per broker and adapter.
+func TestPubSub(t *testing.T) {
+	eachAdapter(t, func(t *testing.T, b *broker, c constructors) {
 		tests.TestPubSub(t, features(b), c.testGroup, c.group)
 	})
 }
@@ -186,8 +209,7 @@ func TestPubSub(t *testing.T) {
 // messages that were published, and consumed by other groups, before it
 // joined.
 func TestNewGroupReadsOldMessages(t *testing.T) {
-	eachBroker(t, func(t *testing.T, b *broker) {
-		c := constructors{brokers: []string{b.addr}}
+	eachAdapter(t, func(t *testing.T, b *broker, c constructors) {
 		f := features(b)
 		f.NewSubscriberReceivesOldMessages = true
 		runSuiteTest(t, f, tests.TestNewSubscriberReceivesOldMessages, c.newGroup)
@@ -199,8 +221,11 @@ func TestNewGroupReadsOldMessages(t *testing.T) {
 // records of a partition one at a time, in order. The publisher is the
 // runner's; the messages carry a key, as pipeline records do.
 func TestKeyedOrder(t *testing.T) {
-	eachBroker(t, func(t *testing.T, b *broker) {
-		c := constructors{brokers: []string{b.addr}, keyByPayload: true}
+	eachAdapter(t, func(t *testing.T, b *broker, c constructors) {
+		if c.millrace && c.ordering == kafka.OrderNone {
+			t.Skip("ordering none promises no order")
+		}
+		c.keyByPayload = true
 		f := features(b)
 		f.GuaranteedOrder = true
 		t.Run("SingleSubscriber", func(t *testing.T) {
@@ -229,6 +254,10 @@ func runSuiteTest(t *testing.T, f tests.Features, test func(*testing.T, tests.Te
 // constructors build publishers and subscribers as the runner does.
 type constructors struct {
 	brokers []string
+	// millrace selects Millrace's adapter (ConcurrentSubscriber and
+	// BatchPublisher) with ordering; else Watermill's Sarama adapter.
+	millrace bool
+	ordering kafka.Ordering
 	// keyByPayload makes every published message carry its payload as the
 	// record key.
 	keyByPayload bool
@@ -252,11 +281,44 @@ func (c constructors) newGroup(t *testing.T) (message.Publisher, message.Subscri
 // identifies messages by their UUIDs.
 func (c constructors) group(t *testing.T, group string) (message.Publisher, message.Subscriber) {
 	t.Helper()
+	pub, sub, err := c.pubSub(group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p message.Publisher = pub
+	if c.keyByPayload {
+		p = keyedPublisher{pub}
+	}
+	return p, topicCreatingSubscriber{Subscriber: sub, brokers: c.brokers}
+}
+
+func (c constructors) pubSub(group string) (message.Publisher, message.Subscriber, error) {
+	if c.millrace {
+		pub, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: c.brokers, ClientID: clientID, KeepUUID: true})
+		if err != nil {
+			return nil, nil, err
+		}
+		sub, err := kafka.NewConcurrentSubscriber(kafka.ConcurrentSubscriberConfig{
+			Brokers:         c.brokers,
+			ClientID:        clientID,
+			Group:           group,
+			Start:           "oldest",
+			Ordering:        c.ordering,
+			ShutdownTimeout: shutdownTimeout,
+			KeepUUID:        true,
+			Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		})
+		if err != nil {
+			_ = pub.Close()
+			return nil, nil, err
+		}
+		return pub, sub, nil
+	}
 	log := logger()
 	m := kafka.Marshaler{KeepUUID: true}
 	pub, err := kafka.NewPublisher(c.brokers, clientID, m, log)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	sub, err := kafka.NewSubscriber(kafka.SubscriberOptions{
 		Brokers:         c.brokers,
@@ -268,13 +330,9 @@ func (c constructors) group(t *testing.T, group string) (message.Publisher, mess
 	}, log)
 	if err != nil {
 		_ = pub.Close()
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	var p message.Publisher = pub
-	if c.keyByPayload {
-		p = keyedPublisher{pub}
-	}
-	return p, topicCreatingSubscriber{Subscriber: sub, brokers: c.brokers}
+	return pub, sub, nil
 }
 
 // topicCreatingSubscriber implements message.SubscribeInitializer, which the

@@ -1,0 +1,147 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// BatchPublisherConfig configures a BatchPublisher.
+type BatchPublisherConfig struct {
+	Brokers  []string
+	ClientID string
+	// Linger is how long the producer waits to fill a batch. Default 5ms.
+	Linger time.Duration
+	// DeliveryTimeout bounds how long Publish waits for a record to be sent,
+	// retries included. Default 60s. (franz-go's RecordDeliveryTimeout counts
+	// from the record timestamp, which outputs keep from their inputs, so the
+	// bound is a context instead.)
+	DeliveryTimeout time.Duration
+	// KeepUUID writes Watermill message UUIDs in the UUIDHeader header.
+	KeepUUID   bool
+	ClientOpts []kgo.Opt
+}
+
+// BatchPublisher is a Watermill publisher whose concurrent Publish calls are
+// coalesced into produce batches by one idempotent, acks=all franz-go
+// producer. Publish returns when every message of the call is acknowledged,
+// or with the error of the first that failed. Messages are written like the
+// Marshaler writes them: key, timestamp and destination from metadata, every
+// other metadata entry as a header.
+type BatchPublisher struct {
+	cl       *kgo.Client
+	keepUUID bool
+	timeout  time.Duration
+	closed   atomic.Bool
+}
+
+// NewBatchPublisher connects lazily; it fails only on a bad config.
+func NewBatchPublisher(cfg BatchPublisherConfig) (*BatchPublisher, error) {
+	if len(cfg.Brokers) == 0 {
+		return nil, errors.New("batch publisher: no brokers")
+	}
+	if cfg.Linger <= 0 {
+		cfg.Linger = 5 * time.Millisecond
+	}
+	if cfg.DeliveryTimeout <= 0 {
+		cfg.DeliveryTimeout = time.Minute
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ClientID(cfg.ClientID),
+		kgo.RequiredAcks(kgo.AllISRAcks()), // the default, stated: idempotence needs it
+		kgo.ProducerLinger(cfg.Linger),
+		kgo.AllowAutoTopicCreation(),
+	}
+	cl, err := kgo.NewClient(append(opts, cfg.ClientOpts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka producer for %v: %w", cfg.Brokers, err)
+	}
+	return &BatchPublisher{cl: cl, keepUUID: cfg.KeepUUID, timeout: cfg.DeliveryTimeout}, nil
+}
+
+// publishCall collects the outcome of one Publish call.
+type publishCall struct {
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	first error
+}
+
+func (c *publishCall) done(_ *kgo.Record, err error) {
+	if err != nil {
+		c.mu.Lock()
+		if c.first == nil {
+			c.first = err
+		}
+		c.mu.Unlock()
+	}
+	c.wg.Done()
+}
+
+// Publish writes msgs to topic (or each message's MetaDestination) and
+// waits for every acknowledgement.
+func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {
+	if p.closed.Load() {
+		return errors.New("publisher closed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	defer cancel()
+	c := &publishCall{}
+	c.wg.Add(len(msgs))
+	for _, m := range msgs {
+		p.cl.Produce(ctx, p.record(topic, m), c.done)
+	}
+	c.wg.Wait()
+	if c.first != nil {
+		return fmt.Errorf("produce to %s: %w", topic, c.first)
+	}
+	return nil
+}
+
+func (p *BatchPublisher) record(topic string, m *message.Message) *kgo.Record {
+	r := &kgo.Record{Topic: topic, Value: m.Payload}
+	n := len(m.Metadata)
+	if p.keepUUID {
+		n++
+	}
+	r.Headers = make([]kgo.RecordHeader, 0, n)
+	for k, v := range m.Metadata {
+		switch k {
+		case MetaDestination:
+			r.Topic = v
+		case MetaKey:
+			r.Key = []byte(v)
+		case MetaTimestamp:
+			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+				r.Timestamp = time.UnixMilli(ms)
+			}
+		default:
+			if !IsInternal(k) {
+				r.Headers = append(r.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
+			}
+		}
+	}
+	if p.keepUUID {
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: UUIDHeader, Value: []byte(m.UUID)})
+	}
+	return r
+}
+
+// Close flushes what is buffered (bounded) and closes the producer.
+func (p *BatchPublisher) Close() error {
+	if p.closed.Swap(true) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := p.cl.Flush(ctx)
+	p.cl.Close()
+	return err
+}

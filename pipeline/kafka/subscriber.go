@@ -1,0 +1,632 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// ConcurrentSubscriberConfig configures a ConcurrentSubscriber.
+type ConcurrentSubscriberConfig struct {
+	Brokers  []string
+	ClientID string
+	// Group is the consumer group; empty reads every partition from Start
+	// without a group and commits nothing.
+	Group string
+	// Start is "oldest" or "newest": where a group without offsets begins.
+	Start string
+	// Ordering says which records of a partition may run at once.
+	Ordering Ordering
+	// MaxInFlight bounds the records of one partition handed out and not yet
+	// acked. Default 64.
+	MaxInFlight int
+	// CommitInterval is how often acked offsets are committed. Default 500ms.
+	CommitInterval time.Duration
+	// ShutdownTimeout bounds the wait for in-flight records when the
+	// subscription ends or partitions are revoked. Default 30s.
+	ShutdownTimeout time.Duration
+	// NackResendSleep is the pause before a nacked message is handed out
+	// again. Default 100ms.
+	NackResendSleep time.Duration
+	// KeepUUID reads Watermill message UUIDs from the UUIDHeader header.
+	KeepUUID bool
+	Logger   *slog.Logger
+	// ClientOpts are appended to the franz-go client options (tests, tuning).
+	ClientOpts []kgo.Opt
+}
+
+func (c *ConcurrentSubscriberConfig) setDefaults() {
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 64
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = 500 * time.Millisecond
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.NackResendSleep <= 0 {
+		c.NackResendSleep = 100 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// ConcurrentSubscriber is a Watermill subscriber over a Kafka consumer group
+// (franz-go) that hands out up to MaxInFlight records per partition at once,
+// in the order the Ordering allows. Acks may come in any order; the committed
+// offset of a partition only moves to the end of its contiguous acked prefix.
+// A nacked record is handed out again before any later record of its lane.
+// On revocation, on context cancellation and on Close it stops handing out
+// records, waits (bounded) for those in flight, and commits.
+type ConcurrentSubscriber struct {
+	cfg     ConcurrentSubscriberConfig
+	mu      sync.Mutex
+	subs    []*stream
+	closing chan struct{}
+	once    sync.Once
+}
+
+// NewConcurrentSubscriber validates cfg; it does not connect yet.
+func NewConcurrentSubscriber(cfg ConcurrentSubscriberConfig) (*ConcurrentSubscriber, error) {
+	cfg.setDefaults()
+	if len(cfg.Brokers) == 0 {
+		return nil, errors.New("concurrent subscriber: no brokers")
+	}
+	return &ConcurrentSubscriber{cfg: cfg, closing: make(chan struct{})}, nil
+}
+
+// Subscribe consumes topic until ctx is cancelled or the subscriber closed.
+func (s *ConcurrentSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closing:
+		return nil, errors.New("subscriber closed")
+	default:
+	}
+	sub := &stream{
+		cfg:       &s.cfg,
+		topic:     topic,
+		out:       make(chan *message.Message),
+		polled:    make(chan []*kgo.Record),
+		acks:      make(chan ackEvent, 1024),
+		rebalance: make(chan rebalanceEvent),
+		committed: make(chan commitResult, 16),
+		windows:   map[int32]*window{},
+		done:      make(chan struct{}),
+		log:       s.cfg.Logger.With("topic", topic, "group", s.cfg.Group),
+	}
+	start := kgo.NewOffset().AtStart()
+	if s.cfg.Start == "newest" {
+		start = kgo.NewOffset().AtEnd()
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(s.cfg.Brokers...),
+		kgo.ClientID(s.cfg.ClientID),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(start),
+	}
+	if s.cfg.Group != "" {
+		opts = append(opts,
+			kgo.ConsumerGroup(s.cfg.Group),
+			kgo.DisableAutoCommit(),
+			kgo.OnPartitionsAssigned(sub.onAssigned),
+			kgo.OnPartitionsRevoked(sub.onRevoked),
+			kgo.OnPartitionsLost(sub.onLost),
+		)
+	}
+	cl, err := kgo.NewClient(append(opts, s.cfg.ClientOpts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka consumer for %v: %w", s.cfg.Brokers, err)
+	}
+	sub.cl = cl
+	sub.msgCtx, sub.cancelMsgs = context.WithCancel(context.Background())
+	pollCtx, stopPoll := context.WithCancel(context.Background())
+	sub.stopPoll = stopPoll
+	go sub.poll(pollCtx)
+	go sub.run(ctx, s.closing)
+	s.subs = append(s.subs, sub)
+	return sub.out, nil
+}
+
+// Close ends every subscription, letting in-flight records finish and
+// committing, and waits for them.
+func (s *ConcurrentSubscriber) Close() error {
+	s.once.Do(func() { close(s.closing) })
+	s.mu.Lock()
+	subs := append([]*stream(nil), s.subs...)
+	s.mu.Unlock()
+	for _, sub := range subs {
+		<-sub.done
+	}
+	return nil
+}
+
+// stream is one Subscribe call: a franz-go client, a poller goroutine
+// and the loop goroutine that owns every window.
+type stream struct {
+	cfg      *ConcurrentSubscriberConfig
+	topic    string
+	cl       *kgo.Client
+	log      *slog.Logger
+	stopPoll context.CancelFunc
+
+	out       chan *message.Message
+	polled    chan []*kgo.Record
+	acks      chan ackEvent
+	rebalance chan rebalanceEvent
+	committed chan commitResult
+	done      chan struct{} // closed when the loop has exited and out is closed
+	// msgCtx is the context of every handed-out message; it is cancelled
+	// when the subscription has ended.
+	msgCtx     context.Context
+	cancelMsgs context.CancelFunc
+
+	// owned by the loop goroutine
+	windows  map[int32]*window
+	toSend   []pending
+	buffered int
+	revokes  []*revokeWait
+}
+
+type pending struct {
+	msg    *message.Message
+	e      *entry
+	w      *window
+	cancel context.CancelFunc // ends the message's context once it is settled
+}
+
+type ackEvent struct {
+	e      *entry
+	w      *window
+	nack   bool // the handler failed: hand the record out again later
+	resend bool // the pause after a nack is over
+}
+
+type rebalanceKind int
+
+const (
+	assigned rebalanceKind = iota
+	revoked
+	lost
+)
+
+type rebalanceEvent struct {
+	kind  rebalanceKind
+	parts []int32
+	done  chan struct{}
+}
+
+type revokeWait struct {
+	parts    []int32
+	deadline time.Time
+	done     chan struct{}
+}
+
+type commitResult struct {
+	parts map[int32]int64 // offsets whose commit failed
+}
+
+func (s *stream) onAssigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	s.send(rebalanceEvent{kind: assigned, parts: m[s.topic]})
+}
+
+func (s *stream) onRevoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	s.send(rebalanceEvent{kind: revoked, parts: m[s.topic]})
+}
+
+func (s *stream) onLost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	s.send(rebalanceEvent{kind: lost, parts: m[s.topic]})
+}
+
+// send hands a rebalance to the loop and waits until the loop handled it;
+// it returns at once when the loop is gone.
+func (s *stream) send(ev rebalanceEvent) {
+	ev.done = make(chan struct{})
+	select {
+	case s.rebalance <- ev:
+	case <-s.done:
+		return
+	}
+	select {
+	case <-ev.done:
+	case <-s.done:
+	}
+}
+
+// poll feeds fetched records to the loop; the loop stops taking them while
+// its buffer is full, which stops the fetching.
+func (s *stream) poll(ctx context.Context) {
+	for {
+		fs := s.cl.PollRecords(ctx, 10_000)
+		if ctx.Err() != nil || fs.IsClientClosed() {
+			return
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				s.log.Warn("fetch failed", "partition", p, "error", err.Error())
+			}
+		})
+		recs := fs.Records()
+		if len(recs) == 0 {
+			continue
+		}
+		select {
+		case s.polled <- recs:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (s *stream) maxBuffered() int {
+	return max(1024, 4*s.cfg.MaxInFlight*max(1, len(s.windows)))
+}
+
+// run is the loop: it owns the windows, hands out messages, takes acks,
+// commits, and handles rebalances and the shutdown.
+func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
+	tick := time.NewTicker(s.cfg.CommitInterval)
+	defer tick.Stop()
+	for {
+		var polled chan []*kgo.Record
+		if s.buffered < s.maxBuffered() {
+			polled = s.polled
+		}
+		var out chan *message.Message
+		var next *message.Message
+		if len(s.toSend) > 0 {
+			out, next = s.out, s.toSend[0].msg
+		}
+		select {
+		case recs := <-polled:
+			s.add(recs)
+		case out <- next:
+			p := s.toSend[0]
+			s.toSend[0] = pending{}
+			s.toSend = s.toSend[1:]
+			go s.watch(p)
+		case ev := <-s.acks:
+			s.settle(ev)
+		case ev := <-s.rebalance:
+			s.onRebalance(ev)
+		case res := <-s.committed:
+			for p, off := range res.parts {
+				if w := s.windows[p]; w != nil && w.committed == off {
+					w.committed = -1 // commit again at the next tick
+				}
+			}
+		case <-tick.C:
+			s.commit(false)
+		case <-ctx.Done():
+			s.shutdown()
+			return
+		case <-closing:
+			s.shutdown()
+			return
+		}
+		s.finishRevokes(false)
+		s.dispatch()
+	}
+}
+
+// add puts polled records into their partitions' windows.
+func (s *stream) add(recs []*kgo.Record) {
+	for _, r := range recs {
+		w := s.windows[r.Partition]
+		if w == nil {
+			if s.cfg.Group != "" {
+				continue // not (or no longer) assigned here
+			}
+			w = newWindow(s.cfg.Ordering, s.cfg.MaxInFlight)
+			s.windows[r.Partition] = w
+		}
+		if w.revoked {
+			continue
+		}
+		before := w.buffered()
+		w.add(r)
+		s.buffered += w.buffered() - before
+	}
+}
+
+// dispatch queues every record its window lets run.
+func (s *stream) dispatch() {
+	for _, w := range s.windows {
+		if w.revoked {
+			continue
+		}
+		for _, e := range w.next() {
+			s.toSend = append(s.toSend, s.pending(e, w))
+		}
+	}
+}
+
+// watch waits for the outcome of a handed-out message.
+func (s *stream) watch(p pending) {
+	defer p.cancel()
+	var ev ackEvent
+	select {
+	case <-p.msg.Acked():
+		ev = ackEvent{e: p.e, w: p.w}
+	case <-p.msg.Nacked():
+		ev = ackEvent{e: p.e, w: p.w, nack: true}
+	case <-s.done:
+		return
+	}
+	select {
+	case s.acks <- ev:
+	case <-s.done:
+	}
+}
+
+func (s *stream) settle(ev ackEvent) {
+	if ev.nack {
+		// Hand the same record out again after a pause; the records behind
+		// it in its lane keep waiting, so key order holds.
+		time.AfterFunc(s.cfg.NackResendSleep, func() {
+			select {
+			case s.acks <- ackEvent{e: ev.e, w: ev.w, nack: false, resend: true}:
+			case <-s.done:
+			}
+		})
+		return
+	}
+	if ev.resend {
+		if ev.w.revoked || s.windows[ev.e.rec.Partition] != ev.w {
+			ev.w.inflight-- // not handed out again: the partition is gone
+			return
+		}
+		s.toSend = append(s.toSend, s.pending(ev.e, ev.w))
+		return
+	}
+	before := ev.w.buffered()
+	ev.w.ack(ev.e)
+	if s.windows[ev.e.rec.Partition] == ev.w {
+		s.buffered += ev.w.buffered() - before
+	}
+}
+
+func (s *stream) onRebalance(ev rebalanceEvent) {
+	switch ev.kind {
+	case assigned:
+		for _, p := range ev.parts {
+			if s.windows[p] == nil {
+				s.windows[p] = newWindow(s.cfg.Ordering, s.cfg.MaxInFlight)
+			}
+		}
+		close(ev.done)
+	case lost:
+		for _, p := range ev.parts {
+			s.drop(p)
+		}
+		close(ev.done)
+	case revoked:
+		for _, p := range ev.parts {
+			if w := s.windows[p]; w != nil {
+				w.revoked = true
+			}
+		}
+		s.unqueue(ev.parts)
+		wait := min(s.cfg.ShutdownTimeout, 20*time.Second)
+		s.revokes = append(s.revokes, &revokeWait{parts: ev.parts, deadline: time.Now().Add(wait), done: ev.done})
+	}
+}
+
+// finishRevokes commits and releases revoked partitions whose in-flight
+// records are done (or whose wait timed out).
+func (s *stream) finishRevokes(force bool) {
+	kept := s.revokes[:0]
+	for _, rw := range s.revokes {
+		busy := false
+		for _, p := range rw.parts {
+			if w := s.windows[p]; w != nil && w.inflight > 0 {
+				busy = true
+			}
+		}
+		if busy && !force && time.Now().Before(rw.deadline) {
+			kept = append(kept, rw)
+			continue
+		}
+		s.commitSync(rw.parts)
+		for _, p := range rw.parts {
+			s.drop(p)
+		}
+		close(rw.done)
+	}
+	s.revokes = kept
+}
+
+func (s *stream) drop(p int32) {
+	if w := s.windows[p]; w != nil {
+		s.buffered -= w.buffered()
+		delete(s.windows, p)
+	}
+	s.unqueue([]int32{p})
+}
+
+// unqueue removes messages of the partitions that were not handed out yet.
+func (s *stream) unqueue(parts []int32) {
+	kept := s.toSend[:0]
+	for _, p := range s.toSend {
+		drop := false
+		for _, q := range parts {
+			if p.e.rec.Partition == q {
+				drop = true
+			}
+		}
+		if drop {
+			p.w.inflight--
+			p.cancel()
+			continue
+		}
+		kept = append(kept, p)
+	}
+	clear(s.toSend[len(kept):])
+	s.toSend = kept
+}
+
+// commit sends the acked offsets that moved since the last commit.
+func (s *stream) commit(sync bool) {
+	if s.cfg.Group == "" {
+		return
+	}
+	offsets := map[int32]kgo.EpochOffset{}
+	for p, w := range s.windows {
+		if w.dirty() {
+			offsets[p] = w.commit
+			w.committed = w.commit.Offset
+		}
+	}
+	if len(offsets) == 0 {
+		return
+	}
+	req := map[string]map[int32]kgo.EpochOffset{s.topic: offsets}
+	onDone := func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+		if err == nil {
+			return
+		}
+		s.log.Warn("offset commit failed; retrying", "error", err.Error())
+		failed := map[int32]int64{}
+		for p, o := range offsets {
+			failed[p] = o.Offset
+		}
+		select {
+		case s.committed <- commitResult{parts: failed}:
+		default:
+		}
+	}
+	if sync {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.cl.CommitOffsetsSync(ctx, req, onDone)
+		return
+	}
+	s.cl.CommitOffsets(context.Background(), req, onDone)
+}
+
+// commitSync commits the given partitions now.
+func (s *stream) commitSync(parts []int32) {
+	if s.cfg.Group == "" {
+		return
+	}
+	offsets := map[int32]kgo.EpochOffset{}
+	for _, p := range parts {
+		if w := s.windows[p]; w != nil && w.dirty() {
+			offsets[p] = w.commit
+			w.committed = w.commit.Offset
+		}
+	}
+	if len(offsets) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{s.topic: offsets},
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+			if err != nil {
+				s.log.Warn("offset commit on revoke failed", "error", err.Error())
+			}
+		})
+}
+
+// shutdown stops fetching and handing out, waits for in-flight records,
+// commits, leaves the group and closes the output channel.
+func (s *stream) shutdown() {
+	s.stopPoll()
+	for _, w := range s.windows {
+		w.revoked = true
+	}
+	for _, p := range s.toSend {
+		p.w.inflight--
+		p.cancel()
+	}
+	s.toSend = nil
+	deadline := time.After(s.cfg.ShutdownTimeout)
+	for s.inflight() > 0 {
+		select {
+		case ev := <-s.acks:
+			if !ev.nack && !ev.resend {
+				ev.w.ack(ev.e)
+			} else if ev.resend {
+				ev.w.inflight--
+			}
+		case ev := <-s.rebalance:
+			close(ev.done)
+		case <-deadline:
+			s.log.Warn("shutdown timeout: records still in flight are not committed", "in_flight", s.inflight())
+			goto commit
+		}
+	}
+commit:
+	s.commit(true)
+	close(s.done)
+	close(s.out)
+	s.cancelMsgs()
+	s.finishRevokes(true)
+	s.cl.Close()
+}
+
+func (s *stream) inflight() int {
+	n := 0
+	for _, w := range s.windows {
+		n += w.inflight
+	}
+	return n
+}
+
+// message builds the Watermill message for a record, with the same metadata
+// as Marshaler.Unmarshal.
+func (s *stream) message(r *kgo.Record) *message.Message {
+	md := make(message.Metadata, len(r.Headers)+5)
+	id := ""
+	for _, h := range r.Headers {
+		if IsInternal(h.Key) {
+			continue
+		}
+		if s.cfg.KeepUUID && h.Key == UUIDHeader {
+			id = string(h.Value)
+			continue
+		}
+		md[h.Key] = string(h.Value)
+	}
+	if id == "" {
+		id = r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10)
+	}
+	setSource(md, r.Topic, r.Partition, r.Offset, r.Key, r.Timestamp)
+	msg := message.NewMessage(id, r.Value)
+	msg.Metadata = md
+	return msg
+}
+
+// pending builds the message for e with a context that ends when the
+// message is acked or nacked, or when the subscription ends.
+func (s *stream) pending(e *entry, w *window) pending {
+	msg := s.message(e.rec)
+	ctx, cancel := context.WithCancel(s.msgCtx)
+	msg.SetContext(ctx)
+	return pending{msg: msg, e: e, w: w, cancel: cancel}
+}
+
+// setSource writes the record's key, timestamp and position into metadata.
+func setSource(md message.Metadata, topic string, partition int32, offset int64, key []byte, ts time.Time) {
+	if key != nil {
+		md[MetaKey] = string(key)
+	}
+	if !ts.IsZero() {
+		md[MetaTimestamp] = strconv.FormatInt(ts.UnixMilli(), 10)
+	}
+	md[MetaTopic] = topic
+	md[MetaPartition] = strconv.Itoa(int(partition))
+	md[MetaOffset] = strconv.FormatInt(offset, 10)
+}

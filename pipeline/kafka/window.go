@@ -1,0 +1,158 @@
+package kafka
+
+import (
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Ordering says which records of a partition may be processed at once.
+type Ordering int
+
+const (
+	// OrderKey processes records with the same key one at a time, in offset
+	// order; records with different keys (or no key) run concurrently.
+	OrderKey Ordering = iota
+	// OrderPartition processes one record of a partition at a time.
+	OrderPartition
+	// OrderNone processes up to the window concurrently, in no order.
+	OrderNone
+)
+
+// ParseOrdering reads "key", "partition" or "none".
+func ParseOrdering(s string) (Ordering, error) {
+	switch s {
+	case "key", "":
+		return OrderKey, nil
+	case "partition":
+		return OrderPartition, nil
+	case "none":
+		return OrderNone, nil
+	}
+	return 0, fmt.Errorf("unknown ordering %q: use key, partition or none", s)
+}
+
+func (o Ordering) String() string {
+	return [...]string{"key", "partition", "none"}[o]
+}
+
+// entry is one polled record of a partition.
+type entry struct {
+	rec   *kgo.Record
+	lane  string // records of one lane run one at a time
+	solo  bool   // no lane: may always run
+	acked bool
+}
+
+// window tracks the records of one partition from poll to commit. Records
+// wait in their lane until the one before them is acked, and at most max
+// run at once. The committable offset only moves over the contiguous prefix
+// of acked records, so it never passes a record that is still in flight.
+//
+// A window is used by one goroutine; it does no locking.
+type window struct {
+	ordering Ordering
+	max      int
+
+	log      []*entry            // every record not yet committed, in offset order
+	lanes    map[string][]*entry // per lane, records waiting behind the running one
+	ready    []*entry            // may be handed out now, in offset order
+	inflight int
+	last     int64 // highest offset added, -1 for none
+
+	commit    kgo.EpochOffset // next offset to commit; Offset -1 before any ack
+	committed int64           // last offset committed to the broker, -1 for none
+	revoked   bool            // no more records are handed out
+}
+
+func newWindow(ordering Ordering, max int) *window {
+	return &window{ordering: ordering, max: max, lanes: map[string][]*entry{}, last: -1,
+		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1}
+}
+
+// add appends a polled record. Records at or below the last added offset
+// (stale fetches after a rebalance) are ignored.
+func (w *window) add(r *kgo.Record) {
+	if r.Offset <= w.last {
+		return
+	}
+	w.last = r.Offset
+	e := &entry{rec: r}
+	switch {
+	case w.ordering == OrderNone, w.ordering == OrderKey && r.Key == nil:
+		e.solo = true
+	case w.ordering == OrderKey:
+		e.lane = string(r.Key)
+	}
+	w.log = append(w.log, e)
+	if e.solo {
+		w.ready = append(w.ready, e)
+		return
+	}
+	q := w.lanes[e.lane]
+	w.lanes[e.lane] = append(q, e)
+	if len(q) == 0 {
+		w.ready = append(w.ready, e)
+	}
+}
+
+// next returns the records that may be handed out now, and marks them in
+// flight.
+func (w *window) next() []*entry {
+	n := min(len(w.ready), w.max-w.inflight)
+	if n <= 0 {
+		return nil
+	}
+	out := w.ready[:n:n]
+	w.ready = w.ready[n:]
+	w.inflight += n
+	return out
+}
+
+// ack marks e done, lets the next record of its lane run, and moves the
+// committable offset over the acked prefix. It reports whether the
+// committable offset moved.
+func (w *window) ack(e *entry) bool {
+	if e.acked {
+		return false
+	}
+	e.acked = true
+	w.inflight--
+	if !e.solo {
+		q := w.lanes[e.lane][1:]
+		if len(q) == 0 {
+			delete(w.lanes, e.lane)
+		} else {
+			w.lanes[e.lane] = q
+			w.ready = insertByOffset(w.ready, q[0])
+		}
+	}
+	moved := false
+	for len(w.log) > 0 && w.log[0].acked {
+		r := w.log[0].rec
+		w.commit = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
+		w.log[0] = nil
+		w.log = w.log[1:]
+		moved = true
+	}
+	return moved
+}
+
+// buffered is the number of records added and not yet acked.
+func (w *window) buffered() int { return len(w.log) }
+
+// dirty reports whether there is an offset to commit that was not yet.
+func (w *window) dirty() bool { return w.commit.Offset > w.committed }
+
+// insertByOffset inserts e into ready, which is sorted by offset, so that a
+// record released by an ack does not overtake older ready records.
+func insertByOffset(ready []*entry, e *entry) []*entry {
+	i := len(ready)
+	for i > 0 && ready[i-1].rec.Offset > e.rec.Offset {
+		i--
+	}
+	ready = append(ready, nil)
+	copy(ready[i+1:], ready[i:])
+	ready[i] = e
+	return ready
+}

@@ -1,0 +1,99 @@
+package observe
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metric names, as exported on /metrics. docs/metrics.md describes each.
+const (
+	MetricRecordsIn       = "millrace_records_in_total"
+	MetricRecordsOut      = "millrace_records_out_total"
+	MetricFiltered        = "millrace_records_filtered_total"
+	MetricDeadLettered    = "millrace_records_dead_lettered_total"
+	MetricFailures        = "millrace_record_failures_total"
+	MetricStepDuration    = "millrace_step_duration_seconds"
+	MetricStepOutputs     = "millrace_step_outputs_total"
+	MetricLatency         = "millrace_end_to_end_latency_seconds"
+	MetricInFlight        = "millrace_records_in_flight"
+	MetricConsumerLag     = "millrace_consumer_lag"
+	MetricPipelineReady   = "millrace_pipeline_ready"
+	MetricLagPollFailures = "millrace_lag_poll_failures_total"
+	MetricRunnerInfo      = "millrace_runner_info"
+)
+
+// Failure steps outside the transform chain, as the step label of
+// millrace_record_failures_total (index -1).
+const (
+	StepDecode  = "decode"  // the value is not a JSON object
+	StepOutput  = "output"  // an output route's condition failed
+	StepPublish = "publish" // writing the outputs failed or timed out (retried)
+	StepPanic   = "panic"   // a panic outside the chain
+	// StepDeadLetter is a dead letter that could not be written; the record
+	// is retried.
+	StepDeadLetter = "dead_letter"
+)
+
+// metricSet holds Millrace's own collectors.
+type metricSet struct {
+	in, filtered, dead, pollFailures *prometheus.CounterVec
+	out, failures, stepOutputs       *prometheus.CounterVec
+	stepDuration, latency            *prometheus.HistogramVec
+	inFlight, lag, ready, info       *prometheus.GaugeVec
+}
+
+// stepBuckets span a cheap field rename (microseconds) to a slow jq
+// program or schema check (a second).
+var stepBuckets = prometheus.ExponentialBuckets(0.000005, 4, 10)
+
+// latencyBuckets span a record written a few milliseconds ago to one that
+// waited an hour in the topic.
+var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}
+
+func newMetricSet(reg prometheus.Registerer) *metricSet {
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+		reg.MustRegister(c)
+		return c
+	}
+	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+		reg.MustRegister(g)
+		return g
+	}
+	histogram := func(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+		h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
+		reg.MustRegister(h)
+		return h
+	}
+	return &metricSet{
+		in: counter(MetricRecordsIn,
+			"Input records finished: written, filtered or dead-lettered, so their offsets may be committed. A retried or redelivered record counts once.", "pipeline"),
+		out: counter(MetricRecordsOut,
+			"Output records acknowledged by the brokers, per output topic.", "pipeline", "topic"),
+		filtered: counter(MetricFiltered,
+			"Input records the chain dropped: no output, no error.", "pipeline"),
+		dead: counter(MetricDeadLettered,
+			"Input records written to the dead-letter topic.", "pipeline"),
+		failures: counter(MetricFailures,
+			"Failed attempts at a record, by the failing step: a transform name, or decode, output, publish, dead_letter or panic (index -1).",
+			"pipeline", "step", "index"),
+		stepDuration: histogram(MetricStepDuration,
+			"Time one transform step took on one record.", stepBuckets, "pipeline", "step", "index"),
+		stepOutputs: counter(MetricStepOutputs,
+			"Records a transform step returned: fewer than it processed means it dropped some, more that it split some.",
+			"pipeline", "step", "index"),
+		latency: histogram(MetricLatency,
+			"Time from an input record's Kafka timestamp to the acknowledgement of its outputs.", latencyBuckets, "pipeline"),
+		inFlight: gauge(MetricInFlight,
+			"Input records being processed now.", "pipeline"),
+		lag: gauge(MetricConsumerLag,
+			"Records of the input partition not yet committed by the pipeline's consumer group: end offset minus committed offset, as of the last successful poll.",
+			"pipeline", "topic", "partition"),
+		ready: gauge(MetricPipelineReady,
+			"1 when the pipeline is ready (see /readyz), else 0.", "pipeline"),
+		pollFailures: counter(MetricLagPollFailures,
+			"Polls of consumer lag and group state that failed (the brokers did not answer).", "pipeline"),
+		info: gauge(MetricRunnerInfo,
+			"Always 1; the labels name the runner's version and the Go version it was built with.", "version", "go_version"),
+	}
+}

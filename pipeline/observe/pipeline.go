@@ -1,0 +1,304 @@
+package observe
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/millrace-dev/millrace/pipeline/config"
+	"github.com/millrace-dev/millrace/transforms"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Pipeline is one watched pipeline. Its methods are the runner's hooks;
+// each does nothing on a nil *Pipeline.
+type Pipeline struct {
+	o     *Observer
+	cfg   *config.Pipeline
+	name  string // configured name
+	label string // shown name: the configured one, unless it came from the environment
+
+	input, group, deadLetter string // shown names
+	outputs                  []string
+	shownTopic               map[string]string // configured topic -> shown name, for topics that came from the environment
+	steps                    []stepInfo
+	clientID                 string
+	wedgeLimit               time.Duration
+
+	in, filtered, dead prometheus.Counter
+	out, failures      *prometheus.CounterVec
+	inFlightGauge      prometheus.Gauge
+	latency            prometheus.Observer
+	stepDuration       []prometheus.Observer
+	stepOutputs        []prometheus.Counter
+
+	handlerStarted atomic.Bool
+	member         atomic.Pointer[GroupMember]
+	inFlight       atomic.Int64
+	lastProgress   atomic.Int64 // Unix nanoseconds: a record finished, or one started after none was in flight
+
+	mu     sync.Mutex
+	failed error // the error the pipeline stopped on
+	errs   []ErrorEntry
+	poll   pollState
+}
+
+type stepInfo struct {
+	Name  string
+	Index int
+}
+
+// GroupMember is implemented by subscribers that know their consumer group
+// member id ("" while not joined). Readiness then looks for exactly that
+// member in the group; without it, for any member with the runner's client
+// id.
+type GroupMember interface {
+	GroupMemberID() string
+}
+
+// maxErrors is how many recent errors a pipeline keeps for the status page.
+const maxErrors = 10
+
+// maxErrorText bounds an error message kept for the status page.
+const maxErrorText = 500
+
+// Redacted stands for a name that came from the environment.
+const Redacted = "(from environment)"
+
+func newPipeline(o *Observer, cp *config.Pipeline, index int) *Pipeline {
+	shown := func(path, value string) string {
+		if cp.FromEnv[path] {
+			return Redacted
+		}
+		return value
+	}
+	p := &Pipeline{
+		o:          o,
+		cfg:        cp,
+		name:       cp.Name,
+		label:      cp.Name,
+		input:      shown("input.topic", cp.Input.Topic),
+		group:      shown("input.group", cp.Input.Group),
+		deadLetter: shown("errors.dead_letter_topic", cp.Errors.DeadLetterTopic),
+		shownTopic: map[string]string{},
+		clientID:   o.opts.ClientID,
+	}
+	if cp.FromEnv["name"] {
+		p.label = fmt.Sprintf("pipelines[%d]", index)
+	}
+	outPaths := []string{"output.topic"}
+	for i := range cp.Output.Routes {
+		outPaths = append(outPaths, fmt.Sprintf("output.routes[%d].topic", i))
+	}
+	for i, t := range cp.Output.Topics() {
+		s := shown(outPaths[i], t)
+		if s == Redacted {
+			s = fmt.Sprintf("%s.%s", p.label, outPaths[i])
+			p.shownTopic[t] = s
+		}
+		if !slices.Contains(p.outputs, s) {
+			p.outputs = append(p.outputs, s)
+		}
+	}
+	if p.deadLetter == Redacted {
+		p.shownTopic[cp.Errors.DeadLetterTopic] = p.label + ".errors.dead_letter_topic"
+	}
+	r := cp.Errors.Retry
+	p.wedgeLimit = cp.Timeout*time.Duration(r.MaxRetries+1) + r.MaxInterval*time.Duration(r.MaxRetries) + time.Minute
+
+	m := o.m
+	p.in = m.in.WithLabelValues(p.label)
+	p.filtered = m.filtered.WithLabelValues(p.label)
+	p.dead = m.dead.WithLabelValues(p.label)
+	p.out = m.out.MustCurryWith(prometheus.Labels{"pipeline": p.label})
+	p.failures = m.failures.MustCurryWith(prometheus.Labels{"pipeline": p.label})
+	p.inFlightGauge = m.inFlight.WithLabelValues(p.label)
+	p.latency = m.latency.WithLabelValues(p.label)
+	m.ready.WithLabelValues(p.label).Set(0)
+	for _, t := range p.outputs {
+		p.out.WithLabelValues(t) // export zero before the first record
+	}
+	if cp.Chain != nil {
+		for _, s := range cp.Chain.Steps {
+			idx := strconv.Itoa(s.Index)
+			p.steps = append(p.steps, stepInfo{Name: s.Name, Index: s.Index})
+			p.stepDuration = append(p.stepDuration, m.stepDuration.WithLabelValues(p.label, s.Name, idx))
+			p.stepOutputs = append(p.stepOutputs, m.stepOutputs.WithLabelValues(p.label, s.Name, idx))
+			m.failures.WithLabelValues(p.label, s.Name, idx) // export zero before the first failure
+		}
+	}
+	p.lastProgress.Store(time.Now().UnixNano())
+	return p
+}
+
+// The configured names, for requests to the brokers (never shown).
+func (p *Pipeline) topicName() string      { return p.cfg.Input.Topic }
+func (p *Pipeline) groupName() string      { return p.cfg.Input.Group }
+func (p *Pipeline) deadLetterName() string { return p.cfg.Errors.DeadLetterTopic }
+
+// Label is the pipeline's name as shown in metrics and on the admin server.
+func (p *Pipeline) Label() string { return p.label }
+
+// Begin marks an input record entering the pipeline's middleware.
+func (p *Pipeline) Begin() {
+	if p == nil {
+		return
+	}
+	if p.inFlight.Add(1) == 1 {
+		p.lastProgress.Store(time.Now().UnixNano())
+	}
+	p.inFlightGauge.Inc()
+}
+
+// End marks an input record leaving the pipeline's middleware; done says
+// it is finished (acked: written, filtered or dead-lettered), which counts
+// it in. A record that failed comes again and is counted when it finishes.
+func (p *Pipeline) End(done bool) {
+	if p == nil {
+		return
+	}
+	if done {
+		p.in.Inc()
+	}
+	p.lastProgress.Store(time.Now().UnixNano())
+	p.inFlight.Add(-1)
+	p.inFlightGauge.Dec()
+}
+
+// Filtered counts an input record the chain dropped.
+func (p *Pipeline) Filtered() {
+	if p != nil {
+		p.filtered.Inc()
+	}
+}
+
+// Out counts an output record acknowledged on topic.
+func (p *Pipeline) Out(topic string) {
+	if p == nil {
+		return
+	}
+	if s, ok := p.shownTopic[topic]; ok {
+		topic = s
+	}
+	p.out.WithLabelValues(topic).Inc()
+}
+
+// Delivered observes the end-to-end latency of an input record whose
+// outputs were all acknowledged; ts is its Kafka timestamp (zero: unknown).
+func (p *Pipeline) Delivered(ts time.Time) {
+	if p == nil || ts.IsZero() {
+		return
+	}
+	p.latency.Observe(max(time.Since(ts).Seconds(), 0))
+}
+
+// DeadLettered counts an input record written to the dead-letter topic.
+func (p *Pipeline) DeadLettered() {
+	if p != nil {
+		p.dead.Inc()
+	}
+}
+
+// ErrorEntry is a recent failure of a pipeline, for the status page.
+type ErrorEntry struct {
+	Time      time.Time `json:"time"`
+	Step      string    `json:"step"`
+	Index     int       `json:"index"`
+	Partition string    `json:"partition,omitempty"`
+	Offset    string    `json:"offset,omitempty"`
+	Error     string    `json:"error"`
+}
+
+// Failed counts a failed attempt at a record and keeps it among the recent
+// errors. step is a transform name (index its position) or one of the Step
+// constants (index -1).
+func (p *Pipeline) Failed(step string, index int, partition, offset string, err error) {
+	if p == nil || err == nil {
+		return
+	}
+	p.failures.WithLabelValues(step, strconv.Itoa(index)).Inc()
+	p.remember(ErrorEntry{Time: time.Now().UTC(), Step: step, Index: index, Partition: partition, Offset: offset, Error: err.Error()})
+}
+
+// Stopped records that the pipeline stopped on err.
+func (p *Pipeline) Stopped(err error) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	if p.failed == nil {
+		p.failed = err
+	}
+	p.mu.Unlock()
+	p.remember(ErrorEntry{Time: time.Now().UTC(), Step: "stopped", Index: -1, Error: "pipeline stopped: " + err.Error()})
+}
+
+func (p *Pipeline) remember(e ErrorEntry) {
+	if len(e.Error) > maxErrorText {
+		e.Error = e.Error[:maxErrorText] + "…"
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.errs = append(p.errs, e)
+	if len(p.errs) > maxErrors {
+		p.errs = slices.Delete(p.errs, 0, len(p.errs)-maxErrors)
+	}
+}
+
+// StepObserver returns the hook for transforms.Chain.Observe: it times each
+// step and counts what it returned.
+func (p *Pipeline) StepObserver() func(*transforms.Step, time.Duration, int, error) {
+	if p == nil {
+		return nil
+	}
+	return func(s *transforms.Step, d time.Duration, outputs int, err error) {
+		i := s.Index
+		if i < 0 || i >= len(p.stepDuration) {
+			return
+		}
+		p.stepDuration[i].Observe(d.Seconds())
+		if err == nil {
+			p.stepOutputs[i].Add(float64(outputs))
+		}
+	}
+}
+
+// Watch follows the pipeline's handler: started is closed once it
+// consumes; sub is its subscriber, which may implement GroupMember.
+func (p *Pipeline) Watch(started <-chan struct{}, sub any) {
+	if p == nil {
+		return
+	}
+	if gm, ok := sub.(GroupMember); ok {
+		p.member.Store(&gm)
+	}
+	go func() {
+		select {
+		case <-started:
+			p.handlerStarted.Store(true)
+		case <-p.o.stop:
+		}
+	}()
+}
+
+// stuck reports whether records have been in flight for longer than the
+// wedge limit without any finishing.
+func (p *Pipeline) stuck(now time.Time) (bool, time.Duration) {
+	if p.inFlight.Load() <= 0 {
+		return false, 0
+	}
+	d := now.Sub(time.Unix(0, p.lastProgress.Load()))
+	return d > p.wedgeLimit, d
+}
+
+// recentErrors returns the kept errors, newest first.
+func (p *Pipeline) recentErrors() []ErrorEntry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := slices.Clone(p.errs)
+	slices.Reverse(out)
+	return out
+}

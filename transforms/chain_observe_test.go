@@ -1,0 +1,53 @@
+package transforms_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/millrace-dev/millrace/transforms"
+)
+
+// Chain.Observe sees every application of a step: its time, how many
+// records it returned, and its error.
+func TestChainObserve(t *testing.T) {
+	var n atomic.Int64
+	chain := buildChain(t, testRegistry(&n), `
+- fanout: {field: items}
+- filter: 'item != "b"'
+- fail: boom
+  when: 'item == "c"'
+`)
+	type call struct {
+		step    string
+		index   int
+		outputs int
+		failed  bool
+	}
+	var calls []call
+	chain.Observe = func(s *transforms.Step, d time.Duration, outputs int, err error) {
+		if d < 0 {
+			t.Errorf("negative duration %s", d)
+		}
+		calls = append(calls, call{s.Name, s.Index, outputs, err != nil})
+	}
+	rec := &transforms.Record{Value: map[string]any{"items": []any{"a", "b", "c"}}, Headers: map[string]string{}}
+	if _, err := chain.Run(context.Background(), rec); err == nil {
+		t.Fatal("the fail step should fail on item c")
+	}
+	want := []call{
+		{"fanout", 0, 3, false},
+		{"filter", 1, 1, false}, {"filter", 1, 0, false}, {"filter", 1, 1, false},
+		{"fail", 2, 1, false}, // when is false for "a": passed through
+		{"fail", 2, 0, true},
+	}
+	if len(calls) != len(want) {
+		t.Fatalf("calls %+v, want %+v", calls, want)
+	}
+	for i := range want {
+		if calls[i] != want[i] {
+			t.Errorf("call %d: %+v, want %+v", i, calls[i], want[i])
+		}
+	}
+}
