@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -28,8 +29,10 @@ type ConcurrentSubscriberConfig struct {
 	// MaxInFlight bounds the records of one partition handed out and not yet
 	// acked. Default 64.
 	MaxInFlight int
-	// CommitInterval is how often acked offsets are committed. Default 500ms.
-	CommitInterval time.Duration
+	// RetryInterval is how often failed commits are retried and timed-out
+	// revocations released. Default 500ms. (Acked offsets are committed as
+	// soon as the previous commit returns.)
+	RetryInterval time.Duration
 	// ShutdownTimeout bounds the wait for in-flight records when the
 	// subscription ends or partitions are revoked. Default 30s.
 	ShutdownTimeout time.Duration
@@ -47,8 +50,8 @@ func (c *ConcurrentSubscriberConfig) setDefaults() {
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 64
 	}
-	if c.CommitInterval <= 0 {
-		c.CommitInterval = 500 * time.Millisecond
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = 500 * time.Millisecond
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
@@ -173,10 +176,11 @@ type stream struct {
 	cancelMsgs context.CancelFunc
 
 	// owned by the loop goroutine
-	windows  map[int32]*window
-	toSend   []pending
-	buffered int
-	revokes  []*revokeWait
+	windows    map[int32]*window
+	toSend     []pending
+	buffered   int
+	revokes    []*revokeWait
+	committing bool // an asynchronous commit is in flight
 }
 
 type pending struct {
@@ -214,7 +218,7 @@ type revokeWait struct {
 }
 
 type commitResult struct {
-	parts map[int32]int64 // offsets whose commit failed
+	failed map[int32]int64 // offsets whose commit failed, by partition
 }
 
 func (s *stream) onAssigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
@@ -276,7 +280,7 @@ func (s *stream) maxBuffered() int {
 // run is the loop: it owns the windows, hands out messages, takes acks,
 // commits, and handles rebalances and the shutdown.
 func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
-	tick := time.NewTicker(s.cfg.CommitInterval)
+	tick := time.NewTicker(s.cfg.RetryInterval)
 	defer tick.Stop()
 	for {
 		var polled chan []*kgo.Record
@@ -301,13 +305,15 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 		case ev := <-s.rebalance:
 			s.onRebalance(ev)
 		case res := <-s.committed:
-			for p, off := range res.parts {
+			s.committing = false
+			for p, off := range res.failed {
 				if w := s.windows[p]; w != nil && w.committed == off {
-					w.committed = -1 // commit again at the next tick
+					w.committed = -1 // commit again
 				}
 			}
 		case <-tick.C:
-			s.commit(false)
+			// Wakes the loop for revocations that timed out and for
+			// commits that failed.
 		case <-ctx.Done():
 			s.shutdown()
 			return
@@ -316,6 +322,9 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			return
 		}
 		s.finishRevokes(false)
+		if !s.committing {
+			s.commit(false)
+		}
 		s.dispatch()
 	}
 }
@@ -476,7 +485,11 @@ func (s *stream) unqueue(parts []int32) {
 	s.toSend = kept
 }
 
-// commit sends the acked offsets that moved since the last commit.
+// commit sends the acked offsets that moved since the last commit. The loop
+// keeps one asynchronous commit in flight and sends the next as soon as it
+// returns, so the committed offsets trail the acks by about one round trip:
+// after a crash, what is consumed again is little more than what was in
+// flight.
 func (s *stream) commit(sync bool) {
 	if s.cfg.Group == "" {
 		return
@@ -492,27 +505,49 @@ func (s *stream) commit(sync bool) {
 		return
 	}
 	req := map[string]map[int32]kgo.EpochOffset{s.topic: offsets}
-	onDone := func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
-		if err == nil {
-			return
-		}
-		s.log.Warn("offset commit failed; retrying", "error", err.Error())
-		failed := map[int32]int64{}
-		for p, o := range offsets {
-			failed[p] = o.Offset
-		}
-		select {
-		case s.committed <- commitResult{parts: failed}:
-		default:
-		}
-	}
 	if sync {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		s.cl.CommitOffsetsSync(ctx, req, onDone)
+		s.cl.CommitOffsetsSync(ctx, req, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+			if err != nil {
+				s.log.Warn("offset commit failed", "error", err.Error())
+			}
+		})
 		return
 	}
-	s.cl.CommitOffsets(context.Background(), req, onDone)
+	s.committing = true
+	s.cl.CommitOffsets(context.Background(), req, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		res := commitResult{}
+		if err == nil {
+			err = commitError(resp)
+		}
+		if err != nil {
+			s.log.Warn("offset commit failed; retrying", "error", err.Error())
+			res.failed = map[int32]int64{}
+			for p, o := range offsets {
+				res.failed[p] = o.Offset
+			}
+		}
+		select {
+		case s.committed <- res:
+		case <-s.done:
+		}
+	})
+}
+
+// commitError returns the first partition error of a commit response.
+func commitError(resp *kmsg.OffsetCommitResponse) error {
+	if resp == nil {
+		return nil
+	}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return fmt.Errorf("partition %d: %w", p.Partition, err)
+			}
+		}
+	}
+	return nil
 }
 
 // commitSync commits the given partitions now.
