@@ -169,11 +169,7 @@ func TestKillUnderLoadLosesNothing(t *testing.T) {
 	eachBroker(t, func(t *testing.T, b broker) {
 		tp := newTopics(t, b)
 		const n = 10000
-		var recs []*kgo.Record
-		for i := range n {
-			recs = append(recs, &kgo.Record{Topic: tp.in, Key: []byte(strconv.Itoa(i % 101)), Value: order(strconv.Itoa(i), i+1, "FR")})
-		}
-		produce(t, b, recs...)
+		produce(t, b, orders(tp.in, n, 101)...)
 		cfg := writeConfig(t, enrichConfig(b, tp, true))
 		r := startRunner(t, "-c", cfg)
 		readTopic(t, b, tp.out, 3000, 60*time.Second)
@@ -190,15 +186,7 @@ func TestKillUnderLoadLosesNothing(t *testing.T) {
 			t.Fatalf("exit %d", code)
 		}
 		all := readTopic(t, b, tp.out, int(sumOffsets(endOffsets(t, b, tp.out))), 60*time.Second)
-		seen := map[string]int{}
-		for _, o := range all {
-			seen[decodeValue(t, o)["id"].(string)]++
-		}
-		for i := range n {
-			if seen[strconv.Itoa(i)] == 0 {
-				t.Fatalf("record %d lost", i)
-			}
-		}
+		requireAllIDs(t, all, n)
 		dups := len(all) - n
 		// What can be written twice is what was written but not committed at
 		// the kill: the records in flight (max_in_flight 64 per partition, 3

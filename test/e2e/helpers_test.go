@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -244,4 +245,28 @@ func header(r *kgo.Record, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// orders returns n order records for topic with ids 0..n-1 and keys spread
+// over keys values.
+func orders(topic string, n, keys int) []*kgo.Record {
+	recs := make([]*kgo.Record, n)
+	for i := range n {
+		recs[i] = &kgo.Record{Topic: topic, Key: []byte(strconv.Itoa(i % keys)), Value: order(strconv.Itoa(i), i+1, "FR")}
+	}
+	return recs
+}
+
+// requireAllIDs fails unless every id 0..n-1 is among the outputs.
+func requireAllIDs(t *testing.T, outs []*kgo.Record, n int) {
+	t.Helper()
+	seen := make(map[string]bool, len(outs))
+	for _, o := range outs {
+		seen[decodeValue(t, o)["id"].(string)] = true
+	}
+	for i := range n {
+		if !seen[strconv.Itoa(i)] {
+			t.Fatalf("record %d lost", i)
+		}
+	}
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -245,11 +244,7 @@ func TestShutdownMidStreamLosesNothing(t *testing.T) {
 	eachBroker(t, func(t *testing.T, b broker) {
 		tp := newTopics(t, b)
 		const n = 3000
-		var recs []*kgo.Record
-		for i := range n {
-			recs = append(recs, &kgo.Record{Topic: tp.in, Key: []byte(strconv.Itoa(i % 17)), Value: order(strconv.Itoa(i), i+1, "FR")})
-		}
-		produce(t, b, recs...)
+		produce(t, b, orders(tp.in, n, 17)...)
 		cfg := writeConfig(t, enrichConfig(b, tp, true))
 		r := startRunner(t, "-c", cfg)
 		readTopic(t, b, tp.out, 200, 60*time.Second)
@@ -274,15 +269,7 @@ func TestShutdownMidStreamLosesNothing(t *testing.T) {
 		if code := r2.stop(30 * time.Second); code != 0 {
 			t.Fatalf("exit code: %d", code)
 		}
-		seen := map[string]int{}
-		for _, o := range all {
-			seen[decodeValue(t, o)["id"].(string)]++
-		}
-		for i := range n {
-			if seen[strconv.Itoa(i)] == 0 {
-				t.Fatalf("record %d lost", i)
-			}
-		}
+		requireAllIDs(t, all, n)
 		if len(all) != n {
 			t.Errorf("%d inputs gave %d outputs: a graceful stop must not duplicate", n, len(all))
 		}
