@@ -31,6 +31,11 @@ const (
 // metaAttempts counts handler runs of a message, across retries and nacks.
 const metaAttempts = "_millrace_attempts"
 
+// MetaAttempts is the metadata key of a message's attempt counter. A
+// dead-letter redrive seeds it from the record's HeaderAttempts, so that a
+// record that fails again goes back with its count raised.
+const MetaAttempts = metaAttempts
+
 // DataError is a record that cannot be processed whatever we retry: bad JSON,
 // a failing transform or expression. It goes to the dead-letter topic.
 type DataError struct {

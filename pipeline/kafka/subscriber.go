@@ -282,9 +282,21 @@ func (s *stream) maxBuffered() int {
 func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 	tick := time.NewTicker(s.cfg.RetryInterval)
 	defer tick.Stop()
+	var deadline <-chan time.Time // set when stopping
+	stop := func() {
+		if deadline == nil {
+			deadline = time.After(s.cfg.ShutdownTimeout)
+			s.beginStop()
+			ctx, closing = context.Background(), nil
+		}
+	}
 	for {
+		if deadline != nil && s.stopped() {
+			s.end()
+			return
+		}
 		var polled chan []*kgo.Record
-		if s.buffered < s.maxBuffered() {
+		if deadline == nil && s.buffered < s.maxBuffered() {
 			polled = s.polled
 		}
 		var out chan *message.Message
@@ -315,10 +327,12 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			// Wakes the loop for revocations that timed out and for
 			// commits that failed.
 		case <-ctx.Done():
-			s.shutdown()
-			return
+			stop()
 		case <-closing:
-			s.shutdown()
+			stop()
+		case <-deadline:
+			s.log.Warn("shutdown timeout: records still in flight are not committed", "in_flight", s.inflight())
+			s.end()
 			return
 		}
 		s.finishRevokes(false)
@@ -327,6 +341,47 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 		}
 		s.dispatch()
 	}
+}
+
+// beginStop stops fetching and limits every partition to the records up to
+// the highest one handed out; the loop goes on until those are done.
+func (s *stream) beginStop() {
+	s.stopPoll()
+	for _, w := range s.windows {
+		w.finish()
+	}
+	kept := s.toSend[:0]
+	for _, p := range s.toSend {
+		if p.e.rec.Offset > p.w.limit {
+			p.w.inflight--
+			p.cancel()
+			continue
+		}
+		kept = append(kept, p)
+	}
+	clear(s.toSend[len(kept):])
+	s.toSend = kept
+}
+
+// stopped reports whether every partition finished its records.
+func (s *stream) stopped() bool {
+	for _, w := range s.windows {
+		if !w.finished() {
+			return false
+		}
+	}
+	return true
+}
+
+// end commits, closes the output channel, leaves the group and closes the
+// client.
+func (s *stream) end() {
+	s.commit(true)
+	close(s.done)
+	close(s.out)
+	s.cancelMsgs()
+	s.finishRevokes(true)
+	s.cl.Close()
 }
 
 // add puts polled records into their partitions' windows.
@@ -494,9 +549,12 @@ func (s *stream) commit(sync bool) {
 	if s.cfg.Group == "" {
 		return
 	}
+	// A synchronous commit sends every partition's offset, not only those
+	// that moved: franz-go cancels an asynchronous commit still in flight
+	// when a new one starts, and what it carried must not be lost.
 	offsets := map[int32]kgo.EpochOffset{}
 	for p, w := range s.windows {
-		if w.dirty() {
+		if w.dirty() || (sync && w.commit.Offset >= 0) {
 			offsets[p] = w.commit
 			w.committed = w.commit.Offset
 		}
@@ -557,7 +615,7 @@ func (s *stream) commitSync(parts []int32) {
 	}
 	offsets := map[int32]kgo.EpochOffset{}
 	for _, p := range parts {
-		if w := s.windows[p]; w != nil && w.dirty() {
+		if w := s.windows[p]; w != nil && w.commit.Offset >= 0 {
 			offsets[p] = w.commit
 			w.committed = w.commit.Offset
 		}
@@ -573,43 +631,6 @@ func (s *stream) commitSync(parts []int32) {
 				s.log.Warn("offset commit on revoke failed", "error", err.Error())
 			}
 		})
-}
-
-// shutdown stops fetching and handing out, waits for in-flight records,
-// commits, leaves the group and closes the output channel.
-func (s *stream) shutdown() {
-	s.stopPoll()
-	for _, w := range s.windows {
-		w.revoked = true
-	}
-	for _, p := range s.toSend {
-		p.w.inflight--
-		p.cancel()
-	}
-	s.toSend = nil
-	deadline := time.After(s.cfg.ShutdownTimeout)
-	for s.inflight() > 0 {
-		select {
-		case ev := <-s.acks:
-			if !ev.nack && !ev.resend {
-				ev.w.ack(ev.e)
-			} else if ev.resend {
-				ev.w.inflight--
-			}
-		case ev := <-s.rebalance:
-			close(ev.done)
-		case <-deadline:
-			s.log.Warn("shutdown timeout: records still in flight are not committed", "in_flight", s.inflight())
-			goto commit
-		}
-	}
-commit:
-	s.commit(true)
-	close(s.done)
-	close(s.out)
-	s.cancelMsgs()
-	s.finishRevokes(true)
-	s.cl.Close()
 }
 
 func (s *stream) inflight() int {

@@ -63,11 +63,13 @@ type window struct {
 	commit    kgo.EpochOffset // next offset to commit; Offset -1 before any ack
 	committed int64           // last offset committed to the broker, -1 for none
 	revoked   bool            // no more records are handed out
+	handed    int64           // highest offset handed out, -1 for none
+	limit     int64           // when >= 0, only records up to it are handed out
 }
 
 func newWindow(ordering Ordering, max int) *window {
 	return &window{ordering: ordering, max: max, lanes: map[string][]*entry{}, last: -1,
-		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1}
+		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: -1}
 }
 
 // add appends a polled record. Records at or below the last added offset
@@ -100,13 +102,33 @@ func (w *window) add(r *kgo.Record) {
 // flight.
 func (w *window) next() []*entry {
 	n := min(len(w.ready), w.max-w.inflight)
+	if w.limit >= 0 {
+		for i := range n {
+			if w.ready[i].rec.Offset > w.limit {
+				n = i
+				break
+			}
+		}
+	}
 	if n <= 0 {
 		return nil
 	}
 	out := w.ready[:n:n]
 	w.ready = w.ready[n:]
 	w.inflight += n
+	w.handed = max(w.handed, out[n-1].rec.Offset)
 	return out
+}
+
+// finish limits the window to the records up to the highest one handed
+// out: with concurrency, records after a waiting one may already be done,
+// and handing out the waiting ones lets the committed offset reach them, so
+// that a stop re-processes nothing.
+func (w *window) finish() { w.limit = w.handed }
+
+// finished reports whether every record up to the limit is acked.
+func (w *window) finished() bool {
+	return w.inflight == 0 && (len(w.log) == 0 || w.log[0].rec.Offset > w.limit)
 }
 
 // ack marks e done, lets the next record of its lane run, and moves the

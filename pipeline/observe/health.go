@@ -65,13 +65,22 @@ func (p *Pipeline) readiness(now time.Time) Readiness {
 	return Readiness{Ready: true, State: StateRunning}
 }
 
-// updateReady sets millrace_pipeline_ready for every pipeline.
+// updateReady sets millrace_pipeline_ready for every pipeline, and logs
+// when a pipeline becomes ready or stops being ready.
 func (o *Observer) updateReady(now time.Time) {
 	for _, p := range o.pipes {
+		r := p.readiness(now)
 		v := 0.0
-		if p.readiness(now).Ready {
+		if r.Ready {
 			v = 1
 		}
 		o.m.ready.WithLabelValues(p.label).Set(v)
+		was := p.wasReady.Swap(r.Ready)
+		switch {
+		case r.Ready && !was:
+			o.opts.Logger.Info("pipeline ready", "pipeline", p.label, "group", p.group)
+		case !r.Ready && was && r.State != StateStopping:
+			o.opts.Logger.Warn("pipeline not ready", "pipeline", p.label, "state", r.State, "reason", r.Reason)
+		}
 	}
 }

@@ -237,6 +237,10 @@ func TestHealth(t *testing.T) {
 	if ok, why := o.Health(now); !ok {
 		t.Fatalf("a fresh observer is healthy: %s", why)
 	}
+	if ok, why := o.Health(now.Add(time.Minute)); !ok {
+		t.Errorf("before Start the heartbeat is not checked: %q", why)
+	}
+	o.ticking.Store(true)
 	if ok, why := o.Health(now.Add(time.Minute)); ok || !strings.Contains(why, "heartbeat") {
 		t.Errorf("stalled heartbeat: %v %q", ok, why)
 	}

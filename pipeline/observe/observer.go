@@ -53,6 +53,7 @@ type Observer struct {
 	byName map[string]*Pipeline // by configured name
 
 	heartbeat atomic.Int64 // Unix nanoseconds of the last tick
+	ticking   atomic.Bool  // the heartbeat runs (after Start)
 	closing   atomic.Bool  // the runner is shutting down
 
 	mu      sync.Mutex
@@ -170,6 +171,8 @@ func (o *Observer) Start(brokers []string) error {
 	if err != nil {
 		return err
 	}
+	o.heartbeat.Store(time.Now().UnixNano())
+	o.ticking.Store(true)
 	o.done.Add(2)
 	go func() { defer o.done.Done(); o.tick() }()
 	go func() { defer o.done.Done(); pl.run(o.stop) }()
@@ -258,7 +261,7 @@ func (o *Observer) rates(label string) (in, out float64) {
 // heartbeat ticks, and no pipeline has held records for longer than its
 // retries could take without finishing any.
 func (o *Observer) Health(now time.Time) (bool, string) {
-	if beat := time.Unix(0, o.heartbeat.Load()); now.Sub(beat) > heartbeatLimit {
+	if beat := time.Unix(0, o.heartbeat.Load()); o.ticking.Load() && now.Sub(beat) > heartbeatLimit {
 		return false, fmt.Sprintf("heartbeat stalled for %s", now.Sub(beat).Round(time.Second))
 	}
 	for _, p := range o.pipes {

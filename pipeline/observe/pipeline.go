@@ -36,6 +36,7 @@ type Pipeline struct {
 	stepOutputs        []prometheus.Counter
 
 	handlerStarted atomic.Bool
+	wasReady       atomic.Bool // as last logged
 	member         atomic.Pointer[GroupMember]
 	inFlight       atomic.Int64
 	lastProgress   atomic.Int64 // Unix nanoseconds: a record finished, or one started after none was in flight
