@@ -686,3 +686,15 @@ func setSource(md message.Metadata, topic string, partition int32, offset int64,
 	md[MetaPartition] = strconv.Itoa(int(partition))
 	md[MetaOffset] = strconv.FormatInt(offset, 10)
 }
+
+// GroupMemberID is the consumer group member id of the subscriber's first
+// subscription, "" while it has not joined; readiness checks use it.
+func (s *ConcurrentSubscriber) GroupMemberID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.subs) == 0 || s.cfg.Group == "" {
+		return ""
+	}
+	id, _ := s.subs[0].cl.GroupMetadata()
+	return id
+}
