@@ -167,3 +167,31 @@ func TestConfigUnitTests(t *testing.T) {
 		}
 	}
 }
+
+// Every shipped config that uses only built-in transforms passes its own
+// tests (examples/custom-transform runs its tests in its own package).
+func TestShippedConfigsPassTheirTests(t *testing.T) {
+	configs, err := filepath.Glob("../../examples/*/pipelines.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs = append(configs, "../../pipelines.yaml")
+	checked := 0
+	for _, c := range configs {
+		if strings.Contains(c, "custom-transform") {
+			continue
+		}
+		abs, err := filepath.Abs(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, code := cli(t, "", "test", "-c", abs)
+		if code != 0 || !strings.Contains(stdout, " 0 failed") || strings.Contains(stdout, "no tests") {
+			t.Errorf("%s: exit %d\n%s%s", c, code, stdout, stderr)
+		}
+		checked++
+	}
+	if checked < 2 {
+		t.Errorf("only %d shipped config(s) found", checked)
+	}
+}
