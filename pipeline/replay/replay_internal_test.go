@@ -1,0 +1,260 @@
+package replay
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline"
+	"github.com/millrace-dev/millrace/pipeline/config"
+	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/pipeline/replay/source"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func TestCheckpointSaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	mk := func(pipeline string, at time.Time) *Checkpoint {
+		return &Checkpoint{Version: checkpointVersion, ID: newID(at), Pipeline: pipeline, Mode: ModeReplay, Topic: "in", CreatedAt: at,
+			Partitions: []CheckpointPartition{{Partition: 0, Start: 5, End: 10, Next: 5}, {Partition: 1, Start: 0, End: 0, Next: 0}}}
+	}
+	old, latest, other := mk("a", t0), mk("a", t0.Add(time.Hour)), mk("a-b", t0.Add(2*time.Hour))
+	for _, c := range []*Checkpoint{old, latest, other} {
+		if _, err := c.save(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest.update([]source.Progress{{Partition: 0, Next: 8}}, t0)
+	if latest.Complete {
+		t.Error("complete before the end")
+	}
+	if _, err := latest.save(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, path, err := loadCheckpoint(dir, "a", "")
+	if err != nil || got.ID != latest.ID || got.Partitions[0].Next != 8 || path != CheckpointPath(dir, "a", latest.ID) {
+		t.Fatalf("latest: %+v %s %v", got, path, err)
+	}
+	if rs := got.ranges(); !slices.Equal(rs, []source.Range{{Partition: 0, Start: 8, End: 10}, {Partition: 1, Start: 0, End: 0}}) {
+		t.Errorf("ranges left: %v", rs)
+	}
+	if got, _, err := loadCheckpoint(dir, "a", old.ID); err != nil || got.ID != old.ID {
+		t.Errorf("by id: %+v %v", got, err)
+	}
+	var nc *NoCheckpointError
+	if _, _, err := loadCheckpoint(dir, "a", "nope"); !errors.As(err, &nc) || !strings.Contains(err.Error(), old.ID) {
+		t.Errorf("unknown id: %v", err)
+	}
+	if _, _, err := loadCheckpoint(dir, "zzz", ""); !errors.As(err, &nc) {
+		t.Errorf("no checkpoint: %v", err)
+	}
+	latest.update([]source.Progress{{Partition: 0, Next: 10}, {Partition: 0, Next: 9}}, t0)
+	if !latest.Complete || latest.Partitions[0].Next != 10 {
+		t.Errorf("positions never move back, and the end completes: %+v", latest)
+	}
+	files, _ := os.ReadDir(dir)
+	for _, f := range files {
+		if strings.HasSuffix(f.Name(), ".tmp") {
+			t.Errorf("temporary file left: %s", f.Name())
+		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "a-"+old.ID+".json")); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("checkpoint file: %v %v", st, err)
+	}
+}
+
+func TestInputPartition(t *testing.T) {
+	for uuid, want := range map[string]int32{"orders/2/15": 2, "orders.v1-x/10/0#3": 10, "nope": -1, "a/b/c": -1} {
+		if got := inputPartition(uuid); got != want {
+			t.Errorf("%q: %d, want %d", uuid, got, want)
+		}
+	}
+	if inputOffset("t/1/42#2") != 42 {
+		t.Error("offset")
+	}
+}
+
+type recorder struct{ got map[string][]*message.Message }
+
+func (r *recorder) Publish(topic string, msgs ...*message.Message) error {
+	r.got[topic] = append(r.got[topic], msgs...)
+	return nil
+}
+func (r *recorder) Close() error { return nil }
+
+// Outputs are redirected and counted by destination; dead letters (the
+// input message, without a destination) are neither.
+func TestCountingPublisher(t *testing.T) {
+	rec := &recorder{got: map[string][]*message.Message{}}
+	c := newCountingPublisher(rec, "scratch")
+	out := func(id, dest string) *message.Message {
+		m := message.NewMessage(id, []byte("{}"))
+		m.Metadata.Set(kafka.MetaDestination, dest)
+		return m
+	}
+	_ = c.Publish("orders-out", out("in/0/1#0", "orders-out"), out("in/0/1#1", "orders-de"))
+	_ = c.Publish("orders-out", out("in/1/7", "orders-out"))
+	_ = c.Publish("orders-dlq", message.NewMessage("in/1/8", []byte("x")))
+	for _, m := range rec.got["orders-out"] {
+		if d := m.Metadata.Get(kafka.MetaDestination); d != "scratch" {
+			t.Errorf("output to %s, want scratch", d)
+		}
+	}
+	if len(rec.got["orders-dlq"]) != 1 || rec.got["orders-dlq"][0].Metadata.Get(kafka.MetaDestination) != "" {
+		t.Errorf("dead letter: %v", rec.got["orders-dlq"])
+	}
+	byTopic, parts := c.counts()
+	if byTopic["scratch"] != 3 || len(byTopic) != 1 {
+		t.Errorf("by topic %v", byTopic)
+	}
+	if parts[0] != (partitionCounts{outputs: 2, written: 1}) || parts[1] != (partitionCounts{outputs: 1, written: 1, deadLettered: 1}) {
+		t.Errorf("by partition %+v", parts)
+	}
+	dry := newCountingPublisher(nil, "")
+	if err := dry.Publish("x", out("in/0/1", "x")); err != nil {
+		t.Fatal(err)
+	}
+	if byTopic, _ := dry.counts(); byTopic["x"] != 1 {
+		t.Errorf("dry run counts %v", byTopic)
+	}
+}
+
+func deadLetter() *kgo.Record {
+	return &kgo.Record{
+		Topic: "orders-dlq", Partition: 1, Offset: 7, Key: []byte("k"), Value: []byte(`{"amount":"ten"}`), Timestamp: time.UnixMilli(1_700_000_000_000),
+		Headers: []kgo.RecordHeader{
+			{Key: "trace", Value: []byte("t-1")},
+			{Key: pipeline.HeaderError, Value: []byte("invalid operation: string > int")},
+			{Key: pipeline.HeaderStep, Value: []byte("filter")},
+			{Key: pipeline.HeaderPipeline, Value: []byte("enrich")},
+			{Key: pipeline.HeaderSourceTopic, Value: []byte("orders")},
+			{Key: pipeline.HeaderSourcePartition, Value: []byte("2")},
+			{Key: pipeline.HeaderSourceOffset, Value: []byte("41")},
+			{Key: pipeline.HeaderAttempts, Value: []byte("3")},
+			{Key: pipeline.HeaderFailedAt, Value: []byte("2024-05-01T12:00:00Z")},
+			{Key: "reason_poisoned", Value: []byte("x")},
+			{Key: "handler_poisoned", Value: []byte("enrich")},
+		},
+	}
+}
+
+// A dead letter is restored as first read: original key, value, timestamp,
+// headers and coordinates; its attempt count carries on.
+func TestRestore(t *testing.T) {
+	msg := restore(kafka.Marshaler{}, deadLetter())
+	md := msg.Metadata
+	want := map[string]string{
+		"trace": "t-1", kafka.MetaKey: "k", kafka.MetaTimestamp: "1700000000000",
+		kafka.MetaTopic: "orders", kafka.MetaPartition: "2", kafka.MetaOffset: "41", pipeline.MetaAttempts: "3",
+	}
+	if len(md) != len(want) {
+		t.Errorf("metadata %v, want %v", md, want)
+	}
+	for k, v := range want {
+		if md[k] != v {
+			t.Errorf("%s = %q, want %q", k, md[k], v)
+		}
+	}
+	if msg.UUID != "orders-dlq/1/7" || string(msg.Payload) != `{"amount":"ten"}` {
+		t.Errorf("uuid %s payload %s", msg.UUID, msg.Payload)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	since := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC) // the failure was at 12:00
+	later := since.Add(24 * time.Hour)
+	before := time.UnixMilli(1_700_000_000_000 - 1) // the record's timestamp is 1_700_000_000_000
+	for _, c := range []struct {
+		f    filters
+		skip bool
+	}{
+		{filters{pipeline: "enrich"}, false},
+		{filters{pipeline: "other"}, true},
+		{filters{errorContains: "string > int"}, false},
+		{filters{errorContains: "decode"}, true},
+		{filters{since: &since}, false},
+		{filters{since: &later}, true},
+		{filters{fromTime: &before}, false},
+		{filters{toTime: &before}, true},
+		{filters{fromTime: &since}, true},
+		{filters{toTime: &since}, false},
+	} {
+		if got := c.f.skip(deadLetter()); got != c.skip {
+			t.Errorf("%+v: skip %v, want %v", c.f, got, c.skip)
+		}
+	}
+}
+
+const previewConfig = `version: 1
+pipelines:
+  - name: p
+    input: {topic: in}
+    transforms:
+      - filter: 'amount > 0'
+      - set: {total_cents: 'int(amount * 100)', customer.tier: '"gold"'}
+      - rename: {user: user_id}
+      - drop: [debug]
+    output:
+      topic: out
+      routes:
+        - {when: 'country == "DE"', topic: out-de}
+`
+
+func TestPreview(t *testing.T) {
+	cfg, err := config.Parse("p.yaml", []byte(previewConfig), config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &previewer{p: cfg.Pipelines[0], max: 2}
+	mk := func(off int, value string) *message.Message {
+		r := &kgo.Record{Topic: "in", Partition: 0, Offset: int64(off), Key: []byte("k"), Value: []byte(value)}
+		return source.Message(kafka.Marshaler{}, r)
+	}
+	v.take(mk(0, `{"amount":2,"user":"u","debug":true,"country":"DE","customer":{"id":1}}`))
+	v.take(mk(1, `{"amount":0}`))
+	v.take(mk(2, `{"amount":5}`)) // over the limit
+	ps := v.previews()
+	if len(ps) != 2 {
+		t.Fatalf("%d previews", len(ps))
+	}
+	var b strings.Builder
+	WritePreviews(&b, ps)
+	text := b.String()
+	for _, want := range []string{
+		"record partition 0 offset 0, key \"k\"",
+		"step 0 filter: unchanged",
+		"+ customer.tier: \"gold\"",
+		"+ total_cents: 200",
+		"- user: \"u\"",
+		"+ user_id: \"u\"",
+		"step 3 drop: - debug: true",
+		"→ out-de key \"k\" {",
+		"record partition 0 offset 1",
+		"step 0 filter: dropped",
+		"→ filtered: no output",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("preview lacks %q:\n%s", want, text)
+		}
+	}
+	v = &previewer{p: cfg.Pipelines[0], max: 1, toTopic: "scratch"}
+	v.take(mk(3, `{"amount":"x"}`))
+	v.take(mk(4, `{"amount":1}`))
+	ps = v.previews()
+	if len(ps) != 1 || !strings.Contains(ps[0].DeadLetter, "invalid operation") || ps[0].Steps[0].Error == "" {
+		t.Errorf("failing record: %+v", ps)
+	}
+	v = &previewer{p: cfg.Pipelines[0], max: 2, toTopic: "scratch"}
+	v.take(mk(5, `not json`))
+	v.take(mk(6, `{"amount":1}`))
+	ps = v.previews()
+	if !strings.HasPrefix(ps[0].DeadLetter, "decode:") || len(ps[1].Outputs) != 1 || ps[1].Outputs[0].Topic != "scratch" {
+		t.Errorf("previews: %+v", ps)
+	}
+}
