@@ -31,7 +31,7 @@ func (p *pipe) handle(msg *message.Message) error {
 	countAttempt(msg)
 	ensureTraceparent(msg)
 	ctx := msg.Context()
-	rec, err := toRecord(msg)
+	rec, err := RecordOf(msg)
 	if err != nil {
 		return p.dataError(msg, err)
 	}
@@ -77,13 +77,19 @@ func (p *pipe) handle(msg *message.Message) error {
 	return nil
 }
 
-// destination picks the output topic: one set by a transform, else the first
-// route whose condition holds, else the output topic.
+// destination picks the output topic of r.
 func (p *pipe) destination(r *transforms.Record) (string, error) {
+	return Destination(p.cfg, r)
+}
+
+// Destination picks the output topic of a record of pipeline p: one set by
+// a transform, else the first route whose condition holds, else the output
+// topic.
+func Destination(p *config.Pipeline, r *transforms.Record) (string, error) {
 	if r.Topic != "" {
 		return r.Topic, nil
 	}
-	for _, rt := range p.cfg.Output.Routes {
+	for _, rt := range p.Output.Routes {
 		ok, err := rt.When.EvalBool(r)
 		if err != nil {
 			return "", &routeError{err}
@@ -92,5 +98,5 @@ func (p *pipe) destination(r *transforms.Record) (string, error) {
 			return rt.Topic, nil
 		}
 	}
-	return p.cfg.Output.Topic, nil
+	return p.Output.Topic, nil
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/millrace-dev/millrace/transforms"
 )
 
-// toRecord decodes a consumed message into a record. The value must be a
-// JSON object.
-func toRecord(msg *message.Message) (*transforms.Record, error) {
+// RecordOf decodes a consumed message into a record, as the pipeline's
+// handler does. The value must be a JSON object.
+func RecordOf(msg *message.Message) (*transforms.Record, error) {
 	v, err := transforms.Decode(msg.Payload)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/transforms"
@@ -89,7 +90,7 @@ func (v *previewer) preview(msg *message.Message) Preview {
 	if k, ok := md[kafka.MetaKey]; ok {
 		pv.Key = &k
 	}
-	rec, err := recordOf(msg)
+	rec, err := pipeline.RecordOf(msg)
 	if err != nil {
 		pv.DeadLetter = "decode: " + err.Error()
 		return pv
@@ -134,7 +135,7 @@ func (v *previewer) preview(msg *message.Message) Preview {
 		}
 	}
 	for _, r := range recs {
-		topic, err := destination(v.p, r)
+		topic, err := pipeline.Destination(v.p, r)
 		if err != nil {
 			pv.DeadLetter = "output route: " + err.Error()
 			pv.Outputs = pv.Outputs[:0]
@@ -159,52 +160,6 @@ func (v *previewer) preview(msg *message.Message) Preview {
 	return pv
 }
 
-// recordOf decodes a message as the pipeline's handler does.
-func recordOf(msg *message.Message) (*transforms.Record, error) {
-	v, err := transforms.Decode(msg.Payload)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := v.(map[string]any); !ok {
-		return nil, transforms.ErrNotObject
-	}
-	md := msg.Metadata
-	rec := &transforms.Record{Value: v, Headers: map[string]string{}}
-	for k, val := range md {
-		if !kafka.IsInternal(k) {
-			rec.Headers[k] = val
-		}
-	}
-	if key, ok := md[kafka.MetaKey]; ok {
-		rec.Key = []byte(key)
-	}
-	if ms, err := strconv.ParseInt(md[kafka.MetaTimestamp], 10, 64); err == nil {
-		rec.Timestamp = time.UnixMilli(ms)
-	}
-	part, _ := strconv.Atoi(md[kafka.MetaPartition])
-	off, _ := strconv.ParseInt(md[kafka.MetaOffset], 10, 64)
-	rec.Source = transforms.Source{Topic: md[kafka.MetaTopic], Partition: int32(part), Offset: off, Timestamp: rec.Timestamp}
-	return rec, nil
-}
-
-// destination picks an output's topic as the pipeline's handler does: one
-// set by a transform, else the first route that matches, else the output
-// topic.
-func destination(p *config.Pipeline, r *transforms.Record) (string, error) {
-	if r.Topic != "" {
-		return r.Topic, nil
-	}
-	for _, rt := range p.Output.Routes {
-		ok, err := rt.When.EvalBool(r)
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			return rt.Topic, nil
-		}
-	}
-	return p.Output.Topic, nil
-}
 
 func inputOffset(uuid string) int64 {
 	id, _, _ := strings.Cut(uuid, "#")
