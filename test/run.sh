@@ -57,7 +57,9 @@ echo "==> brokers: $MILLRACE_TEST_BROKERS" >&2
 echo "==> go vet" >&2
 go vet ./...
 echo "==> go test -race ./..." >&2
+go build -o "$state/summary" ./test/summary
 # -p 1: the reconnect test restarts Kafka, which must not happen under other
-# packages' tests.
-go test -race -count=1 -p 1 -timeout 25m "${extra[@]}" ./...
+# packages' tests. The summary shows failing tests' output, the number of
+# tests run against each broker and a closing "N passed, N failed" line.
+go test -json -race -count=1 -p 1 -timeout 25m "${extra[@]}" ./... | "$state/summary"
 echo "==> all tests passed in $(( $(date +%s) - started ))s" >&2
