@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -181,6 +182,7 @@ type stream struct {
 	buffered   int
 	revokes    []*revokeWait
 	committing bool // an asynchronous commit is in flight
+	stopping   bool // the subscription is finishing what is in flight
 }
 
 type pending struct {
@@ -193,8 +195,9 @@ type pending struct {
 type ackEvent struct {
 	e      *entry
 	w      *window
-	nack   bool // the handler failed: hand the record out again later
-	resend bool // the pause after a nack is over
+	msg    *message.Message // the settled message, for a resend
+	nack   bool             // the handler failed: hand the record out again later
+	resend bool             // the pause after a nack is over
 }
 
 type rebalanceKind int
@@ -346,6 +349,7 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 // beginStop stops fetching and limits every partition to the records up to
 // the highest one handed out; the loop goes on until those are done.
 func (s *stream) beginStop() {
+	s.stopping = true
 	s.stopPoll()
 	for _, w := range s.windows {
 		w.finish()
@@ -424,7 +428,7 @@ func (s *stream) watch(p pending) {
 	case <-p.msg.Acked():
 		ev = ackEvent{e: p.e, w: p.w}
 	case <-p.msg.Nacked():
-		ev = ackEvent{e: p.e, w: p.w, nack: true}
+		ev = ackEvent{e: p.e, w: p.w, msg: p.msg, nack: true}
 	case <-s.done:
 		return
 	}
@@ -440,18 +444,25 @@ func (s *stream) settle(ev ackEvent) {
 		// it in its lane keep waiting, so key order holds.
 		time.AfterFunc(s.cfg.NackResendSleep, func() {
 			select {
-			case s.acks <- ackEvent{e: ev.e, w: ev.w, nack: false, resend: true}:
+			case s.acks <- ackEvent{e: ev.e, w: ev.w, msg: ev.msg, resend: true}:
 			case <-s.done:
 			}
 		})
 		return
 	}
 	if ev.resend {
-		if ev.w.revoked || s.windows[ev.e.rec.Partition] != ev.w {
-			ev.w.inflight-- // not handed out again: the partition is gone
+		if s.stopping || ev.w.revoked || s.windows[ev.e.rec.Partition] != ev.w {
+			// Not handed out again: the partition is gone, or the
+			// subscription is stopping, which only finishes what is in
+			// flight. The record stays uncommitted.
+			ev.w.inflight--
 			return
 		}
-		s.toSend = append(s.toSend, s.pending(ev.e, ev.w))
+		p := s.pending(ev.e, ev.w)
+		// The metadata travels with the record, as Watermill's
+		// subscribers keep it on redelivery (attempt counts among it).
+		p.msg.Metadata = maps.Clone(ev.msg.Metadata)
+		s.toSend = append(s.toSend, p)
 		return
 	}
 	before := ev.w.buffered()

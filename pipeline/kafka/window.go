@@ -126,9 +126,11 @@ func (w *window) next() []*entry {
 // that a stop re-processes nothing.
 func (w *window) finish() { w.limit = w.handed }
 
-// finished reports whether every record up to the limit is acked.
+// finished reports whether nothing up to the limit is in flight or can
+// still be handed out. A record abandoned after a nack, and those waiting
+// behind it in its lane, stay uncommitted.
 func (w *window) finished() bool {
-	return w.inflight == 0 && (len(w.log) == 0 || w.log[0].rec.Offset > w.limit)
+	return w.inflight == 0 && (len(w.ready) == 0 || w.ready[0].rec.Offset > w.limit)
 }
 
 // ack marks e done, lets the next record of its lane run, and moves the
