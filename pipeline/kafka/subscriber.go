@@ -40,6 +40,10 @@ type ConcurrentSubscriberConfig struct {
 	// NackResendSleep is the pause before a nacked message is handed out
 	// again. Default 100ms.
 	NackResendSleep time.Duration
+	// SessionTimeout is how long the group waits for a member that stopped
+	// heartbeating (a crashed runner) before giving its partitions to
+	// others. Default 10s (franz-go's default is 45s).
+	SessionTimeout time.Duration
 	// KeepUUID reads Watermill message UUIDs from the UUIDHeader header.
 	KeepUUID bool
 	Logger   *slog.Logger
@@ -59,6 +63,9 @@ func (c *ConcurrentSubscriberConfig) setDefaults() {
 	}
 	if c.NackResendSleep <= 0 {
 		c.NackResendSleep = 100 * time.Millisecond
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = 10 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -124,6 +131,8 @@ func (s *ConcurrentSubscriber) Subscribe(ctx context.Context, topic string) (<-c
 		opts = append(opts,
 			kgo.ConsumerGroup(s.cfg.Group),
 			kgo.DisableAutoCommit(),
+			kgo.SessionTimeout(s.cfg.SessionTimeout),
+			kgo.HeartbeatInterval(s.cfg.SessionTimeout/4),
 			kgo.OnPartitionsAssigned(sub.onAssigned),
 			kgo.OnPartitionsRevoked(sub.onRevoked),
 			kgo.OnPartitionsLost(sub.onLost),

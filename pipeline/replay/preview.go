@@ -160,7 +160,6 @@ func (v *previewer) preview(msg *message.Message) Preview {
 	return pv
 }
 
-
 func inputOffset(uuid string) int64 {
 	id, _, _ := strings.Cut(uuid, "#")
 	_, os, _ := cutLast(id, "/")
