@@ -17,7 +17,10 @@ import (
 type BatchPublisherConfig struct {
 	Brokers  []string
 	ClientID string
-	// Linger is how long the producer waits to fill a batch. Default 5ms.
+	// Linger is how long the producer waits to fill a batch. Default 0:
+	// batches hold what accumulates while the previous request is in flight,
+	// which measured fastest here (a 5ms linger made every Publish wait it:
+	// about 40k records/s against 130k with none).
 	Linger time.Duration
 	// DeliveryTimeout bounds how long Publish waits for a record to be sent,
 	// retries included. Default 60s. (franz-go's RecordDeliveryTimeout counts
@@ -46,9 +49,6 @@ type BatchPublisher struct {
 func NewBatchPublisher(cfg BatchPublisherConfig) (*BatchPublisher, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("batch publisher: no brokers")
-	}
-	if cfg.Linger <= 0 {
-		cfg.Linger = 5 * time.Millisecond
 	}
 	if cfg.DeliveryTimeout <= 0 {
 		cfg.DeliveryTimeout = time.Minute
