@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the test binary stand in for the bench binary: the smoke
+// test runs scenarios in child processes of os.Executable(), which is this
+// test binary, started with the hidden --scenario flag.
+func TestMain(m *testing.M) {
+	if slices.Contains(os.Args[1:], "--scenario") {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestSmoke runs the whole benchmark, small, on the embedded broker: every
+// scenario must drain its input, measure its latency and land in
+// results.json, and the chart must be written.
+func TestSmoke(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--broker", "embedded", "--records", "2000", "--latency-duration", "1s", "--out", out}, &stdout, &stderr)
+	t.Logf("stdout:\n%s", stdout.String())
+	if code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []map[string]any
+	if err := json.Unmarshal(data, &results); err != nil {
+		t.Fatalf("results.json: %v\n%s", err, data)
+	}
+	want := []string{"L1", "L2", "W0", "M-key", "M-partition", "M-none"}
+	var got []string
+	for _, r := range results {
+		name, _ := r["name"].(string)
+		got = append(got, name)
+		for _, field := range []string{"msgs_per_sec", "mb_per_sec", "cpu_sec_per_million", "peak_rss_bytes"} {
+			if v, ok := r[field].(float64); !ok || v <= 0 {
+				t.Errorf("%s: %s = %v, want > 0", name, field, r[field])
+			}
+		}
+		for _, field := range []string{"p50_ms", "p99_ms"} {
+			if _, ok := r[field].(float64); !ok {
+				t.Errorf("%s: %s missing", name, field)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("results.json names = %v, want %v", got, want)
+	}
+	if fi, err := os.Stat(filepath.Join(out, "results.png")); err != nil || fi.Size() == 0 {
+		t.Errorf("results.png: %v", err)
+	}
+	for _, name := range want {
+		if !strings.Contains(stdout.String(), name) {
+			t.Errorf("the table has no row for %s", name)
+		}
+	}
+}
