@@ -86,7 +86,7 @@ func Suggest(name string, candidates []string) string {
 	limit := min(max(1, (len(name)+2)/3), 3)
 	best, bestDist := "", limit+1
 	for _, c := range candidates {
-		d := distance(strings.ToLower(name), strings.ToLower(c))
+		d := Distance(strings.ToLower(name), strings.ToLower(c))
 		if d < bestDist || (d == bestDist && best != "" && c < best) {
 			best, bestDist = c, d
 		}
@@ -94,8 +94,8 @@ func Suggest(name string, candidates []string) string {
 	return best
 }
 
-// distance is the Levenshtein edit distance.
-func distance(a, b string) int {
+// Distance is the Levenshtein edit distance between a and b.
+func Distance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -70,8 +70,8 @@ func TestRecordErrors(t *testing.T) {
 
 func TestConfigErrorsArePositioned(t *testing.T) {
 	cases := map[string]string{
-		"- convert_currency: {rates: {USD: 1}}\n":                       `steps.yaml:1:21: missing required key "to"`,
-		"- convert_currency: {to: EUR, rates: {USD: -2}}\n":             `steps.yaml:1:44: rate for USD must be positive`,
+		"- convert_currency: {rates: {USD: 1}}\n":                      `steps.yaml:1:21: missing required key "to"`,
+		"- convert_currency: {to: EUR, rates: {USD: -2}}\n":            `steps.yaml:1:44: rate for USD must be positive`,
 		"- convert_currency: {to: EUR, rates: {USD: 1}, decimal: 2}\n": `steps.yaml:1:48: unknown key "decimal" (did you mean "decimals"?)`,
 	}
 	for yaml, want := range cases {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/millrace-dev/millrace/transforms/spec"
 	"slices"
 	"strings"
 	"time"
@@ -175,31 +176,10 @@ func unknownTopic(ctx context.Context, adm *kadm.Client, topic string) error {
 	}
 	dist := make(map[string]int, len(e.Known))
 	for _, k := range e.Known {
-		dist[k] = editDistance(topic, k)
+		dist[k] = spec.Distance(topic, k)
 	}
 	slices.SortStableFunc(e.Known, func(a, b string) int { return dist[a] - dist[b] })
 	return e
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Limit keeps the partitions in ids, or all when ids is empty. A partition

@@ -1,6 +1,7 @@
 package offsets
 
 import (
+	"github.com/millrace-dev/millrace/transforms/spec"
 	"maps"
 	"slices"
 	"strings"
@@ -89,7 +90,7 @@ func TestEditDistance(t *testing.T) {
 		a, b string
 		d    int
 	}{{"", "", 0}, {"orders", "orders", 0}, {"orders", "order", 1}, {"orders", "odrers", 2}, {"", "abc", 3}} {
-		if got := editDistance(c.a, c.b); got != c.d {
+		if got := spec.Distance(c.a, c.b); got != c.d {
 			t.Errorf("%q %q: %d, want %d", c.a, c.b, got, c.d)
 		}
 	}
