@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline/config"
@@ -23,38 +24,57 @@ type pipe struct {
 	logPayloads bool
 }
 
-// handle is the record path: decode once, run the chain, encode each output
-// once, publish all outputs in one call. It returns only after the broker
+// handle is the record path under a Watermill router: process, then
+// publish all outputs in one call. It returns only after the broker
 // acknowledged every output, so the router acks (and the offset may be
 // committed) only then.
 func (p *pipe) handle(msg *message.Message) error {
+	msgs, err := p.process(msg)
+	if err != nil || len(msgs) == 0 {
+		return err
+	}
+	if err := msg.Context().Err(); err != nil {
+		return fmt.Errorf("before publish: %w", err)
+	}
+	if err := p.pub.Publish(p.cfg.Output.Topic, msgs...); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	p.delivered(msg, msgs)
+	return nil
+}
+
+// process is the record path up to the outputs: decode once, run the
+// chain, encode each output once. It returns the output messages, each
+// with its destination in kafka.MetaDestination; none when the chain
+// filtered the record.
+func (p *pipe) process(msg *message.Message) ([]*message.Message, error) {
 	countAttempt(msg)
 	ensureTraceparent(msg)
 	ctx := msg.Context()
 	rec, err := RecordOf(msg)
 	if err != nil {
-		return p.dataError(msg, err)
+		return nil, p.dataError(msg, err)
 	}
 	outs, err := p.cfg.Chain.Run(ctx, rec)
 	if err != nil {
-		return p.dataError(msg, err)
+		return nil, p.dataError(msg, err)
 	}
 	if len(outs) == 0 {
 		p.obs.Filtered()
-		return nil
+		return nil, nil
 	}
 	msgs := make([]*message.Message, len(outs))
 	for i, out := range outs {
 		topic, err := p.destination(out)
 		if err != nil {
-			return p.dataError(msg, err)
+			return nil, p.dataError(msg, err)
 		}
 		id := msg.UUID
 		if len(outs) > 1 {
 			id += "#" + strconv.Itoa(i)
 		}
 		if msgs[i], err = toMessage(id, out, topic); err != nil {
-			return p.dataError(msg, err)
+			return nil, p.dataError(msg, err)
 		}
 		if p.obs != nil {
 			// The handler's context values (not its deadline) label the
@@ -62,19 +82,22 @@ func (p *pipe) handle(msg *message.Message) error {
 			msgs[i].SetContext(context.WithoutCancel(ctx))
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("before publish: %w", err)
+	return msgs, nil
+}
+
+// delivered counts the outputs of msg once the broker acknowledged them.
+func (p *pipe) delivered(msg *message.Message, outs []*message.Message) {
+	if p.obs == nil {
+		return
 	}
-	if err := p.pub.Publish(p.cfg.Output.Topic, msgs...); err != nil {
-		return fmt.Errorf("publish: %w", err)
+	for _, m := range outs {
+		p.obs.Out(m.Metadata.Get(kafka.MetaDestination))
 	}
-	if p.obs != nil {
-		for _, m := range msgs {
-			p.obs.Out(m.Metadata.Get(kafka.MetaDestination))
-		}
-		p.obs.Delivered(rec.Source.Timestamp)
+	var ts time.Time
+	if ms, err := strconv.ParseInt(msg.Metadata.Get(kafka.MetaTimestamp), 10, 64); err == nil {
+		ts = time.UnixMilli(ms)
 	}
-	return nil
+	p.obs.Delivered(ts)
 }
 
 // destination picks the output topic of r.

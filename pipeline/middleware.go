@@ -9,7 +9,7 @@ import (
 // middleware returns a pipeline's Watermill middleware, outermost first:
 //
 //  1. poison queue (dead-letter topic) for data errors, or, without a
-//     dead-letter topic, a stop of the pipeline;
+//     dead-letter topic, a stop of the pipeline (halt);
 //  2. retry with exponential backoff, for errors that may pass (publish
 //     failures); data errors are not retried;
 //  3. timeout, bounding one attempt;
@@ -17,7 +17,7 @@ import (
 //
 // Errors that are not data errors and outlast the retries nack the message,
 // which the subscriber redelivers: nothing is skipped.
-func (r *Runner) middleware(p *config.Pipeline, pub message.Publisher, h *message.Handler) ([]message.HandlerMiddleware, error) {
+func (r *Runner) middleware(p *config.Pipeline, pub message.Publisher, halt func()) ([]message.HandlerMiddleware, error) {
 	var first message.HandlerMiddleware
 	if p.Errors.DeadLetterTopic != "" {
 		pq, err := middleware.PoisonQueueWithFilter(r.deadLetters(p, pub), p.Errors.DeadLetterTopic, isDataError)
@@ -30,7 +30,7 @@ func (r *Runner) middleware(p *config.Pipeline, pub message.Publisher, h *messag
 			return func(msg *message.Message) ([]*message.Message, error) {
 				out, err := next(msg)
 				if isDataError(err) {
-					r.stop(p, h, err)
+					r.stop(p, halt, err)
 				}
 				return out, err
 			}

@@ -81,16 +81,16 @@ func (r *Runner) watch(p *config.Pipeline, h *message.Handler, sub message.Subsc
 	p.Chain.Observe = op.StepObserver()
 }
 
-// observed adds the observer's middleware to a pipeline's: around all of
-// it, records in flight and finished; inside the retries, each failed
-// attempt.
+// observed adds the observer's middleware to a pipeline's: inside the
+// retries, each failed attempt. (Records in flight and finished are
+// counted around it: recordObserver under a router, by the consumer
+// otherwise.)
 func (r *Runner) observed(p *config.Pipeline, mws []message.HandlerMiddleware, retryAt int) []message.HandlerMiddleware {
 	op := r.obs.Pipeline(p.Name)
 	if op == nil {
 		return mws
 	}
-	mws = slices.Insert(slices.Clone(mws), retryAt+1, attemptObserver(op))
-	return slices.Insert(mws, 0, recordObserver(op))
+	return slices.Insert(slices.Clone(mws), retryAt+1, attemptObserver(op))
 }
 
 // recordObserver counts an input record in flight while the middleware

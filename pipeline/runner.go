@@ -119,6 +119,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := r.pollBrokers(brokers); err != nil {
 		return err
 	}
+	if k.Adapter != config.AdapterWatermillKafka {
+		r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", strings.Join(brokers, ","))
+		return r.consumeAll(ctx, brokers)
+	}
 	pub, subscribe, err := r.kafkaTransport(brokers)
 	if err != nil {
 		return err
@@ -183,9 +187,12 @@ func (r *Runner) Router(pub message.Publisher, subscribe func(*config.Pipeline) 
 		pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name), obs: r.obs.Pipeline(p.Name), logPayloads: r.cfg.Runner.LogPayloads}
 		h := router.AddConsumerHandler(p.Name, p.Input.Topic, sub, pp.handle)
 		r.watch(p, h, sub)
-		mw, err := r.middleware(p, pub, h)
+		mw, err := r.middleware(p, pub, func() { go h.Stop() })
 		if err != nil {
 			return nil, err
+		}
+		if op := r.obs.Pipeline(p.Name); op != nil {
+			mw = append([]message.HandlerMiddleware{recordObserver(op)}, mw...)
 		}
 		h.AddMiddleware(mw...)
 	}
@@ -208,9 +215,10 @@ func (r *Runner) failure() error {
 	return errors.Join(errs...)
 }
 
-// stop marks a pipeline failed and stops its handler, leaving the failed
-// record uncommitted. The other pipelines go on.
-func (r *Runner) stop(p *config.Pipeline, h *message.Handler, err error) {
+// stop marks a pipeline failed and calls halt, which stops its consumption
+// and must not block, leaving the failed record uncommitted. The other
+// pipelines go on.
+func (r *Runner) stop(p *config.Pipeline, halt func(), err error) {
 	r.mu.Lock()
 	_, already := r.failed[p.Name]
 	if !already {
@@ -223,7 +231,7 @@ func (r *Runner) stop(p *config.Pipeline, h *message.Handler, err error) {
 	r.log.Error("pipeline stopped: a record cannot be processed and no dead_letter_topic is configured",
 		"pipeline", p.Name, "error", err.Error())
 	r.obs.Pipeline(p.Name).Stopped(err)
-	go h.Stop()
+	halt()
 }
 
 func (r *Runner) ensureTopics(ctx context.Context, brokers []string) error {

@@ -36,19 +36,24 @@ func (r *Runner) kafkaTransport(brokers []string) (message.Publisher, func(*conf
 		return nil, nil, err
 	}
 	return pub, func(p *config.Pipeline) (message.Subscriber, error) {
-		ordering, err := kafka.ParseOrdering(p.Input.Ordering)
-		if err != nil {
-			return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
-		}
-		return kafka.NewConcurrentSubscriber(kafka.ConcurrentSubscriberConfig{
-			Brokers:         brokers,
-			ClientID:        k.ClientID,
-			Group:           p.Input.Group,
-			Start:           p.Input.Start,
-			Ordering:        ordering,
-			MaxInFlight:     p.Input.MaxInFlight,
-			ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
-			Logger:          r.log.With("pipeline", p.Name),
-		})
+		return r.concurrentSubscriber(p, brokers)
 	}, nil
+}
+
+// concurrentSubscriber returns Millrace's subscriber for a pipeline's input.
+func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string) (*kafka.ConcurrentSubscriber, error) {
+	ordering, err := kafka.ParseOrdering(p.Input.Ordering)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
+	}
+	return kafka.NewConcurrentSubscriber(kafka.ConcurrentSubscriberConfig{
+		Brokers:         brokers,
+		ClientID:        r.cfg.Kafka.ClientID,
+		Group:           p.Input.Group,
+		Start:           p.Input.Start,
+		Ordering:        ordering,
+		MaxInFlight:     p.Input.MaxInFlight,
+		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
+		Logger:          r.log.With("pipeline", p.Name),
+	})
 }

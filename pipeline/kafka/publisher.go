@@ -85,6 +85,48 @@ func (c *publishCall) done(_ *kgo.Record, err error) {
 	c.wg.Done()
 }
 
+// asyncCall collects the outcome of one PublishAsync call.
+type asyncCall struct {
+	left  atomic.Int32
+	mu    sync.Mutex
+	first error
+	done  func(error)
+}
+
+func (c *asyncCall) record(_ *kgo.Record, err error) {
+	if err != nil {
+		c.mu.Lock()
+		if c.first == nil {
+			c.first = err
+		}
+		c.mu.Unlock()
+	}
+	if c.left.Add(-1) == 0 {
+		c.done(c.first)
+	}
+}
+
+// PublishAsync writes msgs like Publish but returns at once; done is called
+// once, from the producer's goroutine, when every message is acknowledged
+// (nil) or one failed (its error). It must not block. Without a wait per
+// call, many records' outputs share produce batches and no goroutine waits
+// on the network.
+func (p *BatchPublisher) PublishAsync(topic string, msgs []*message.Message, done func(error)) {
+	if p.closed.Load() {
+		done(errors.New("publisher closed"))
+		return
+	}
+	if len(msgs) == 0 {
+		done(nil)
+		return
+	}
+	c := &asyncCall{done: done}
+	c.left.Store(int32(len(msgs)))
+	for _, m := range msgs {
+		p.cl.Produce(context.Background(), p.record(topic, m), c.record)
+	}
+}
+
 // Publish writes msgs to topic (or each message's MetaDestination) and
 // waits for every acknowledgement.
 func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {

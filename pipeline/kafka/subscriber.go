@@ -105,10 +105,19 @@ func (s *ConcurrentSubscriber) Subscribe(ctx context.Context, topic string) (<-c
 		return nil, errors.New("subscriber closed")
 	default:
 	}
+	sub, err := s.start(ctx, topic, func(sub *stream) { sub.out = make(chan *message.Message) })
+	if err != nil {
+		return nil, err
+	}
+	return sub.out, nil
+}
+
+// start creates a stream for topic, set up by init before it runs, and
+// starts its poller and loop. The caller holds s.mu.
+func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init func(*stream)) (*stream, error) {
 	sub := &stream{
 		cfg:       &s.cfg,
 		topic:     topic,
-		out:       make(chan *message.Message),
 		polled:    make(chan []*kgo.Record),
 		acks:      make(chan ackEvent, 1024),
 		rebalance: make(chan rebalanceEvent),
@@ -146,10 +155,11 @@ func (s *ConcurrentSubscriber) Subscribe(ctx context.Context, topic string) (<-c
 	sub.msgCtx, sub.cancelMsgs = context.WithCancel(context.Background())
 	pollCtx, stopPoll := context.WithCancel(context.Background())
 	sub.stopPoll = stopPoll
+	init(sub)
 	go sub.poll(pollCtx)
 	go sub.run(ctx, s.closing)
 	s.subs = append(s.subs, sub)
-	return sub.out, nil
+	return sub, nil
 }
 
 // Close ends every subscription, letting in-flight records finish and
@@ -174,7 +184,9 @@ type stream struct {
 	log      *slog.Logger
 	stopPoll context.CancelFunc
 
-	out       chan *message.Message
+	out       chan *message.Message // Subscribe: messages one by one
+	work      chan []pending        // Consume: batches for the workers
+	process   Process
 	polled    chan []*kgo.Record
 	acks      chan ackEvent
 	rebalance chan rebalanceEvent
@@ -313,8 +325,14 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 		}
 		var out chan *message.Message
 		var next *message.Message
+		var work chan []pending
+		var batch []pending
 		if len(s.toSend) > 0 {
-			out, next = s.out, s.toSend[0].msg
+			if s.work != nil {
+				work, batch = s.work, s.toSend[:min(len(s.toSend), workBatch)]
+			} else {
+				out, next = s.out, s.toSend[0].msg
+			}
 		}
 		select {
 		case recs := <-polled:
@@ -324,8 +342,11 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			s.toSend[0] = pending{}
 			s.toSend = s.toSend[1:]
 			go s.watch(p)
+		case work <- batch:
+			s.toSend = s.toSend[len(batch):]
 		case ev := <-s.acks:
 			s.settle(ev)
+			s.settleQueued()
 		case ev := <-s.rebalance:
 			s.onRebalance(ev)
 		case res := <-s.committed:
@@ -391,7 +412,12 @@ func (s *stream) stopped() bool {
 func (s *stream) end() {
 	s.commit(true)
 	close(s.done)
-	close(s.out)
+	if s.out != nil {
+		close(s.out)
+	}
+	if s.work != nil {
+		close(s.work)
+	}
 	s.cancelMsgs()
 	s.finishRevokes(true)
 	s.cl.Close()
@@ -689,6 +715,12 @@ func (s *stream) message(r *kgo.Record) *message.Message {
 // message is acked or nacked, or when the subscription ends.
 func (s *stream) pending(e *entry, w *window) pending {
 	msg := s.message(e.rec)
+	if s.work != nil {
+		// Consume settles messages through a callback, not Ack/Nack, and
+		// its processor bounds each message's time itself.
+		msg.SetContext(s.msgCtx)
+		return pending{msg: msg, e: e, w: w, cancel: noCancel}
+	}
 	ctx, cancel := context.WithCancel(s.msgCtx)
 	msg.SetContext(ctx)
 	return pending{msg: msg, e: e, w: w, cancel: cancel}

@@ -145,11 +145,32 @@ func (o *Observer) InstrumentPublisher(pub message.Publisher) (message.Publisher
 	return o.watermillMetrics(named).DecoratePublisher(pub)
 }
 
+// HandlerMetrics returns Watermill's handler metrics middleware, for
+// handlers run without a router (whose messages carry WithPipeline); nil
+// for a nil observer.
+func (o *Observer) HandlerMetrics() message.HandlerMiddleware {
+	if o == nil {
+		return nil
+	}
+	return o.watermillMetrics().NewRouterMiddleware().Middleware
+}
+
+type pipelineKey struct{}
+
+// WithPipeline names the pipeline of messages handled without a router,
+// for the handler_name label of Watermill's metrics.
+func WithPipeline(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, pipelineKey{}, name)
+}
+
 func (o *Observer) watermillMetrics(extra ...wmmetrics.MetricLabel) wmmetrics.PrometheusMetricsBuilder {
 	// The handler name is the pipeline name: show its label, which hides a
 	// name that came from the environment.
 	relabel := wmmetrics.MetricLabel{Label: "handler_name", ComputeValueFn: func(ctx context.Context) string {
 		name := message.HandlerNameFromCtx(ctx)
+		if name == "" {
+			name, _ = ctx.Value(pipelineKey{}).(string)
+		}
 		if p := o.byName[name]; p != nil {
 			return p.label
 		}

@@ -1,0 +1,104 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// Process handles one record handed out by Consume. It must call settle
+// exactly once, from any goroutine and as late as it likes (after its
+// outputs are acknowledged, say): settle(true) acks the record, settle(false)
+// hands it out again after NackResendSleep, before any later record of its
+// lane. Until settle, the record counts against MaxInFlight and its offset
+// is not committed.
+type Process func(msg *message.Message, settle func(ok bool))
+
+// workBatch is how many handed-out records a worker takes at once: enough
+// to make the hand-off cheap, few enough to spread a poll over the workers.
+const workBatch = 32
+
+// noCancel is the context cancel of messages that Consume hands out.
+func noCancel() {}
+
+// Consume is Subscribe without a channel: the subscriber's workers call
+// process for every record, with the same ordering, window, commits and
+// shutdown as Subscribe. Settling through a callback rather than
+// Message.Ack lets a processor ack when its asynchronous writes are
+// acknowledged, so that a worker never waits on the network and no
+// goroutine is started per record. workers <= 0 means four per CPU.
+//
+// The returned channel is closed when the subscription has ended (ctx
+// cancelled or Close), what was in flight has finished or timed out, the
+// offsets are committed and every worker has returned.
+func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, workers int, process Process) (<-chan struct{}, error) {
+	if process == nil {
+		return nil, errors.New("consume: no process function")
+	}
+	if workers <= 0 {
+		workers = 4 * runtime.GOMAXPROCS(0)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closing:
+		return nil, errors.New("subscriber closed")
+	default:
+	}
+	sub, err := s.start(ctx, topic, func(sub *stream) {
+		sub.work = make(chan []pending, workers)
+		sub.process = process
+	})
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for range workers {
+		go func() {
+			defer wg.Done()
+			for batch := range sub.work {
+				for _, p := range batch {
+					sub.process(p.msg, sub.settler(p))
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		<-sub.done
+		wg.Wait()
+		close(done)
+	}()
+	return done, nil
+}
+
+// settler returns the settle function of a record handed out by Consume.
+func (s *stream) settler(p pending) func(bool) {
+	return func(ok bool) {
+		ev := ackEvent{e: p.e, w: p.w}
+		if !ok {
+			ev.msg, ev.nack = p.msg, true
+		}
+		select {
+		case s.acks <- ev:
+		case <-s.done:
+		}
+	}
+}
+
+// settleQueued takes the acks that are already waiting, so that the loop
+// dispatches and commits once for many of them.
+func (s *stream) settleQueued() {
+	for range cap(s.acks) {
+		select {
+		case ev := <-s.acks:
+			s.settle(ev)
+		default:
+			return
+		}
+	}
+}
