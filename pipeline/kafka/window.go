@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"container/heap"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -56,7 +57,7 @@ type window struct {
 
 	log      []*entry            // every record not yet committed, in offset order
 	lanes    map[string][]*entry // per lane, records waiting behind the running one
-	ready    []*entry            // may be handed out now, in offset order
+	ready    readyHeap           // may be handed out now, oldest first
 	inflight int
 	last     int64 // highest offset added, -1 for none
 
@@ -88,35 +89,29 @@ func (w *window) add(r *kgo.Record) {
 	}
 	w.log = append(w.log, e)
 	if e.solo {
-		w.ready = append(w.ready, e)
+		heap.Push(&w.ready, e)
 		return
 	}
 	q := w.lanes[e.lane]
 	w.lanes[e.lane] = append(q, e)
 	if len(q) == 0 {
-		w.ready = append(w.ready, e)
+		heap.Push(&w.ready, e)
 	}
 }
 
 // next returns the records that may be handed out now, and marks them in
 // flight.
 func (w *window) next() []*entry {
-	n := min(len(w.ready), w.max-w.inflight)
-	if w.limit >= 0 {
-		for i := range n {
-			if w.ready[i].rec.Offset > w.limit {
-				n = i
-				break
-			}
+	var out []*entry
+	for len(w.ready) > 0 && w.inflight < w.max {
+		if w.limit >= 0 && w.ready[0].rec.Offset > w.limit {
+			break
 		}
+		e := heap.Pop(&w.ready).(*entry)
+		out = append(out, e)
+		w.inflight++
+		w.handed = max(w.handed, e.rec.Offset)
 	}
-	if n <= 0 {
-		return nil
-	}
-	out := w.ready[:n:n]
-	w.ready = w.ready[n:]
-	w.inflight += n
-	w.handed = max(w.handed, out[n-1].rec.Offset)
 	return out
 }
 
@@ -148,7 +143,7 @@ func (w *window) ack(e *entry) bool {
 			delete(w.lanes, e.lane)
 		} else {
 			w.lanes[e.lane] = q
-			w.ready = insertByOffset(w.ready, q[0])
+			heap.Push(&w.ready, q[0])
 		}
 	}
 	moved := false
@@ -168,15 +163,19 @@ func (w *window) buffered() int { return len(w.log) }
 // dirty reports whether there is an offset to commit that was not yet.
 func (w *window) dirty() bool { return w.commit.Offset > w.committed }
 
-// insertByOffset inserts e into ready, which is sorted by offset, so that a
-// record released by an ack does not overtake older ready records.
-func insertByOffset(ready []*entry, e *entry) []*entry {
-	i := len(ready)
-	for i > 0 && ready[i-1].rec.Offset > e.rec.Offset {
-		i--
-	}
-	ready = append(ready, nil)
-	copy(ready[i+1:], ready[i:])
-	ready[i] = e
-	return ready
+// readyHeap orders ready records by offset (container/heap), so that a
+// record released by an ack does not overtake older ready records and the
+// committable prefix grows as early as it can.
+type readyHeap []*entry
+
+func (h readyHeap) Len() int           { return len(h) }
+func (h readyHeap) Less(i, j int) bool { return h[i].rec.Offset < h[j].rec.Offset }
+func (h readyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *readyHeap) Push(x any)        { *h = append(*h, x.(*entry)) }
+func (h *readyHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
 }

@@ -307,12 +307,14 @@ func TestObserveCounters(t *testing.T) {
 		if sum := histogramSum(m, observe.MetricStepDuration, "pipeline", name, "step", "filter"); sum <= 0 {
 			t.Errorf("step duration sum %g", sum)
 		}
-		// Watermill's own metrics, for the router, the subscriber and the publisher.
+		// Watermill's own metrics, for the handler and the publisher.
 		if v := m.value("watermill_handler_execution_time_seconds", "handler_name", name); v < float64(mx.total()) {
 			t.Errorf("watermill handler executions %g, want at least %d", v, mx.total())
 		}
-		if v := m.value("watermill_subscriber_messages_received_total", "handler_name", name, "acked", "acked"); v != float64(mx.total()) {
-			t.Errorf("watermill messages received and acked %g, want %d", v, mx.total())
+		// The default adapter runs handlers without a router: Watermill's
+		// subscriber metric is not there; records in are counted above.
+		if v := m.value("watermill_subscriber_messages_received_total", "handler_name", name, "acked", "acked"); v != 0 {
+			t.Errorf("watermill subscriber metric %g without a Watermill subscriber", v)
 		}
 		if v := m.value("watermill_publish_time_seconds", "handler_name", name, "success", "true"); v < 1 {
 			t.Errorf("watermill publish time has %g observations", v)
