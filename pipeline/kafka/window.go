@@ -39,10 +39,11 @@ func (o Ordering) String() string {
 
 // entry is one polled record of a partition.
 type entry struct {
-	rec   *kgo.Record
-	lane  string // records of one lane run one at a time
-	solo  bool   // no lane: may always run
-	acked bool
+	rec    *kgo.Record
+	offset int64  // rec.Offset, kept here for the ready heap's comparisons
+	lane   string // records of one lane run one at a time
+	solo   bool   // no lane: may always run
+	acked  bool
 }
 
 // window tracks the records of one partition from poll to commit. Records
@@ -80,7 +81,7 @@ func (w *window) add(r *kgo.Record) {
 		return
 	}
 	w.last = r.Offset
-	e := &entry{rec: r}
+	e := &entry{rec: r, offset: r.Offset}
 	switch {
 	case w.ordering == OrderNone, w.ordering == OrderKey && r.Key == nil:
 		e.solo = true
@@ -169,7 +170,7 @@ func (w *window) dirty() bool { return w.commit.Offset > w.committed }
 type readyHeap []*entry
 
 func (h readyHeap) Len() int           { return len(h) }
-func (h readyHeap) Less(i, j int) bool { return h[i].rec.Offset < h[j].rec.Offset }
+func (h readyHeap) Less(i, j int) bool { return h[i].offset < h[j].offset }
 func (h readyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *readyHeap) Push(x any)        { *h = append(*h, x.(*entry)) }
 func (h *readyHeap) Pop() any {
