@@ -25,6 +25,13 @@ func FuzzCodecMatchesStdlib(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if fast, err := decodeFast(data); err == nil {
+			// What the fast parser accepts, encoding/json accepts, with
+			// the same value.
+			if want, err := decodeStd(data); err != nil || !reflect.DeepEqual(fast, want) {
+				t.Fatalf("decodeFast(%q) = %#v, encoding/json %#v (%v)", data, fast, want, err)
+			}
+		}
 		got, err := Decode(data)
 		want, wantErr := decodeStd(data)
 		if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
@@ -40,6 +47,22 @@ func FuzzCodecMatchesStdlib(f *testing.F) {
 		wantEnc, wantErr := encodeStd(got)
 		if err != nil || wantErr != nil || !bytes.Equal(enc, wantEnc) {
 			t.Fatalf("Encode(%#v) = %s (%v), encoding/json %s (%v)", got, enc, err, wantEnc, wantErr)
+		}
+	})
+}
+
+func BenchmarkDecode(b *testing.B) {
+	data := []byte(codecSeeds[0])
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			decodeFast(data)
+		}
+	})
+	b.Run("stdlib", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			decodeStd(data)
 		}
 	})
 }
