@@ -27,11 +27,58 @@ func concurrentSub(t *testing.T, b broker, group string, ordering kafka.Ordering
 	return sub
 }
 
+// handOutModes are the two ways a ConcurrentSubscriber hands out records:
+// Subscribe (a Watermill channel, what routers use) and Consume (workers
+// and a settle callback, what `run` uses).
+var handOutModes = []string{"subscribe", "consume"}
+
+// handOut returns the records of topic as messages on a channel, by
+// Subscribe or by Consume; with Consume, acking or nacking a message
+// settles its record.
+func handOut(t *testing.T, mode string, sub *kafka.ConcurrentSubscriber, ctx context.Context, topic string) <-chan *message.Message {
+	t.Helper()
+	if mode == "subscribe" {
+		msgs, err := sub.Subscribe(ctx, topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msgs
+	}
+	msgs := make(chan *message.Message)
+	_, err := sub.Consume(ctx, topic, 4, func(m *message.Message, settle func(bool)) {
+		go func() {
+			select {
+			case <-m.Acked():
+				settle(true)
+			case <-m.Nacked():
+				settle(false)
+			}
+		}()
+		select {
+		case msgs <- m:
+		case <-ctx.Done():
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+// eachMode runs f for each hand-out mode on each broker.
+func eachMode(t *testing.T, f func(t *testing.T, b broker, mode string)) {
+	eachBroker(t, func(t *testing.T, b broker) {
+		for _, mode := range handOutModes {
+			t.Run(mode, func(t *testing.T) { f(t, b, mode) })
+		}
+	})
+}
+
 // With ordering: key, records of one key are never processed at the same
 // time and finish in input order, with keys spread over partitions and
 // random processing delays; a nack redelivers without breaking the order.
 func TestKeyOrderUnderConcurrency(t *testing.T) {
-	eachBroker(t, func(t *testing.T, b broker) {
+	eachMode(t, func(t *testing.T, b broker, mode string) {
 		topic := topicName(t, "in")
 		createTopics(t, b, 6, topic)
 		const keys, perKey = 40, 25
@@ -45,10 +92,7 @@ func TestKeyOrderUnderConcurrency(t *testing.T) {
 		sub := concurrentSub(t, b, topic+"-g", kafka.OrderKey, 16)
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
-		msgs, err := sub.Subscribe(ctx, topic)
-		if err != nil {
-			t.Fatal(err)
-		}
+		msgs := handOut(t, mode, sub, ctx, topic)
 		var mu sync.Mutex
 		busy := map[string]bool{}
 		next := map[string]int{}
@@ -120,7 +164,7 @@ func TestKeyOrderUnderConcurrency(t *testing.T) {
 // record of partition 0, ack everything else, and watch the group's
 // committed offsets while it is held.
 func TestCommitNeverPassesUnacked(t *testing.T) {
-	eachBroker(t, func(t *testing.T, b broker) {
+	eachMode(t, func(t *testing.T, b broker, mode string) {
 		topic := topicName(t, "in")
 		createTopics(t, b, 1, topic)
 		var recs []*kgo.Record
@@ -132,10 +176,7 @@ func TestCommitNeverPassesUnacked(t *testing.T) {
 		sub := concurrentSub(t, b, group, kafka.OrderNone, 64)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		msgs, err := sub.Subscribe(ctx, topic)
-		if err != nil {
-			t.Fatal(err)
-		}
+		msgs := handOut(t, mode, sub, ctx, topic)
 		var held *message.Message
 		for range 50 {
 			m := <-msgs
