@@ -8,8 +8,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-
-	segjson "github.com/segmentio/encoding/json"
 )
 
 // Decode parses a record value. Numbers become int when they are integers
@@ -90,14 +88,14 @@ func isInteger(s string) bool {
 
 // Encode writes a record value as compact JSON. Object keys come out sorted;
 // "<", ">" and "&" are not escaped; invalid UTF-8 is written as U+FFFD. The
-// output is byte for byte encoding/json's (FuzzCodecMatchesStdlib), written
-// by github.com/segmentio/encoding/json in about half the time.
+// output is byte for byte encoding/json's (FuzzCodecMatchesStdlib): values
+// of the types Decode returns are written by encodeFast (encode.go), any
+// other by encoding/json, which also gives the errors.
 func Encode(v any) ([]byte, error) {
-	b, err := segjson.Append(make([]byte, 0, 256), v, segjson.SortMapKeys)
-	if err != nil {
-		return encodeStd(v)
+	if b, err := encodeFast(v); err == nil {
+		return b, nil
 	}
-	return b, nil
+	return encodeStd(v)
 }
 
 // encodeStd is Encode with encoding/json, which also gives the error.

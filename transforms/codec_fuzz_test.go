@@ -66,3 +66,41 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	})
 }
+
+// FuzzEncodeMatchesStdlib checks Encode against encoding/json for values
+// transforms build rather than decode: any string (invalid UTF-8, control
+// characters), any float, any integer.
+func FuzzEncodeMatchesStdlib(f *testing.F) {
+	f.Add("a\xffb\x00\b\f\n\r\t\"\\<>&\u2028\u2029\U0001F600", 12990.000000000002, int64(-1))
+	f.Add("", 1e-7, int64(9223372036854775807))
+	f.Add("\xed\xa0\x80", 1e21, int64(0))
+	f.Add("x", -0.0, int64(1))
+	f.Add("y", 123456789.123456789e-30, int64(2))
+	f.Fuzz(func(t *testing.T, s string, x float64, n int64) {
+		v := map[string]any{"s": s, s: []any{x, n, int(n), nil, true, map[string]any{}}}
+		got, err := Encode(v)
+		want, wantErr := encodeStd(v)
+		if (err == nil) != (wantErr == nil) || !bytes.Equal(got, want) {
+			t.Fatalf("Encode(%#v) = %s (%v), encoding/json %s (%v)", v, got, err, want, wantErr)
+		}
+	})
+}
+
+func BenchmarkEncode(b *testing.B) {
+	v, err := Decode([]byte(codecSeeds[0]))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			encodeFast(v)
+		}
+	})
+	b.Run("stdlib", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			encodeStd(v)
+		}
+	})
+}
