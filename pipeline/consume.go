@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/observe"
@@ -78,7 +80,7 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 	op := r.obs.Pipeline(p.Name)
 	ctx, halt := context.WithCancel(ctx)
 	pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name), obs: op, logPayloads: r.cfg.Runner.LogPayloads}
-	mw, err := r.middleware(p, pub, halt)
+	mw, err := r.middleware(p, pub, halt, false)
 	if err != nil {
 		halt()
 		return nil, err
@@ -86,10 +88,7 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 	if m := r.obs.HandlerMetrics(); m != nil {
 		mw = append([]message.HandlerMiddleware{m}, mw...)
 	}
-	handler := message.HandlerFunc(pp.process)
-	for i := len(mw) - 1; i >= 0; i-- {
-		handler = mw[i](handler)
-	}
+	handler := compose(mw, pp.process)
 	// Every message of the pipeline starts from this context: its values
 	// name the pipeline in Watermill's metrics, as a router's would.
 	base := observe.WithPipeline(context.Background(), p.Name)
@@ -98,7 +97,10 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 		op.Begin()
 		outs, err := handler(msg)
 		if err != nil {
-			// Retries are over; the subscriber hands the record out again.
+			// A data error without a dead-letter topic (the pipeline
+			// stops) or a dead letter that could not be written: the
+			// record stays unacked and, unless the subscription is
+			// stopping, is handed out again.
 			op.End(false)
 			settle(false)
 			return
@@ -108,19 +110,9 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 			settle(true)
 			return
 		}
-		bp.PublishAsync(p.Output.Topic, outs, func(err error) {
-			if err != nil {
-				md := msg.Metadata
-				op.Failed(observe.StepPublish, -1, md.Get(kafka.MetaPartition), md.Get(kafka.MetaOffset), err)
-				pp.log.Warn("publish failed; the record will be processed again",
-					"partition", md.Get(kafka.MetaPartition), "offset", md.Get(kafka.MetaOffset), "error", err.Error())
-				op.End(false)
-				settle(false)
-				return
-			}
-			pp.delivered(msg, outs)
-			op.End(true)
-			settle(true)
+		pp.publishOutputs(bp, msg, outs, 0, nil, func(ok bool) {
+			op.End(ok)
+			settle(ok)
 		})
 	}
 	p.Chain.Observe = op.StepObserver()
@@ -139,4 +131,51 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 		close(finished)
 	}()
 	return finished, nil
+}
+
+// compose wraps h in middleware, the first outermost, as a router does.
+func compose(mw []message.HandlerMiddleware, h message.HandlerFunc) message.HandlerFunc {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
+}
+
+// publishOutputs produces the outputs of msg without waiting and calls done
+// when they are acknowledged (true), or when a produce failed and the
+// pipeline's retries are spent (false: the record is handed out again). A
+// failed produce is retried with the pipeline's exponential backoff; the
+// chain does not run again. (The producer itself retries what Kafka says
+// is retriable, without a time limit, so what fails here did not pass on
+// its own.)
+func (p *pipe) publishOutputs(bp *kafka.BatchPublisher, msg *message.Message, outs []*message.Message, attempt int, bo *backoff.ExponentialBackOff, done func(bool)) {
+	bp.PublishAsync(p.cfg.Output.Topic, outs, func(err error) {
+		if err == nil {
+			p.delivered(msg, outs)
+			done(true)
+			return
+		}
+		md := msg.Metadata
+		p.obs.Failed(observe.StepPublish, -1, md.Get(kafka.MetaPartition), md.Get(kafka.MetaOffset), err)
+		rc := p.cfg.Errors.Retry
+		if attempt >= rc.MaxRetries {
+			p.log.Warn("publish failed and the retries are spent; the record will be processed again",
+				"partition", md.Get(kafka.MetaPartition), "offset", md.Get(kafka.MetaOffset), "attempts", attempt+1, "error", err.Error())
+			done(false)
+			return
+		}
+		if bo == nil {
+			bo = &backoff.ExponentialBackOff{
+				InitialInterval:     rc.InitialInterval,
+				RandomizationFactor: retryRandomization,
+				Multiplier:          rc.Multiplier,
+				MaxInterval:         rc.MaxInterval,
+			}
+			bo.Reset()
+		}
+		wait := bo.NextBackOff()
+		p.log.Debug("publish failed; retrying", "partition", md.Get(kafka.MetaPartition), "offset", md.Get(kafka.MetaOffset),
+			"attempt", attempt+1, "wait", wait.String(), "error", err.Error())
+		time.AfterFunc(wait, func() { p.publishOutputs(bp, msg, outs, attempt+1, bo, done) })
+	})
 }

@@ -17,7 +17,11 @@ import (
 //
 // Errors that are not data errors and outlast the retries nack the message,
 // which the subscriber redelivers: nothing is skipped.
-func (r *Runner) middleware(p *config.Pipeline, pub message.Publisher, halt func()) ([]message.HandlerMiddleware, error) {
+//
+// Without retries (2 left out), for handlers that do not publish: every
+// error left inside them is a data error, and the caller retries its
+// publishes itself (see publishOutputs).
+func (r *Runner) middleware(p *config.Pipeline, pub message.Publisher, halt func(), retries bool) ([]message.HandlerMiddleware, error) {
 	var first message.HandlerMiddleware
 	if p.Errors.DeadLetterTopic != "" {
 		pq, err := middleware.PoisonQueueWithFilter(r.deadLetters(p, pub), p.Errors.DeadLetterTopic, isDataError)
@@ -36,13 +40,20 @@ func (r *Runner) middleware(p *config.Pipeline, pub message.Publisher, halt func
 			}
 		}
 	}
+	if !retries {
+		return r.observed(p, []message.HandlerMiddleware{
+			first,
+			middleware.Timeout(p.Timeout),
+			middleware.Recoverer,
+		}, 0), nil
+	}
 	rc := p.Errors.Retry
 	retry := middleware.Retry{
 		MaxRetries:          rc.MaxRetries,
 		InitialInterval:     rc.InitialInterval,
 		MaxInterval:         rc.MaxInterval,
 		Multiplier:          rc.Multiplier,
-		RandomizationFactor: 0.2,
+		RandomizationFactor: retryRandomization,
 		ShouldRetry:         func(rp middleware.RetryParams) bool { return !isDataError(rp.Err) },
 		ResetContextOnRetry: true,
 	}
@@ -53,3 +64,6 @@ func (r *Runner) middleware(p *config.Pipeline, pub message.Publisher, halt func
 		middleware.Recoverer,
 	}, 1), nil
 }
+
+// retryRandomization spreads retries of many records over time.
+const retryRandomization = 0.2

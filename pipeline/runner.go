@@ -187,7 +187,7 @@ func (r *Runner) Router(pub message.Publisher, subscribe func(*config.Pipeline) 
 		pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name), obs: r.obs.Pipeline(p.Name), logPayloads: r.cfg.Runner.LogPayloads}
 		h := router.AddConsumerHandler(p.Name, p.Input.Topic, sub, pp.handle)
 		r.watch(p, h, sub)
-		mw, err := r.middleware(p, pub, func() { go h.Stop() })
+		mw, err := r.middleware(p, pub, func() { go h.Stop() }, true)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package transforms
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -308,7 +309,10 @@ func (d *valueDecoder) number() (any, error) {
 		}
 		return json.Number(text), nil // too large for int64: keep the digits
 	}
-	return normalizeNumber(json.Number(text)), nil
+	if f, err := strconv.ParseFloat(string(text), 64); err == nil && !math.IsInf(f, 0) {
+		return f, nil
+	}
+	return json.Number(text), nil // as normalizeNumber
 }
 
 func (d *valueDecoder) digits() int {
