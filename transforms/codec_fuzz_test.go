@@ -51,22 +51,6 @@ func FuzzCodecMatchesStdlib(f *testing.F) {
 	})
 }
 
-func BenchmarkDecode(b *testing.B) {
-	data := []byte(codecSeeds[0])
-	b.Run("fast", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			decodeFast(data)
-		}
-	})
-	b.Run("stdlib", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			decodeStd(data)
-		}
-	})
-}
-
 // FuzzEncodeMatchesStdlib checks Encode against encoding/json for values
 // transforms build rather than decode: any string (invalid UTF-8, control
 // characters), any float, any integer.
@@ -82,25 +66,6 @@ func FuzzEncodeMatchesStdlib(f *testing.F) {
 		want, wantErr := encodeStd(v)
 		if (err == nil) != (wantErr == nil) || !bytes.Equal(got, want) {
 			t.Fatalf("Encode(%#v) = %s (%v), encoding/json %s (%v)", v, got, err, want, wantErr)
-		}
-	})
-}
-
-func BenchmarkEncode(b *testing.B) {
-	v, err := Decode([]byte(codecSeeds[0]))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("fast", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			encodeFast(v)
-		}
-	})
-	b.Run("stdlib", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			encodeStd(v)
 		}
 	})
 }

@@ -18,12 +18,12 @@ import (
 // first record. Strings with escapes are handed to encoding/json, so their
 // meaning (surrogates, invalid UTF-8) is exactly the standard library's.
 //
-// It is hand-written because every library measured keeps a step the
-// record path does not need (test/bench's README): encoding/json 3.1 µs,
-// segmentio/encoding 1.6 µs plus 0.5 µs of normalize on the benchmark's
-// record, this parser 0.8 µs. FuzzCodecMatchesStdlib holds it to
-// encoding/json: the same documents accepted, the same values. Any
-// document it rejects is parsed again by encoding/json, which gives the
+// It is hand-written because the libraries measured keep a step the record
+// path does not need: encoding/json and segmentio/encoding build json.Number
+// values that must then be converted, goccy/go-json loses digits of large
+// integers (BenchmarkCodec, test/bench's README). FuzzCodecMatchesStdlib
+// holds it to encoding/json: the same documents accepted, the same values.
+// Any document it rejects is parsed again by encoding/json, which gives the
 // error message.
 type valueDecoder struct {
 	data  []byte

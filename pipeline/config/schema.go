@@ -15,7 +15,7 @@ const (
 	DefaultMaxInterval     = "5s"
 	DefaultMultiplier      = 2.0
 	EmbeddedBroker         = "embedded"
-	DefaultMaxInFlight     = 64
+	DefaultMaxInFlight     = 256
 	AdapterMillrace        = "millrace"
 	AdapterWatermillKafka  = "watermill-kafka"
 )

@@ -28,7 +28,7 @@ type ConcurrentSubscriberConfig struct {
 	// Ordering says which records of a partition may run at once.
 	Ordering Ordering
 	// MaxInFlight bounds the records of one partition handed out and not yet
-	// acked. Default 64.
+	// acked. Default 256.
 	MaxInFlight int
 	// RetryInterval is how often failed commits are retried and timed-out
 	// revocations released. Default 500ms. (Acked offsets are committed as
@@ -53,7 +53,7 @@ type ConcurrentSubscriberConfig struct {
 
 func (c *ConcurrentSubscriberConfig) setDefaults() {
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 64
+		c.MaxInFlight = 256
 	}
 	if c.RetryInterval <= 0 {
 		c.RetryInterval = 500 * time.Millisecond

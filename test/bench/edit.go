@@ -38,9 +38,9 @@ type editApproach struct {
 }
 
 // editApproaches lists the measured approaches; the first is what Millrace
-// does today (transforms.Decode/Encode).
+// does (transforms.Decode/Encode).
 var editApproaches = []editApproach{
-	{"stdlib-decode", editStdlib, "transforms.Decode/Encode: encoding/json into map[string]any, numbers normalized (Millrace today)"},
+	{"millrace", editStdlib, "transforms.Decode/Encode: one-pass parser into map[string]any and writer, encoding/json's results (Millrace)"},
 	{"stdlib-plain", editStdlibPlain, "json.Unmarshal/Marshal into map[string]any, numbers as float64 (W0's handler)"},
 	{"goccy-decode", editGoccy, "github.com/goccy/go-json as a drop-in for encoding/json in Decode/Encode"},
 	{"gjson-sjson", editGjson, "github.com/tidwall/gjson to read, sjson to edit in place (one pass per edit)"},
@@ -59,7 +59,7 @@ var errAmount = errors.New("amount is missing or not a number")
 // --- full decode into map[string]any ---------------------------------------
 
 // editStdlib is the chain as Millrace runs it: transforms.Decode, map edits,
-// transforms.Encode (sorted keys).
+// transforms.Encode (sorted keys), which give encoding/json's results.
 func editStdlib(dst, src []byte) ([]byte, bool, error) {
 	v, err := transforms.Decode(src)
 	if err != nil {

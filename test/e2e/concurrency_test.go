@@ -232,9 +232,9 @@ func TestKillUnderLoadLosesNothing(t *testing.T) {
 		// What can be written twice is what was written but not committed
 		// at the kill: per partition, the records between the committed
 		// offset and the highest record handed out — the in-flight window
-		// (max_in_flight 64 per partition, 3 partitions), plus records done
+		// (max_in_flight 256 per partition, 3 partitions), plus records done
 		// behind a key still in flight, plus the last commit's round trip.
-		t.Logf("killed after %d of %d outputs (%d committed); %d duplicates; in-flight window %d", before, n, committedAtKill, dups, 64*3)
+		t.Logf("killed after %d of %d outputs (%d committed); %d duplicates; in-flight window %d", before, n, committedAtKill, dups, 256*3)
 		if dups > int(before-committedAtKill) {
 			t.Errorf("%d duplicates, more than the %d records written but not committed at the kill", dups, before-committedAtKill)
 		}
