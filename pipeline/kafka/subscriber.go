@@ -207,7 +207,8 @@ type stream struct {
 }
 
 type pending struct {
-	msg    *message.Message
+	msg    *message.Message // built by the loop for Subscribe; by a worker for Consume
+	md     message.Metadata // Consume: the metadata of a record handed out again
 	e      *entry
 	w      *window
 	cancel context.CancelFunc // ends the message's context once it is settled
@@ -496,7 +497,11 @@ func (s *stream) settle(ev ackEvent) {
 		p := s.pending(ev.e, ev.w)
 		// The metadata travels with the record, as Watermill's
 		// subscribers keep it on redelivery (attempt counts among it).
-		p.msg.Metadata = maps.Clone(ev.msg.Metadata)
+		if p.msg != nil {
+			p.msg.Metadata = maps.Clone(ev.msg.Metadata)
+		} else {
+			p.md = maps.Clone(ev.msg.Metadata)
+		}
 		s.toSend = append(s.toSend, p)
 		return
 	}
@@ -714,13 +719,11 @@ func (s *stream) message(r *kgo.Record) *message.Message {
 // pending builds the message for e with a context that ends when the
 // message is acked or nacked, or when the subscription ends.
 func (s *stream) pending(e *entry, w *window) pending {
-	msg := s.message(e.rec)
 	if s.work != nil {
-		// Consume settles messages through a callback, not Ack/Nack, and
-		// its processor bounds each message's time itself.
-		msg.SetContext(s.msgCtx)
-		return pending{msg: msg, e: e, w: w, cancel: noCancel}
+		// Consume's workers build the message (see consumed).
+		return pending{e: e, w: w, cancel: noCancel}
 	}
+	msg := s.message(e.rec)
 	ctx, cancel := context.WithCancel(s.msgCtx)
 	msg.SetContext(ctx)
 	return pending{msg: msg, e: e, w: w, cancel: cancel}
