@@ -135,6 +135,10 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 		kgo.ClientID(s.cfg.ClientID),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(start),
+		// Fetched data waits in the client until polled; franz-go's 50 MB
+		// default made the peak RSS of a 1M-record drain 280 MiB, 8 MB
+		// keeps it under 180 MiB at the same throughput (test/bench).
+		kgo.FetchMaxBytes(8<<20),
 	}
 	if s.cfg.Group != "" {
 		opts = append(opts,
@@ -298,8 +302,11 @@ func (s *stream) poll(ctx context.Context) {
 	}
 }
 
+// maxBuffered bounds the polled records not yet acked: twice what may be in
+// flight, so that a partition's window refills while the next poll is on
+// its way.
 func (s *stream) maxBuffered() int {
-	return max(1024, 4*s.cfg.MaxInFlight*max(1, len(s.windows)))
+	return max(1024, 2*s.cfg.MaxInFlight*max(1, len(s.windows)))
 }
 
 // run is the loop: it owns the windows, hands out messages, takes acks,
