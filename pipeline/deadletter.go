@@ -88,6 +88,9 @@ func (p *pipe) dataError(msg *message.Message, err error) error {
 
 // countAttempt increments the attempt counter of msg.
 func countAttempt(msg *message.Message) {
-	n, _ := strconv.Atoi(msg.Metadata.Get(metaAttempts))
+	n := 0
+	if s := msg.Metadata.Get(metaAttempts); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
 	msg.Metadata.Set(metaAttempts, strconv.Itoa(n+1))
 }

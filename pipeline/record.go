@@ -21,7 +21,13 @@ func RecordOf(msg *message.Message) (*transforms.Record, error) {
 		return nil, transforms.ErrNotObject
 	}
 	md := msg.Metadata
-	rec := &transforms.Record{Value: v, Headers: make(map[string]string, len(md))}
+	headers := 0
+	for k := range md {
+		if !kafka.IsInternal(k) {
+			headers++
+		}
+	}
+	rec := &transforms.Record{Value: v, Headers: make(map[string]string, headers)}
 	for k, val := range md {
 		if !kafka.IsInternal(k) {
 			rec.Headers[k] = val

@@ -702,7 +702,9 @@ func (s *stream) inflight() int {
 // message builds the Watermill message for a record, with the same metadata
 // as Marshaler.Unmarshal.
 func (s *stream) message(r *kgo.Record) *message.Message {
-	md := make(message.Metadata, len(r.Headers)+5)
+	// Room for the source entries and what the record path adds (attempts,
+	// traceparent), so that the map does not grow.
+	md := make(message.Metadata, len(r.Headers)+7)
 	id := ""
 	for _, h := range r.Headers {
 		if IsInternal(h.Key) {
