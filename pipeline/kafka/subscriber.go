@@ -138,7 +138,7 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 		// Fetched data waits in the client until polled; franz-go's 50 MB
 		// default made the peak RSS of a 1M-record drain 280 MiB, 8 MB
 		// keeps it under 180 MiB at the same throughput (test/bench).
-		kgo.FetchMaxBytes(8<<20),
+		kgo.FetchMaxBytes(8 << 20),
 	}
 	if s.cfg.Group != "" {
 		opts = append(opts,
