@@ -143,6 +143,7 @@ type runMeta struct {
 	Records         int64         `json:"records"`
 	Preload         preloadStats  `json:"preload"`
 	OfferedRate     float64       `json:"offered_rate"`
+	RateGiven       bool          `json:"rate_given"` // --rate set it, not L2
 	LowRate         float64       `json:"low_rate"`
 	LatencyDuration string        `json:"latency_duration"`
 	Isolated        bool          `json:"isolated"`
@@ -258,7 +259,7 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		results = append(results, res)
 	}
-	meta.OfferedRate = rate
+	meta.OfferedRate, meta.RateGiven = rate, o.Rate > 0
 	if o.LatencyDuration > 0 {
 		meta.LowRate = o.LowRate
 	}
