@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/cenkalti/backoff/v5"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
@@ -80,7 +82,9 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 	op := r.obs.Pipeline(p.Name)
 	ctx, halt := context.WithCancel(ctx)
 	pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name), obs: op, logPayloads: r.cfg.Runner.LogPayloads}
-	mw, err := r.middleware(p, pub, halt, false)
+	origin := poisonOrigin{Publisher: pub, topic: p.Input.Topic, handler: p.Name,
+		subscriber: strings.TrimPrefix(fmt.Sprintf("%T", sub), "*")}
+	mw, err := r.middleware(p, origin, halt, false)
 	if err != nil {
 		halt()
 		return nil, err
@@ -178,4 +182,28 @@ func (p *pipe) publishOutputs(bp *kafka.BatchPublisher, msg *message.Message, ou
 			"attempt", attempt+1, "wait", wait.String(), "error", err.Error())
 		time.AfterFunc(wait, func() { p.publishOutputs(bp, msg, outs, attempt+1, bo, done) })
 	})
+}
+
+// poisonOrigin fills in the headers Watermill's poison queue takes from a
+// router's context (the input topic, the handler and the subscriber), which
+// a handler run without a router leaves empty, so that dead letters say
+// the same under either.
+type poisonOrigin struct {
+	message.Publisher
+	topic, handler, subscriber string
+}
+
+func (o poisonOrigin) Publish(topic string, msgs ...*message.Message) error {
+	for _, m := range msgs {
+		for k, v := range map[string]string{
+			middleware.PoisonedTopicKey:      o.topic,
+			middleware.PoisonedHandlerKey:    o.handler,
+			middleware.PoisonedSubscriberKey: o.subscriber,
+		} {
+			if m.Metadata.Get(k) == "" {
+				m.Metadata.Set(k, v)
+			}
+		}
+	}
+	return o.Publisher.Publish(topic, msgs...)
 }

@@ -180,6 +180,14 @@ func TestDeadLetters(t *testing.T) {
 			if v, _ := header(d, pipeline.HeaderAttempts); v != "1" {
 				t.Errorf("data errors are not retried: attempts %q", v)
 			}
+			// Watermill's poison-queue headers name the handler and its
+			// input, with or without a router.
+			if v, _ := header(d, "handler_poisoned"); v != "enrich" {
+				t.Errorf("handler_poisoned header: %q", v)
+			}
+			if v, _ := header(d, "topic_poisoned"); v != tp.in {
+				t.Errorf("topic_poisoned header: %q", v)
+			}
 		}
 		if v, _ := header(d1, "h"); v != "v" {
 			t.Errorf("original header lost: %v", d1.Headers)
