@@ -31,9 +31,14 @@ type ConcurrentSubscriberConfig struct {
 	// acked. Default 256.
 	MaxInFlight int
 	// RetryInterval is how often failed commits are retried and timed-out
-	// revocations released. Default 500ms. (Acked offsets are committed as
-	// soon as the previous commit returns.)
+	// revocations released. Default 500ms.
 	RetryInterval time.Duration
+	// CommitInterval is the least time between two commits: acked offsets
+	// are committed when the previous commit has returned and this much
+	// time has passed since it was sent. Default 5ms: a crash re-processes
+	// at most what was acked in the last few milliseconds besides what was
+	// in flight, and the broker is not sent a commit per produce round trip.
+	CommitInterval time.Duration
 	// ShutdownTimeout bounds the wait for in-flight records when the
 	// subscription ends or partitions are revoked. Default 30s.
 	ShutdownTimeout time.Duration
@@ -57,6 +62,9 @@ func (c *ConcurrentSubscriberConfig) setDefaults() {
 	}
 	if c.RetryInterval <= 0 {
 		c.RetryInterval = 500 * time.Millisecond
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = 5 * time.Millisecond
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
@@ -207,6 +215,8 @@ type stream struct {
 	buffered   int
 	revokes    []*revokeWait
 	committing bool // an asynchronous commit is in flight
+	lastCommit time.Time
+	commitWake *time.Timer // wakes the loop for a commit held back by CommitInterval
 	stopping   bool // the subscription is finishing what is in flight
 }
 
@@ -314,6 +324,9 @@ func (s *stream) maxBuffered() int {
 func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 	tick := time.NewTicker(s.cfg.RetryInterval)
 	defer tick.Stop()
+	s.commitWake = time.NewTimer(time.Hour)
+	s.commitWake.Stop()
+	defer s.commitWake.Stop()
 	var deadline <-chan time.Time // set when stopping
 	stop := func() {
 		if deadline == nil {
@@ -367,6 +380,7 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 		case <-tick.C:
 			// Wakes the loop for revocations that timed out and for
 			// commits that failed.
+		case <-s.commitWake.C:
 		case <-ctx.Done():
 			stop()
 		case <-closing:
@@ -378,7 +392,11 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 		}
 		s.finishRevokes(false)
 		if !s.committing {
-			s.commit(false)
+			if wait := s.cfg.CommitInterval - time.Since(s.lastCommit); wait > 0 {
+				s.commitWake.Reset(wait)
+			} else {
+				s.commit(false)
+			}
 		}
 		s.dispatch()
 	}
@@ -632,6 +650,7 @@ func (s *stream) commit(sync bool) {
 		return
 	}
 	s.committing = true
+	s.lastCommit = time.Now()
 	s.cl.CommitOffsets(context.Background(), req, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 		res := commitResult{}
 		if err == nil {
