@@ -217,7 +217,7 @@ type stream struct {
 	committing bool // an asynchronous commit is in flight
 	lastCommit time.Time
 	commitWake *time.Timer // wakes the loop for a commit held back by CommitInterval
-	stopping   bool // the subscription is finishing what is in flight
+	stopping   bool        // the subscription is finishing what is in flight
 }
 
 type pending struct {
