@@ -38,10 +38,11 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var dones []<-chan struct{}
+	var dones []<-chan error
+	var ended error // how the subscriptions ended, once all have
 	wait := func() {
 		for _, d := range dones {
-			<-d
+			ended = errors.Join(ended, <-d)
 		}
 	}
 	for _, p := range r.pipelines {
@@ -60,21 +61,37 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	case <-ctx.Done():
 		r.log.Info("shutting down", "timeout", r.cfg.Runner.ShutdownTimeout.String())
 		r.obs.ShuttingDown()
-		<-all
+		// Each subscription stops within the shutdown timeout, but a
+		// worker may still wait on the producer (its buffer full of
+		// records for a broker that is gone): then the produces fail.
+		select {
+		case <-all:
+		case <-time.After(r.cfg.Runner.ShutdownTimeout + abortGrace):
+			r.log.Warn("shutdown timeout: outputs not acknowledged are abandoned; their records stay uncommitted")
+			bp.Abort()
+			<-all
+		}
 	}
-	var closeErr error
+	if ended != nil {
+		// A shutdown timed out: what the producer still holds belongs to
+		// records that stay uncommitted.
+		bp.Abort()
+	}
+	closeErr := ended
 	for _, p := range r.pipelines {
 		closeErr = errors.Join(closeErr, p.Chain.Close())
 	}
-	if closeErr != nil {
-		return closeErr
-	}
-	return r.failure()
+	return errors.Join(closeErr, r.failure())
 }
 
-// consume starts one pipeline; the channel is closed when it has stopped
-// and committed.
-func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []string, bp *kafka.BatchPublisher, pub message.Publisher) (<-chan struct{}, error) {
+// abortGrace is how long after the shutdown timeout the runner waits for
+// workers before failing the produces they wait on.
+const abortGrace = 2 * time.Second
+
+// consume starts one pipeline; the channel yields how its subscription
+// ended (see ConcurrentSubscriber.Consume) once it has stopped and
+// committed.
+func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []string, bp *kafka.BatchPublisher, pub message.Publisher) (<-chan error, error) {
 	sub, err := r.concurrentSubscriber(p, brokers)
 	if err != nil {
 		return nil, err
@@ -128,11 +145,14 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 	started := make(chan struct{})
 	close(started)
 	op.Watch(started, sub)
-	finished := make(chan struct{})
+	finished := make(chan error, 1)
 	go func() {
-		<-done
+		err := <-done
 		halt()
-		close(finished)
+		if err != nil {
+			err = fmt.Errorf("pipeline %s: %w", p.Name, err)
+		}
+		finished <- err
 	}()
 	return finished, nil
 }

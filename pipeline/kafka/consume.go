@@ -31,10 +31,12 @@ func noCancel() {}
 // acknowledged, so that a worker never waits on the network and no
 // goroutine is started per record. workers <= 0 means four per CPU.
 //
-// The returned channel is closed when the subscription has ended (ctx
-// cancelled or Close), what was in flight has finished or timed out, the
-// offsets are committed and every worker has returned.
-func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, workers int, process Process) (<-chan struct{}, error) {
+// The returned channel yields one value and is closed when the
+// subscription has ended (ctx cancelled or Close), what was in flight has
+// finished or timed out, the offsets are committed and every worker has
+// returned: nil, or the error of a shutdown that timed out with records in
+// flight.
+func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, workers int, process Process) (<-chan error, error) {
 	if process == nil {
 		return nil, errors.New("consume: no process function")
 	}
@@ -68,10 +70,11 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 			}
 		}()
 	}
-	done := make(chan struct{})
+	done := make(chan error, 1)
 	go func() {
 		<-sub.done
 		wg.Wait()
+		done <- sub.err
 		close(done)
 	}()
 	return done, nil

@@ -43,6 +43,11 @@ type BatchPublisher struct {
 	keepUUID bool
 	timeout  time.Duration
 	closed   atomic.Bool
+	// ctx is the context of every produce; Abort cancels it, failing
+	// what is still buffered and unblocking Produce calls that wait for
+	// buffer space (a broker that is gone).
+	ctx   context.Context
+	abort context.CancelFunc
 }
 
 // NewBatchPublisher connects lazily; it fails only on a bad config.
@@ -64,7 +69,8 @@ func NewBatchPublisher(cfg BatchPublisherConfig) (*BatchPublisher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer for %v: %w", cfg.Brokers, err)
 	}
-	return &BatchPublisher{cl: cl, keepUUID: cfg.KeepUUID, timeout: cfg.DeliveryTimeout}, nil
+	ctx, abort := context.WithCancel(context.Background())
+	return &BatchPublisher{cl: cl, keepUUID: cfg.KeepUUID, timeout: cfg.DeliveryTimeout, ctx: ctx, abort: abort}, nil
 }
 
 // publishCall collects the outcome of one Publish call.
@@ -123,7 +129,7 @@ func (p *BatchPublisher) PublishAsync(topic string, msgs []*message.Message, don
 	c := &asyncCall{done: done}
 	c.left.Store(int32(len(msgs)))
 	for _, m := range msgs {
-		p.cl.Produce(context.Background(), p.record(topic, m), c.record)
+		p.cl.Produce(p.ctx, p.record(topic, m), c.record)
 	}
 }
 
@@ -133,7 +139,7 @@ func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {
 	if p.closed.Load() {
 		return errors.New("publisher closed")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
 	defer cancel()
 	c := &publishCall{}
 	c.wg.Add(len(msgs))
@@ -176,14 +182,26 @@ func (p *BatchPublisher) record(topic string, m *message.Message) *kgo.Record {
 	return r
 }
 
-// Close flushes what is buffered (bounded) and closes the producer.
+// Abort fails every produce not yet acknowledged and every Publish still
+// waiting, at once: for a shutdown whose time is up.
+func (p *BatchPublisher) Abort() { p.abort() }
+
+// closeFlushTimeout bounds Close's wait for buffered records. When Close
+// runs, every record whose outputs matter was acknowledged (its offset is
+// committed only then); what is left belongs to records that will be
+// processed again, so a broker that is gone must not hold the exit.
+const closeFlushTimeout = 5 * time.Second
+
+// Close flushes what is buffered (for at most closeFlushTimeout) and closes
+// the producer.
 func (p *BatchPublisher) Close() error {
 	if p.closed.Swap(true) {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, closeFlushTimeout)
 	defer cancel()
 	err := p.cl.Flush(ctx)
+	p.abort()
 	p.cl.Close()
 	return err
 }

@@ -175,16 +175,20 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 }
 
 // Close ends every subscription, letting in-flight records finish and
-// committing, and waits for them.
+// committing, and waits for them. It returns what went wrong at the end: a
+// shutdown that timed out with records in flight, a last commit that
+// failed.
 func (s *ConcurrentSubscriber) Close() error {
 	s.once.Do(func() { close(s.closing) })
 	s.mu.Lock()
 	subs := append([]*stream(nil), s.subs...)
 	s.mu.Unlock()
+	var errs []error
 	for _, sub := range subs {
 		<-sub.done
+		errs = append(errs, sub.err)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // stream is one Subscribe call: a franz-go client, a poller goroutine
@@ -214,7 +218,8 @@ type stream struct {
 	toSend     []pending
 	buffered   int
 	revokes    []*revokeWait
-	committing bool // an asynchronous commit is in flight
+	err        error // why the subscription ended badly, set before done is closed
+	committing bool  // an asynchronous commit is in flight
 	lastCommit time.Time
 	commitWake *time.Timer // wakes the loop for a commit held back by CommitInterval
 	stopping   bool        // the subscription is finishing what is in flight
@@ -372,6 +377,11 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			s.onRebalance(ev)
 		case res := <-s.committed:
 			s.committing = false
+			if len(res.failed) > 0 {
+				// Try again after RetryInterval, not at once: the broker
+				// may be gone for a while.
+				s.lastCommit = time.Now().Add(s.cfg.RetryInterval)
+			}
 			for p, off := range res.failed {
 				if w := s.windows[p]; w != nil && w.committed == off {
 					w.committed = -1 // commit again
@@ -386,7 +396,9 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 		case <-closing:
 			stop()
 		case <-deadline:
-			s.log.Warn("shutdown timeout: records still in flight are not committed", "in_flight", s.inflight())
+			n := s.inflight()
+			s.log.Warn("shutdown timeout: records still in flight are not committed", "in_flight", n)
+			s.err = fmt.Errorf("shutdown timeout: %d record(s) of %s were still in flight and are not committed", n, s.topic)
 			s.end()
 			return
 		}
@@ -436,7 +448,9 @@ func (s *stream) stopped() bool {
 // end commits, closes the output channel, leaves the group and closes the
 // client.
 func (s *stream) end() {
-	s.commit(true)
+	if err := s.commit(true); err != nil && s.err == nil {
+		s.err = fmt.Errorf("the last offset commit of %s failed; a restart processes again what was done since the one before: %w", s.topic, err)
+	}
 	close(s.done)
 	if s.out != nil {
 		close(s.out)
@@ -621,9 +635,9 @@ func (s *stream) unqueue(parts []int32) {
 // returns, so the committed offsets trail the acks by about one round trip:
 // after a crash, what is consumed again is little more than what was in
 // flight.
-func (s *stream) commit(sync bool) {
+func (s *stream) commit(sync bool) error {
 	if s.cfg.Group == "" {
-		return
+		return nil
 	}
 	// A synchronous commit sends every partition's offset, not only those
 	// that moved: franz-go cancels an asynchronous commit still in flight
@@ -636,18 +650,23 @@ func (s *stream) commit(sync bool) {
 		}
 	}
 	if len(offsets) == 0 {
-		return
+		return nil
 	}
 	req := map[string]map[int32]kgo.EpochOffset{s.topic: offsets}
 	if sync {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		s.cl.CommitOffsetsSync(ctx, req, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+		var failed error
+		s.cl.CommitOffsetsSync(ctx, req, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			if err == nil {
+				err = commitError(resp)
+			}
 			if err != nil {
+				failed = err
 				s.log.Warn("offset commit failed", "error", err.Error())
 			}
 		})
-		return
+		return failed
 	}
 	s.committing = true
 	s.lastCommit = time.Now()
@@ -668,6 +687,7 @@ func (s *stream) commit(sync bool) {
 		case <-s.done:
 		}
 	})
+	return nil
 }
 
 // commitError returns the first partition error of a commit response.
