@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -268,5 +269,40 @@ func requireAllIDs(t *testing.T, outs []*kgo.Record, n int) {
 		if !seen[strconv.Itoa(i)] {
 			t.Fatalf("record %d lost", i)
 		}
+	}
+}
+
+// ownBroker is an embedded broker of one test, which the test may stop
+// and start again on the same address and data.
+type ownBroker struct {
+	broker
+	data string
+	emb  *kafka.Embedded
+}
+
+// startOwnBroker starts an embedded broker on a free port; it is stopped
+// when the test ends.
+func startOwnBroker(t *testing.T) *ownBroker {
+	t.Helper()
+	o := &ownBroker{broker: broker{Name: "own-embedded", Addr: "127.0.0.1:" + strconv.Itoa(freePort(t))},
+		data: filepath.Join(t.TempDir(), "broker")}
+	o.start(t)
+	t.Cleanup(o.stop)
+	return o
+}
+
+func (o *ownBroker) start(t *testing.T) {
+	t.Helper()
+	emb, err := kafka.StartEmbedded(o.Addr, o.data, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.emb = emb
+}
+
+func (o *ownBroker) stop() {
+	if o.emb != nil {
+		o.emb.Close()
+		o.emb = nil
 	}
 }

@@ -9,15 +9,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/millrace-dev/millrace/pipeline"
-	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/observe"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -525,19 +522,8 @@ func waitReadyReason(t *testing.T, base, reason string, timeout time.Duration) r
 // stop and start again on the same port and data: 503 before joining, 200,
 // 503 "broker unreachable" while it is down, 200 again.
 func TestReadyzEmbeddedBrokerDown(t *testing.T) {
-	port := freePort(t)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	data := filepath.Join(t.TempDir(), "broker")
-	emb, err := kafka.StartEmbedded(addr, data, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if emb != nil {
-			emb.Close()
-		}
-	}()
-	b := broker{Name: "own-embedded", Addr: addr}
+	own := startOwnBroker(t)
+	b := own.broker
 	tp := newTopics(t, b)
 	r, base := startObserved(t, writeConfig(t, obsConfig(b, tp, "ready")))
 	if code := getJSON(t, base+"/readyz", new(readiness)); code != http.StatusServiceUnavailable {
@@ -545,16 +531,13 @@ func TestReadyzEmbeddedBrokerDown(t *testing.T) {
 	}
 	waitReady(t, base, http.StatusOK, 60*time.Second)
 
-	emb.Close()
-	emb = nil
+	own.stop()
 	down := waitReadyReason(t, base, "broker unreachable", 60*time.Second)
 	t.Logf("broker stopped: %+v", down.Pipelines["ready"])
 	if code := getJSON(t, base+"/healthz", new(map[string]string)); code != http.StatusOK {
 		t.Errorf("/healthz while the broker is down: %d", code)
 	}
-	if emb, err = kafka.StartEmbedded(addr, data, 3); err != nil {
-		t.Fatal(err)
-	}
+	own.start(t)
 	waitReady(t, base, http.StatusOK, 90*time.Second)
 	if code := r.stop(30 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)

@@ -2,13 +2,9 @@ package e2e
 
 import (
 	"fmt"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/millrace-dev/millrace/pipeline/kafka"
 )
 
 // A shutdown while the broker is gone ends within the shutdown timeout
@@ -16,17 +12,8 @@ import (
 // left uncommitted, rather than waiting for a broker that does not come
 // back.
 func TestShutdownWithBrokerGoneIsBounded(t *testing.T) {
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	emb, err := kafka.StartEmbedded(addr, filepath.Join(t.TempDir(), "broker"), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if emb != nil {
-			emb.Close()
-		}
-	}()
-	b := broker{Name: "own-embedded", Addr: addr}
+	own := startOwnBroker(t)
+	b := own.broker
 	tp := newTopics(t, b)
 	produce(t, b, orders(tp.in, 50000, 101)...)
 	cfg := strings.Replace(enrichConfig(b, tp, true), "shutdown_timeout: 20s", "shutdown_timeout: 2s", 1)
@@ -35,8 +22,7 @@ func TestShutdownWithBrokerGoneIsBounded(t *testing.T) {
 	}
 	r := startRunner(t, "-c", writeConfig(t, cfg+"admin: {address: \"off\"}\n"))
 	readTopic(t, b, tp.out, 1000, 60*time.Second)
-	emb.Close()
-	emb = nil
+	own.stop()
 	start := time.Now()
 	code := r.stop(30 * time.Second)
 	took := time.Since(start)
