@@ -175,20 +175,18 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 }
 
 // Close ends every subscription, letting in-flight records finish and
-// committing, and waits for them. It returns what went wrong at the end: a
-// shutdown that timed out with records in flight, a last commit that
-// failed.
+// committing, and waits for them. A shutdown that timed out or a last
+// commit that failed is logged, not returned: Watermill subscribers close
+// without error while messages are unacked. (Consume reports both.)
 func (s *ConcurrentSubscriber) Close() error {
 	s.once.Do(func() { close(s.closing) })
 	s.mu.Lock()
 	subs := append([]*stream(nil), s.subs...)
 	s.mu.Unlock()
-	var errs []error
 	for _, sub := range subs {
 		<-sub.done
-		errs = append(errs, sub.err)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // stream is one Subscribe call: a franz-go client, a poller goroutine
