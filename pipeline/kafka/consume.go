@@ -34,8 +34,8 @@ func noCancel() {}
 // The returned channel yields one value and is closed when the
 // subscription has ended (ctx cancelled or Close), what was in flight has
 // finished or timed out, the offsets are committed and every worker has
-// returned: nil, or the error of a shutdown that timed out with records in
-// flight.
+// returned: nil, or what went wrong at the end (a shutdown that timed out
+// with records in flight, a last commit that failed).
 func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, workers int, process Process) (<-chan error, error) {
 	if process == nil {
 		return nil, errors.New("consume: no process function")
