@@ -214,14 +214,15 @@ type poisonOrigin struct {
 }
 
 func (o poisonOrigin) Publish(topic string, msgs ...*message.Message) error {
+	fill := [...][2]string{
+		{middleware.PoisonedTopicKey, o.topic},
+		{middleware.PoisonedHandlerKey, o.handler},
+		{middleware.PoisonedSubscriberKey, o.subscriber},
+	}
 	for _, m := range msgs {
-		for k, v := range map[string]string{
-			middleware.PoisonedTopicKey:      o.topic,
-			middleware.PoisonedHandlerKey:    o.handler,
-			middleware.PoisonedSubscriberKey: o.subscriber,
-		} {
-			if m.Metadata.Get(k) == "" {
-				m.Metadata.Set(k, v)
+		for _, kv := range fill {
+			if m.Metadata.Get(kv[0]) == "" {
+				m.Metadata.Set(kv[0], kv[1])
 			}
 		}
 	}

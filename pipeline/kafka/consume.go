@@ -43,13 +43,6 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 	if workers <= 0 {
 		workers = 4 * runtime.GOMAXPROCS(0)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	select {
-	case <-s.closing:
-		return nil, errors.New("subscriber closed")
-	default:
-	}
 	sub, err := s.start(ctx, topic, func(sub *stream) {
 		sub.work = make(chan []pending, workers)
 		sub.process = process

@@ -73,33 +73,15 @@ func NewBatchPublisher(cfg BatchPublisherConfig) (*BatchPublisher, error) {
 	return &BatchPublisher{cl: cl, keepUUID: cfg.KeepUUID, timeout: cfg.DeliveryTimeout, ctx: ctx, abort: abort}, nil
 }
 
-// publishCall collects the outcome of one Publish call.
-type publishCall struct {
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	first error
-}
-
-func (c *publishCall) done(_ *kgo.Record, err error) {
-	if err != nil {
-		c.mu.Lock()
-		if c.first == nil {
-			c.first = err
-		}
-		c.mu.Unlock()
-	}
-	c.wg.Done()
-}
-
-// asyncCall collects the outcome of one PublishAsync call.
-type asyncCall struct {
+// produceCall collects the outcome of the records of one call.
+type produceCall struct {
 	left  atomic.Int32
 	mu    sync.Mutex
 	first error
 	done  func(error)
 }
 
-func (c *asyncCall) record(_ *kgo.Record, err error) {
+func (c *produceCall) record(_ *kgo.Record, err error) {
 	if err != nil {
 		c.mu.Lock()
 		if c.first == nil {
@@ -112,12 +94,10 @@ func (c *asyncCall) record(_ *kgo.Record, err error) {
 	}
 }
 
-// PublishAsync writes msgs like Publish but returns at once; done is called
-// once, from the producer's goroutine, when every message is acknowledged
-// (nil) or one failed (its error). It must not block. Without a wait per
-// call, many records' outputs share produce batches and no goroutine waits
-// on the network.
-func (p *BatchPublisher) PublishAsync(topic string, msgs []*message.Message, done func(error)) {
+// produce writes msgs under ctx; done is called once, from the producer's
+// goroutine, when every one is acknowledged (nil) or one failed (its
+// error).
+func (p *BatchPublisher) produce(ctx context.Context, topic string, msgs []*message.Message, done func(error)) {
 	if p.closed.Load() {
 		done(errors.New("publisher closed"))
 		return
@@ -126,29 +106,31 @@ func (p *BatchPublisher) PublishAsync(topic string, msgs []*message.Message, don
 		done(nil)
 		return
 	}
-	c := &asyncCall{done: done}
+	c := &produceCall{done: done}
 	c.left.Store(int32(len(msgs)))
 	for _, m := range msgs {
-		p.cl.Produce(p.ctx, p.record(topic, m), c.record)
+		p.cl.Produce(ctx, p.record(topic, m), c.record)
 	}
+}
+
+// PublishAsync writes msgs like Publish but returns at once; done is called
+// once, from the producer's goroutine, when every message is acknowledged
+// (nil) or one failed (its error). It must not block. Without a wait per
+// call, many records' outputs share produce batches and no goroutine waits
+// on the network.
+func (p *BatchPublisher) PublishAsync(topic string, msgs []*message.Message, done func(error)) {
+	p.produce(p.ctx, topic, msgs, done)
 }
 
 // Publish writes msgs to topic (or each message's MetaDestination) and
 // waits for every acknowledgement.
 func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {
-	if p.closed.Load() {
-		return errors.New("publisher closed")
-	}
 	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
 	defer cancel()
-	c := &publishCall{}
-	c.wg.Add(len(msgs))
-	for _, m := range msgs {
-		p.cl.Produce(ctx, p.record(topic, m), c.done)
-	}
-	c.wg.Wait()
-	if c.first != nil {
-		return fmt.Errorf("produce to %s: %w", topic, c.first)
+	result := make(chan error, 1)
+	p.produce(ctx, topic, msgs, func(err error) { result <- err })
+	if err := <-result; err != nil {
+		return fmt.Errorf("produce to %s: %w", topic, err)
 	}
 	return nil
 }

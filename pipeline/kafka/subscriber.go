@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -106,13 +107,6 @@ func NewConcurrentSubscriber(cfg ConcurrentSubscriberConfig) (*ConcurrentSubscri
 
 // Subscribe consumes topic until ctx is cancelled or the subscriber closed.
 func (s *ConcurrentSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	select {
-	case <-s.closing:
-		return nil, errors.New("subscriber closed")
-	default:
-	}
 	sub, err := s.start(ctx, topic, func(sub *stream) { sub.out = make(chan *message.Message) })
 	if err != nil {
 		return nil, err
@@ -121,8 +115,15 @@ func (s *ConcurrentSubscriber) Subscribe(ctx context.Context, topic string) (<-c
 }
 
 // start creates a stream for topic, set up by init before it runs, and
-// starts its poller and loop. The caller holds s.mu.
+// starts its poller and loop, unless the subscriber is closed.
 func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init func(*stream)) (*stream, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closing:
+		return nil, errors.New("subscriber closed")
+	default:
+	}
 	sub := &stream{
 		cfg:       &s.cfg,
 		topic:     topic,
@@ -420,17 +421,7 @@ func (s *stream) beginStop() {
 	for _, w := range s.windows {
 		w.finish()
 	}
-	kept := s.toSend[:0]
-	for _, p := range s.toSend {
-		if p.e.rec.Offset > p.w.limit {
-			p.w.inflight--
-			p.cancel()
-			continue
-		}
-		kept = append(kept, p)
-	}
-	clear(s.toSend[len(kept):])
-	s.toSend = kept
+	s.dropQueued(func(p pending) bool { return p.e.rec.Offset > p.w.limit })
 }
 
 // stopped reports whether every partition finished its records.
@@ -609,15 +600,15 @@ func (s *stream) drop(p int32) {
 
 // unqueue removes messages of the partitions that were not handed out yet.
 func (s *stream) unqueue(parts []int32) {
+	s.dropQueued(func(p pending) bool { return slices.Contains(parts, p.e.rec.Partition) })
+}
+
+// dropQueued takes the queued messages for which drop holds off the queue:
+// they were counted in flight but never handed out.
+func (s *stream) dropQueued(drop func(pending) bool) {
 	kept := s.toSend[:0]
 	for _, p := range s.toSend {
-		drop := false
-		for _, q := range parts {
-			if p.e.rec.Partition == q {
-				drop = true
-			}
-		}
-		if drop {
+		if drop(p) {
 			p.w.inflight--
 			p.cancel()
 			continue

@@ -238,5 +238,8 @@ func TestKillUnderLoadLosesNothing(t *testing.T) {
 		if dups > int(before-committedAtKill) {
 			t.Errorf("%d duplicates, more than the %d records written but not committed at the kill", dups, before-committedAtKill)
 		}
+		if window := 256 * 3; dups > window {
+			t.Errorf("%d duplicates, more than the in-flight window (%d)", dups, window)
+		}
 	})
 }
