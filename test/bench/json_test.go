@@ -128,7 +128,7 @@ func TestEditEdgeCases(t *testing.T) {
 // BenchmarkEdit measures each approach on the benchmark's events: the
 // 4-step chain, output appended to a reused buffer.
 //
-//	go test ./test/bench -run '^$' -bench Edit -benchmem
+//	go -C test/bench test . -run '^$' -bench Edit -benchmem
 func BenchmarkEdit(b *testing.B) {
 	g := newGen(3)
 	var events [][]byte

@@ -1,7 +1,7 @@
 // Command bench measures Millrace against a hand-written franz-go loop and a
 // plain Watermill router, on one broker and one preloaded input topic.
 //
-//	go run ./test/bench --broker embedded|HOST:PORT --records N --out DIR
+//	go -C test/bench run . --broker embedded|HOST:PORT --records N --out DIR
 //
 // See README.md in this folder for the scenarios and how to read the
 // results.
@@ -62,7 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Broker, "broker", "embedded", "`embedded` (an in-process broker) or HOST:PORT of a Kafka broker")
 	fs.Int64Var(&o.Records, "records", 1_000_000, "records to preload and drain")
-	fs.StringVar(&o.Out, "out", "./test/artifacts/bench", "`DIR` for results.json, results.png and results.txt")
+	fs.StringVar(&o.Out, "out", "../artifacts/bench", "`DIR` for results.json, results.png and results.txt")
 	fs.DurationVar(&o.LatencyDuration, "latency-duration", 10*time.Second, "length of each latency phase; 0 skips them")
 	fs.StringVar(&o.Scenarios, "scenarios", "", "comma-separated subset of L1,L2,W0,M-key,M-partition,M-none (default all)")
 	fs.StringVar(&o.CPUProfileDir, "cpuprofile", "", "`DIR`: write a CPU profile of each scenario's drain to DIR/cpu-NAME.pprof")
