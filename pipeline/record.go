@@ -27,10 +27,10 @@ func RecordOf(msg *message.Message) (*transforms.Record, error) {
 			headers++
 		}
 	}
-	rec := &transforms.Record{Value: v, Headers: make(map[string]string, headers)}
+	rec := &transforms.Record{Value: v, Headers: make(transforms.Headers, 0, headers)}
 	for k, val := range md {
 		if !kafka.IsInternal(k) {
-			rec.Headers[k] = val
+			rec.Headers = append(rec.Headers, transforms.Header{Key: k, Value: []byte(val)})
 		}
 	}
 	if key, ok := md[kafka.MetaKey]; ok {
@@ -53,8 +53,8 @@ func toMessage(id string, rec *transforms.Record, topic string) (*message.Messag
 	}
 	msg := message.NewMessage(id, payload)
 	md := make(message.Metadata, len(rec.Headers)+3)
-	for k, v := range rec.Headers {
-		md[k] = v
+	for _, h := range rec.Headers {
+		md[h.Key] = string(h.Value)
 	}
 	if rec.Key != nil {
 		md[kafka.MetaKey] = string(rec.Key)

@@ -64,7 +64,7 @@ func BenchmarkTransform(b *testing.B) {
 	b.Run("baseline", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = &transforms.Record{Value: transforms.DeepCopy(value), Headers: map[string]string{}}
+			_ = &transforms.Record{Value: transforms.DeepCopy(value)}
 		}
 	})
 	for _, name := range transforms.Default.Names() {
@@ -86,7 +86,7 @@ func BenchmarkTransform(b *testing.B) {
 			b.ReportAllocs()
 			n := 0
 			for b.Loop() {
-				r := &transforms.Record{Value: transforms.DeepCopy(in), Headers: map[string]string{}}
+				r := &transforms.Record{Value: transforms.DeepCopy(in)}
 				if name == "dedupe" {
 					r.Value.(map[string]any)["id"] = n // a new key each time
 					n++
@@ -119,7 +119,7 @@ func BenchmarkChain(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		outs, err := chain.Run(ctx, &transforms.Record{Value: v, Headers: map[string]string{}})
+		outs, err := chain.Run(ctx, &transforms.Record{Value: v})
 		if err != nil || len(outs) != 1 {
 			b.Fatal(outs, err)
 		}

@@ -32,7 +32,7 @@ func TestChainObserve(t *testing.T) {
 		}
 		calls = append(calls, call{s.Name, s.Index, outputs, err != nil})
 	}
-	rec := &transforms.Record{Value: map[string]any{"items": []any{"a", "b", "c"}}, Headers: map[string]string{}}
+	rec := &transforms.Record{Value: map[string]any{"items": []any{"a", "b", "c"}}}
 	if _, err := chain.Run(context.Background(), rec); err == nil {
 		t.Fatal("the fail step should fail on item c")
 	}

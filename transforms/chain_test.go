@@ -127,7 +127,7 @@ func TestChainFanOut(t *testing.T) {
 `)
 	r := record(t, `{"id":7,"items":["a","skip","b"]}`)
 	r.Key = []byte("k")
-	r.Headers["h"] = "v"
+	r.Headers.Set("h", "v")
 	got, err := chain.Run(t.Context(), r)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestChainFanOut(t *testing.T) {
 	for _, o := range got {
 		b, _ := transforms.Encode(o.Value)
 		js = append(js, string(b))
-		if string(o.Key) != "k" || o.Headers["h"] != "v" {
+		if string(o.Key) != "k" || o.Headers.Map()["h"] != "v" {
 			t.Errorf("fanned-out record lost key or headers: %q %v", o.Key, o.Headers)
 		}
 	}

@@ -135,13 +135,13 @@ func TestEncode(t *testing.T) {
 func TestDeepCopyAndClone(t *testing.T) {
 	r := record(t, `{"a":{"b":[1,{"c":2}]}}`)
 	r.Key = []byte("k")
-	r.Headers["h"] = "v"
+	r.Headers.Set("h", "v")
 	c := r.Clone()
 	c.Key[0] = 'x'
-	c.Headers["h"] = "changed"
+	c.Headers.Set("h", "changed")
 	c.Value.(map[string]any)["a"].(map[string]any)["b"].([]any)[1].(map[string]any)["c"] = 99
 	got, _ := transforms.Encode(r.Value)
-	if string(got) != `{"a":{"b":[1,{"c":2}]}}` || string(r.Key) != "k" || r.Headers["h"] != "v" {
+	if string(got) != `{"a":{"b":[1,{"c":2}]}}` || string(r.Key) != "k" || r.Headers.Map()["h"] != "v" {
 		t.Errorf("Clone shares state with the original: %s %s %v", got, r.Key, r.Headers)
 	}
 	var noKey transforms.Record

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,8 +30,10 @@ func (r *Registry) RunExample(name string, ex Example) error {
 	if err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
-	rec := &Record{Value: in, Headers: map[string]string{}}
-	maps.Copy(rec.Headers, ex.InputHeaders)
+	rec := &Record{Value: in}
+	for _, k := range slices.Sorted(maps.Keys(ex.InputHeaders)) {
+		rec.Headers.Add(k, ex.InputHeaders[k])
+	}
 	outs, err := chain.Run(context.Background(), rec)
 	if ex.Error != "" {
 		if err == nil || !strings.Contains(err.Error(), ex.Error) {
@@ -85,7 +88,7 @@ func (ex Example) checkRecord(o *Record) error {
 			return fmt.Errorf("want timestamp %s, got %s", ex.Timestamp, o.Timestamp.Format(time.RFC3339Nano))
 		}
 	}
-	if ex.Headers != nil && !maps.Equal(o.Headers, ex.Headers) {
+	if ex.Headers != nil && (len(o.Headers) != len(ex.Headers) || !maps.Equal(o.Headers.Map(), ex.Headers)) {
 		return fmt.Errorf("want headers %v, got %v", ex.Headers, o.Headers)
 	}
 	return nil

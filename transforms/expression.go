@@ -44,6 +44,9 @@ const maxExprNodes = 5000
 type Program struct {
 	Source string
 	prog   *vm.Program
+	// meta: the program reads MetaVar, so Eval builds it (headers as a
+	// map included); most programs read fields only.
+	meta bool
 }
 
 var exprOptions = []expr.Option{
@@ -77,7 +80,7 @@ func CompileExpr(src string) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Program{Source: src, prog: p}, nil
+	return newProgram(src, p), nil
 }
 
 // CompileBool compiles an expression that must yield a boolean.
@@ -89,7 +92,23 @@ func CompileBool(src string) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Program{Source: src, prog: p}, nil
+	return newProgram(src, p), nil
+}
+
+func newProgram(src string, p *vm.Program) *Program {
+	var f metaFinder
+	node := p.Node()
+	ast.Walk(&node, &f)
+	return &Program{Source: src, prog: p, meta: f.found}
+}
+
+// metaFinder reports whether a program names MetaVar.
+type metaFinder struct{ found bool }
+
+func (f *metaFinder) Visit(n *ast.Node) {
+	if id, ok := (*n).(*ast.IdentifierNode); ok && id.Value == MetaVar {
+		f.found = true
+	}
 }
 
 // unknownCall rejects a call of a name that is no function. Undefined
@@ -127,6 +146,13 @@ func (p *Program) Eval(r *Record) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !p.meta {
+		out, err := expr.Run(p.prog, m)
+		if err != nil {
+			return nil, &ExprError{Source: p.Source, Err: err}
+		}
+		return out, nil
+	}
 	saved, had := m[MetaVar]
 	m[MetaVar] = r.meta()
 	out, err := expr.Run(p.prog, m)
@@ -159,7 +185,7 @@ func (p *Program) EvalBool(r *Record) (bool, error) {
 func (r *Record) meta() Meta {
 	return Meta{
 		Key:       string(r.Key),
-		Headers:   r.Headers,
+		Headers:   r.Headers.Map(),
 		Topic:     r.Source.Topic,
 		Partition: int(r.Source.Partition),
 		Offset:    int(r.Source.Offset),

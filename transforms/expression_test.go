@@ -12,7 +12,7 @@ import (
 func kafkaRecord(t *testing.T, js string) *transforms.Record {
 	r := record(t, js)
 	r.Key = []byte("order-7")
-	r.Headers = map[string]string{"trace-id": "t-1", "tenant": "acme"}
+	r.Headers = transforms.HeadersOf("trace-id", "t-1", "tenant", "acme")
 	r.Timestamp = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	r.Source = transforms.Source{Topic: "orders", Partition: 3, Offset: 1234, Timestamp: r.Timestamp}
 	return r

@@ -63,7 +63,7 @@ func FuzzChain(f *testing.F) {
 			t.Fatalf("not stable: %s then %s", twice, thrice)
 		}
 
-		r := &transforms.Record{Value: v, Headers: map[string]string{"h": "v"}, Key: data}
+		r := &transforms.Record{Value: v, Headers: transforms.HeadersOf("h", "v"), Key: data}
 		outs, err := chain.Run(t.Context(), r)
 		if err != nil {
 			var se *transforms.StepError

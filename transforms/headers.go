@@ -3,6 +3,7 @@ package transforms
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/millrace-dev/millrace/transforms/spec"
@@ -108,25 +109,17 @@ func (h *headers) Apply(_ context.Context, r *Record) ([]*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.Headers == nil {
-		r.Headers = map[string]string{}
-	}
 	for _, tf := range h.toFields {
-		if v, ok := r.Headers[tf[1]]; ok {
+		if v, ok := r.Headers.Get(tf[1]); ok {
 			if err := Set(obj, tf[0], v); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for _, name := range h.remove {
-		delete(r.Headers, name)
-	}
-	for _, p := range h.prefixes {
-		for name := range r.Headers {
-			if strings.HasPrefix(name, p) {
-				delete(r.Headers, name)
-			}
-		}
+	if len(h.remove) > 0 || len(h.prefixes) > 0 {
+		r.Headers.DeleteFunc(func(name string) bool {
+			return slices.Contains(h.remove, name) || slices.ContainsFunc(h.prefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+		})
 	}
 	for _, ff := range h.fromFields {
 		v, _ := Get(obj, ff[1])
@@ -148,13 +141,13 @@ func (h *headers) Apply(_ context.Context, r *Record) ([]*Record, error) {
 
 func setHeader(r *Record, name string, v any) error {
 	if v == nil {
-		delete(r.Headers, name)
+		r.Headers.Del(name)
 		return nil
 	}
 	s, err := textOf(v)
 	if err != nil {
 		return err
 	}
-	r.Headers[name] = s
+	r.Headers.Set(name, s)
 	return nil
 }

@@ -2,6 +2,7 @@ package transforms_test
 
 import (
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
@@ -40,7 +41,9 @@ func TestHeaders(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			chain := buildChain(t, transforms.Default, tc.steps)
 			r := record(t, tc.in)
-			maps.Copy(r.Headers, tc.headers)
+			for _, k := range slices.Sorted(maps.Keys(tc.headers)) {
+				r.Headers.Add(k, tc.headers[k])
+			}
 			outs, err := chain.Run(t.Context(), r)
 			if tc.err != "" {
 				if err == nil || err.Error() != tc.err {
@@ -51,7 +54,7 @@ func TestHeaders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !maps.Equal(outs[0].Headers, tc.want) {
+			if got := outs[0].Headers; len(got) != len(tc.want) || !maps.Equal(got.Map(), tc.want) {
 				t.Errorf("headers = %v, want %v", outs[0].Headers, tc.want)
 			}
 			if tc.value != "" {
@@ -63,11 +66,11 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
-func TestHeadersNilMap(t *testing.T) {
+func TestHeadersNilList(t *testing.T) {
 	r := record(t, `{"a":"x"}`)
 	r.Headers = nil
 	outs := runOne(t, `- headers: {from_fields: {h: a}}`, r)
-	if outs[0].Headers["h"] != "x" {
+	if v, _ := outs[0].Headers.Get("h"); v != "x" {
 		t.Errorf("headers = %v", outs[0].Headers)
 	}
 }

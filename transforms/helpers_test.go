@@ -36,7 +36,7 @@ func record(t testing.TB, js string) *transforms.Record {
 	if err != nil {
 		t.Fatalf("Decode(%s): %v", js, err)
 	}
-	return &transforms.Record{Value: v, Headers: map[string]string{}}
+	return &transforms.Record{Value: v}
 }
 
 // runJSON runs the chain over a JSON value and returns the outputs as JSON.

@@ -170,8 +170,8 @@ func (t *jq) Apply(ctx context.Context, r *Record) ([]*Record, error) {
 // jqMeta is $kafka.
 func jqMeta(r *Record) map[string]any {
 	h := make(map[string]any, len(r.Headers))
-	for k, v := range r.Headers {
-		h[k] = v
+	for _, x := range r.Headers {
+		h[x.Key] = string(x.Value)
 	}
 	var key any
 	if r.Key != nil {

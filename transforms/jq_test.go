@@ -40,7 +40,7 @@ func TestJQ(t *testing.T) {
 func TestJQMeta(t *testing.T) {
 	r := record(t, `{"a":1}`)
 	r.Key = []byte("k")
-	r.Headers["h"] = "v"
+	r.Headers.Set("h", "v")
 	r.Source = transforms.Source{Topic: "in", Partition: 2, Offset: 40}
 	r.Timestamp = time.UnixMilli(1709283600123)
 	outs := runOne(t, `- jq: '$kafka'`, r)
@@ -85,14 +85,14 @@ func TestJQOutputsAreIndependent(t *testing.T) {
 func TestJQFanOutCopiesRecords(t *testing.T) {
 	r := record(t, `{"l":[1,2]}`)
 	r.Key = []byte("k")
-	r.Headers["h"] = "v"
+	r.Headers.Set("h", "v")
 	outs := runOne(t, `- jq: '.l[]'`, r)
 	if len(outs) != 2 {
 		t.Fatalf("got %d outputs", len(outs))
 	}
-	outs[0].Headers["h"] = "changed"
+	outs[0].Headers.Set("h", "changed")
 	outs[0].Key[0] = 'x'
-	if string(outs[1].Key) != "k" || outs[1].Headers["h"] != "v" {
+	if string(outs[1].Key) != "k" || outs[1].Headers.Map()["h"] != "v" {
 		t.Errorf("outputs share key or headers: %q %v", outs[1].Key, outs[1].Headers)
 	}
 }

@@ -3,7 +3,6 @@ package transforms
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -81,7 +80,7 @@ func derive(r *Record, v any) *Record {
 	if r.Key != nil {
 		c.Key = append([]byte(nil), r.Key...)
 	}
-	c.Headers = maps.Clone(r.Headers)
+	c.Headers = r.Headers.Clone()
 	c.Value = v
 	return &c
 }

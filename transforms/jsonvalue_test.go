@@ -76,7 +76,7 @@ func FuzzTransforms(f *testing.F) {
 			return
 		}
 		for _, s := range steps {
-			r := &transforms.Record{Value: transforms.DeepCopy(v), Headers: map[string]string{"x": "1"}}
+			r := &transforms.Record{Value: transforms.DeepCopy(v), Headers: transforms.HeadersOf("x", "1")}
 			outs, err := s.Transform.Apply(t.Context(), r)
 			if err != nil {
 				continue

@@ -4,7 +4,6 @@ package transforms
 
 import (
 	"errors"
-	"maps"
 	"time"
 )
 
@@ -15,8 +14,8 @@ type Record struct {
 	Key []byte
 	// Value is the decoded JSON value, usually a map[string]any.
 	Value any
-	// Headers are the Kafka headers.
-	Headers map[string]string
+	// Headers are the Kafka headers, in order, repeats kept.
+	Headers Headers
 	// Timestamp is the Kafka record timestamp.
 	Timestamp time.Time
 	// Topic is the destination chosen by a transform; empty lets the
@@ -53,7 +52,7 @@ func (r *Record) Clone() *Record {
 	if r.Key != nil {
 		c.Key = append([]byte(nil), r.Key...)
 	}
-	c.Headers = maps.Clone(r.Headers)
+	c.Headers = r.Headers.Clone()
 	c.Value = DeepCopy(r.Value)
 	return &c
 }

@@ -33,17 +33,17 @@ func TestSplit(t *testing.T) {
 func TestSplitCopies(t *testing.T) {
 	r := record(t, `{"id":{"n":1},"l":[{"a":1},{"a":2},{"a":3}]}`)
 	r.Key = []byte("k")
-	r.Headers["h"] = "v"
+	r.Headers.Set("h", "v")
 	outs := runOne(t, "- split: l", r)
 	if len(outs) != 3 {
 		t.Fatalf("got %d outputs", len(outs))
 	}
 	outs[0].Value.(map[string]any)["id"].(map[string]any)["n"] = 9
 	outs[0].Key[0] = 'x'
-	outs[0].Headers["h"] = "changed"
+	outs[0].Headers.Set("h", "changed")
 	for _, o := range outs[1:] {
 		b, _ := transforms.Encode(o.Value.(map[string]any)["id"])
-		if string(b) != `{"n":1}` || string(o.Key) != "k" || o.Headers["h"] != "v" {
+		if string(b) != `{"n":1}` || string(o.Key) != "k" || o.Headers.Map()["h"] != "v" {
 			t.Errorf("output shares state: %s %q %v", b, o.Key, o.Headers)
 		}
 	}

@@ -532,7 +532,7 @@ func TestCustomRegistry(t *testing.T) {
 	}, func(b *transforms.Build) (transforms.Transform, error) {
 		tag := b.Config.Text
 		return transforms.Func(func(_ context.Context, r *transforms.Record) ([]*transforms.Record, error) {
-			r.Headers["tag"] = tag
+			r.Headers.Set("tag", tag)
 			return []*transforms.Record{r}, nil
 		}), nil
 	})
@@ -549,8 +549,8 @@ pipelines:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &transforms.Record{Value: map[string]any{}, Headers: map[string]string{}}
-	if _, err := cfg.Pipelines[0].Chain.Run(t.Context(), r); err != nil || r.Headers["tag"] != "blue" {
+	r := &transforms.Record{Value: map[string]any{}}
+	if _, err := cfg.Pipelines[0].Chain.Run(t.Context(), r); err != nil || r.Headers.Map()["tag"] != "blue" {
 		t.Errorf("Run: %v, headers %v", err, r.Headers)
 	}
 	// The default registry does not know the custom transform.

@@ -192,9 +192,10 @@ func diff(a, b *transforms.Record) []string {
 	if (a.Key == nil) != (b.Key == nil) || string(a.Key) != string(b.Key) {
 		out = append(out, fmt.Sprintf("~ key: %s → %s", showKey(a.Key), showKey(b.Key)))
 	}
-	for _, k := range slices.Sorted(maps.Keys(union(a.Headers, b.Headers))) {
-		va, ina := a.Headers[k]
-		vb, inb := b.Headers[k]
+	ha, hb := a.Headers.Map(), b.Headers.Map()
+	for _, k := range slices.Sorted(maps.Keys(union(ha, hb))) {
+		va, ina := ha[k]
+		vb, inb := hb[k]
 		switch {
 		case ina && !inb:
 			out = append(out, fmt.Sprintf("- header %s: %q", k, va))
