@@ -4,25 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
-	"github.com/cenkalti/backoff/v5"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
-	"github.com/millrace-dev/millrace/pipeline/observe"
 )
 
-// consumeAll runs the pipelines on Millrace's Kafka adapter. Each record
-// goes through the same Watermill middleware and record path as under a
-// router, but is driven by ConcurrentSubscriber.Consume: a few workers call
-// the handler in turn for many records, and the outputs are produced
-// asynchronously, the input acked when the broker acknowledged them. A
-// router would start a goroutine per record and hold it for the produce
-// round trip; here no goroutine waits on the network, and outputs of many
-// records share produce batches.
+// consumeAll runs the pipelines on Millrace's Kafka adapter: each
+// pipeline's consumer hands its records to a few workers that call the
+// pipeline's engine, which hands the outputs to the runner's one batching
+// producer and settles each record when they are acknowledged. No
+// goroutine waits on the network, and the outputs of many records share
+// produce batches.
 func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	k := r.cfg.Kafka
 	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID})
@@ -30,29 +24,31 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 		return err
 	}
 	defer bp.Close()
-	var pub message.Publisher = bp
-	if r.obs != nil {
-		if pub, err = r.obs.InstrumentPublisher(bp); err != nil {
-			return err
-		}
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var dones []<-chan error
+	var closers []func() error
 	var ended error // how the subscriptions ended, once all have
 	wait := func() {
 		for _, d := range dones {
 			ended = errors.Join(ended, <-d)
 		}
 	}
+	closeAll := func() (err error) {
+		for _, c := range closers {
+			err = errors.Join(err, c())
+		}
+		return err
+	}
 	for _, p := range r.pipelines {
-		done, err := r.consume(ctx, p, brokers, bp, pub)
+		done, closeParts, err := r.consume(ctx, p, brokers, bp)
 		if err != nil {
 			cancel()
 			wait()
-			return err
+			return errors.Join(err, closeAll())
 		}
 		dones = append(dones, done)
+		closers = append(closers, closeParts)
 	}
 	all := make(chan struct{})
 	go func() { wait(); close(all) }()
@@ -77,11 +73,7 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 		// records that stay uncommitted.
 		bp.Abort()
 	}
-	closeErr := ended
-	for _, p := range r.pipelines {
-		closeErr = errors.Join(closeErr, p.Chain.Close())
-	}
-	return errors.Join(closeErr, r.failure())
+	return errors.Join(ended, closeAll(), r.failure())
 }
 
 // abortGrace is how long after the shutdown timeout the runner waits for
@@ -91,56 +83,34 @@ const abortGrace = 2 * time.Second
 // consume starts one pipeline; the channel yields how its subscription
 // ended (see ConcurrentSubscriber.Consume) once it has stopped and
 // committed.
-func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []string, bp *kafka.BatchPublisher, pub message.Publisher) (<-chan error, error) {
+func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []string, bp *kafka.BatchPublisher) (<-chan error, func() error, error) {
 	sub, err := r.concurrentSubscriber(p, brokers)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	op := r.obs.Pipeline(p.Name)
 	ctx, halt := context.WithCancel(ctx)
-	pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name), obs: op, logPayloads: r.cfg.Runner.LogPayloads}
-	origin := poisonOrigin{Publisher: pub, topic: p.Input.Topic, handler: p.Name,
-		subscriber: strings.TrimPrefix(fmt.Sprintf("%T", sub), "*")}
-	mw, err := r.middleware(p, origin, halt, false)
-	if err != nil {
-		halt()
-		return nil, err
+	op := r.obs.Pipeline(p.Name)
+	opts := EngineOptions{
+		Producer:   bp,
+		Halt:       func(err error) { r.stop(p, halt, err) },
+		Subscriber: typeName(sub),
+		Logger:     r.log.With("pipeline", p.Name),
+	}
+	if op != nil {
+		opts.Observer = op
 	}
 	if m := r.obs.HandlerMetrics(); m != nil {
-		mw = append([]message.HandlerMiddleware{m}, mw...)
+		opts.Middleware = []message.HandlerMiddleware{m}
 	}
-	handler := compose(mw, pp.process)
-	// Every message of the pipeline starts from this context: its values
-	// name the pipeline in Watermill's metrics, as a router's would.
-	base := observe.WithPipeline(context.Background(), p.Name)
-	process := func(msg *message.Message, settle func(bool)) {
-		msg.SetContext(base)
-		op.Begin()
-		outs, err := handler(msg)
-		if err != nil {
-			// A data error without a dead-letter topic (the pipeline
-			// stops) or a dead letter that could not be written: the
-			// record stays unacked and, unless the subscription is
-			// stopping, is handed out again.
-			op.End(false)
-			settle(false)
-			return
-		}
-		if len(outs) == 0 {
-			op.End(true)
-			settle(true)
-			return
-		}
-		pp.publishOutputs(bp, msg, outs, 0, nil, func(ok bool) {
-			op.End(ok)
-			settle(ok)
-		})
-	}
-	p.Chain.Observe = op.StepObserver()
-	done, err := sub.Consume(ctx, p.Input.Topic, 0, process)
+	eng, closeParts, err := Engine(r.cfg, p, opts)
 	if err != nil {
 		halt()
-		return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
+		return nil, nil, err
+	}
+	done, err := sub.Consume(ctx, p.Input.Topic, 0, eng.Process)
+	if err != nil {
+		halt()
+		return nil, nil, errors.Join(fmt.Errorf("pipeline %s: %w", p.Name, err), closeParts())
 	}
 	started := make(chan struct{})
 	close(started)
@@ -154,77 +124,23 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 		}
 		finished <- err
 	}()
-	return finished, nil
+	return finished, closeParts, nil
 }
 
-// compose wraps h in middleware, the first outermost, as a router does.
-func compose(mw []message.HandlerMiddleware, h message.HandlerFunc) message.HandlerFunc {
-	for i := len(mw) - 1; i >= 0; i-- {
-		h = mw[i](h)
+// concurrentSubscriber returns Millrace's consumer for a pipeline's input.
+func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string) (*kafka.ConcurrentSubscriber, error) {
+	ordering, err := kafka.ParseOrdering(p.Input.Ordering)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
 	}
-	return h
-}
-
-// publishOutputs produces the outputs of msg without waiting and calls done
-// when they are acknowledged (true), or when a produce failed and the
-// pipeline's retries are spent (false: the record is handed out again). A
-// failed produce is retried with the pipeline's exponential backoff; the
-// chain does not run again. (The producer itself retries what Kafka says
-// is retriable, without a time limit, so what fails here did not pass on
-// its own.)
-func (p *pipe) publishOutputs(bp *kafka.BatchPublisher, msg *message.Message, outs []*message.Message, attempt int, bo *backoff.ExponentialBackOff, done func(bool)) {
-	bp.PublishAsync(p.cfg.Output.Topic, outs, func(err error) {
-		if err == nil {
-			p.delivered(msg, outs)
-			done(true)
-			return
-		}
-		md := msg.Metadata
-		p.obs.Failed(observe.StepPublish, -1, md.Get(kafka.MetaPartition), md.Get(kafka.MetaOffset), err)
-		rc := p.cfg.Errors.Retry
-		if attempt >= rc.MaxRetries {
-			p.log.Warn("publish failed and the retries are spent; the record will be processed again",
-				"partition", md.Get(kafka.MetaPartition), "offset", md.Get(kafka.MetaOffset), "attempts", attempt+1, "error", err.Error())
-			done(false)
-			return
-		}
-		if bo == nil {
-			bo = &backoff.ExponentialBackOff{
-				InitialInterval:     rc.InitialInterval,
-				RandomizationFactor: retryRandomization,
-				Multiplier:          rc.Multiplier,
-				MaxInterval:         rc.MaxInterval,
-			}
-			bo.Reset()
-		}
-		wait := bo.NextBackOff()
-		p.log.Debug("publish failed; retrying", "partition", md.Get(kafka.MetaPartition), "offset", md.Get(kafka.MetaOffset),
-			"attempt", attempt+1, "wait", wait.String(), "error", err.Error())
-		time.AfterFunc(wait, func() { p.publishOutputs(bp, msg, outs, attempt+1, bo, done) })
+	return kafka.NewConcurrentSubscriber(kafka.ConcurrentSubscriberConfig{
+		Brokers:         brokers,
+		ClientID:        r.cfg.Kafka.ClientID,
+		Group:           p.Input.Group,
+		Start:           p.Input.Start,
+		Ordering:        ordering,
+		MaxInFlight:     p.Input.MaxInFlight,
+		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
+		Logger:          r.log.With("pipeline", p.Name),
 	})
-}
-
-// poisonOrigin fills in the headers Watermill's poison queue takes from a
-// router's context (the input topic, the handler and the subscriber), which
-// a handler run without a router leaves empty, so that dead letters say
-// the same under either.
-type poisonOrigin struct {
-	message.Publisher
-	topic, handler, subscriber string
-}
-
-func (o poisonOrigin) Publish(topic string, msgs ...*message.Message) error {
-	fill := [...][2]string{
-		{middleware.PoisonedTopicKey, o.topic},
-		{middleware.PoisonedHandlerKey, o.handler},
-		{middleware.PoisonedSubscriberKey, o.subscriber},
-	}
-	for _, m := range msgs {
-		for _, kv := range fill {
-			if m.Metadata.Get(kv[0]) == "" {
-				m.Metadata.Set(kv[0], kv[1])
-			}
-		}
-	}
-	return o.Publisher.Publish(topic, msgs...)
 }

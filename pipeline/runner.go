@@ -1,5 +1,7 @@
-// Package pipeline runs configured pipelines: one Watermill router per
-// process, one handler per pipeline, Kafka in and out.
+// Package pipeline runs configured pipelines: for each, a Kafka consumer
+// feeding the pipeline's engine (package engine: the one record path) and
+// the runner's producer; the embedded broker, topic creation and the admin
+// server around them.
 package pipeline
 
 import (
@@ -13,7 +15,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/observe"
@@ -119,84 +120,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := r.pollBrokers(brokers); err != nil {
 		return err
 	}
-	if k.Adapter != config.AdapterWatermillKafka {
-		r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", strings.Join(brokers, ","))
-		return r.consumeAll(ctx, brokers)
-	}
-	pub, subscribe, err := r.kafkaTransport(brokers)
-	if err != nil {
-		return err
-	}
-	defer pub.Close()
-	router, err := r.Router(pub, subscribe)
-	if err != nil {
-		return err
+	if k.Adapter == config.AdapterWatermillKafka {
+		return r.runWatermillKafka(ctx, brokers)
 	}
 	r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", strings.Join(brokers, ","))
-	return r.RunRouter(ctx, router)
-}
-
-// RunRouter runs a router built by Router until ctx is cancelled, then
-// closes it, letting in-flight records finish within the shutdown timeout.
-// The router runs on its own context: cancelling the subscriptions' context
-// would make watermill-kafka drop the acks of in-flight records, while Close
-// drains them (see kafka.DrainingSubscriber) and commits.
-func (r *Runner) RunRouter(ctx context.Context, router *message.Router) error {
-	stopped := make(chan struct{})
-	closed := make(chan error, 1)
-	go func() {
-		select {
-		case <-ctx.Done():
-			r.log.Info("shutting down", "timeout", r.cfg.Runner.ShutdownTimeout.String())
-			r.obs.ShuttingDown()
-			closed <- router.Close()
-		case <-stopped:
-			closed <- nil
-		}
-	}()
-	runErr := router.Run(context.Background())
-	close(stopped)
-	closeErr := errors.Join(<-closed, router.Close())
-	for _, p := range r.pipelines {
-		closeErr = errors.Join(closeErr, p.Chain.Close())
-	}
-	if err := errors.Join(runErr, closeErr); err != nil {
-		return fmt.Errorf("router: %w", err)
-	}
-	return r.failure()
-}
-
-// Router builds the Watermill router for the runner's pipelines over any
-// transport: pub writes outputs and dead letters (messages carry their
-// destination in kafka.MetaDestination), subscribe returns each pipeline's
-// input subscriber. Kafka is one transport; `pipeline-runner test` runs the
-// same router in memory.
-func (r *Runner) Router(pub message.Publisher, subscribe func(*config.Pipeline) (message.Subscriber, error)) (*message.Router, error) {
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: r.cfg.Runner.ShutdownTimeout}, r.watermillLogger())
-	if err != nil {
-		return nil, err
-	}
-	if pub, err = r.instrument(router, pub); err != nil {
-		return nil, err
-	}
-	for _, p := range r.pipelines {
-		sub, err := subscribe(p)
-		if err != nil {
-			return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
-		}
-		pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name), obs: r.obs.Pipeline(p.Name), logPayloads: r.cfg.Runner.LogPayloads}
-		h := router.AddConsumerHandler(p.Name, p.Input.Topic, sub, pp.handle)
-		r.watch(p, h, sub)
-		mw, err := r.middleware(p, pub, func() { go h.Stop() }, true)
-		if err != nil {
-			return nil, err
-		}
-		if op := r.obs.Pipeline(p.Name); op != nil {
-			mw = append([]message.HandlerMiddleware{recordObserver(op)}, mw...)
-		}
-		h.AddMiddleware(mw...)
-	}
-	return router, nil
+	return r.consumeAll(ctx, brokers)
 }
 
 // watermillLogger logs Watermill's chatter at debug level.

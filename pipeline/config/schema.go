@@ -88,7 +88,7 @@ var pipelineSchema = spec.Object("One consume → transform → produce pipeline
 			), 1, "")},
 	)},
 	&spec.Field{Name: "errors", Doc: "Retries and the dead-letter topic.", Type: spec.Object("",
-		&spec.Field{Name: "retry", Doc: "Retries with exponential backoff for failures that may pass (a produce the producer gave up on): the default adapter sends the outputs again; under a Watermill router (watermill-kafka adapter, replays) the handler runs again. Data errors skip retries. When the retries are spent the record is handed out again later; it is never skipped.", Type: spec.Object("",
+		&spec.Field{Name: "retry", Doc: "Retries with exponential backoff of a produce that failed (the producer gave up on it): its outputs or dead letter are sent again, the chain does not run again; the same in `run` (both adapters), replays and config tests. Data errors are not retried: they go to the dead-letter topic at once. When the retries are spent the record is handed out again later; it is never skipped.", Type: spec.Object("",
 			&spec.Field{Name: "max_retries", Type: spec.Int("Retries after the first attempt."), Default: DefaultMaxRetries},
 			&spec.Field{Name: "initial_interval", Type: spec.Duration("First backoff."), Default: DefaultInitialInterval},
 			&spec.Field{Name: "max_interval", Type: spec.Duration("Longest backoff."), Default: DefaultMaxInterval},
@@ -96,5 +96,5 @@ var pipelineSchema = spec.Object("One consume → transform → produce pipeline
 		)},
 		&spec.Field{Name: "dead_letter_topic", Type: spec.String("Topic for records that cannot be processed. Without it, such a record stops the pipeline.")},
 	)},
-	&spec.Field{Name: "timeout", Type: spec.Duration("Longest time one record may take through the chain (under a Watermill router, with the watermill-kafka adapter or in replays, also its publish)."), Default: DefaultTimeout},
+	&spec.Field{Name: "timeout", Type: spec.Duration("Longest time one record may take through the chain (the context its transforms get ends then); the produce that follows has its own bound."), Default: DefaultTimeout},
 )

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -28,8 +29,8 @@ type TestCase struct {
 // TestInput is one record fed to the pipeline.
 type TestInput struct {
 	Value   []byte
-	Key     []byte // nil: no key
-	Headers map[string]string
+	Key     []byte             // nil: no key
+	Headers transforms.Headers // in file order
 }
 
 // Expectation is one expected output or dead-letter record; every condition
@@ -165,7 +166,7 @@ func testPipeline(cfg *Config, tv *spec.Value) (*Pipeline, *spec.Error) {
 }
 
 func testInput(iv *spec.Value) (TestInput, *spec.Error) {
-	in := TestInput{Headers: map[string]string{}}
+	var in TestInput
 	v, raw := iv.Get("value"), iv.Get("raw")
 	switch {
 	case v != nil && raw != nil:
@@ -186,7 +187,7 @@ func testInput(iv *spec.Value) (TestInput, *spec.Error) {
 	}
 	if h := iv.Get("headers"); h != nil {
 		for _, e := range h.Entries {
-			in.Headers[e.Key.Text] = e.Value.Text
+			in.Headers.Add(e.Key.Text, e.Value.Text)
 		}
 	}
 	return in, nil

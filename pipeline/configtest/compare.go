@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/millrace-dev/millrace/pipeline"
 	"github.com/millrace-dev/millrace/pipeline/config"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/transforms"
 )
 
@@ -82,11 +82,11 @@ func check(where string, e config.Expectation, r record, dead bool) []string {
 		}
 	}
 	if dead {
-		if e.ErrorContains != "" && !strings.Contains(r.Headers[pipeline.HeaderError], e.ErrorContains) {
-			fail("error_contains %q: error is %q", e.ErrorContains, r.Headers[pipeline.HeaderError])
+		if e.ErrorContains != "" && !strings.Contains(r.Headers[engine.HeaderError], e.ErrorContains) {
+			fail("error_contains %q: error is %q", e.ErrorContains, r.Headers[engine.HeaderError])
 		}
-		if e.Step != "" && r.Headers[pipeline.HeaderStep] != e.Step {
-			fail("step: want %q, got %q", e.Step, r.Headers[pipeline.HeaderStep])
+		if e.Step != "" && r.Headers[engine.HeaderStep] != e.Step {
+			fail("step: want %q, got %q", e.Step, r.Headers[engine.HeaderStep])
 		}
 	}
 	return fails
@@ -127,7 +127,7 @@ func containsJSON(got, want any) bool {
 
 func describe(r record, dead bool) string {
 	if dead {
-		return fmt.Sprintf("%s (error: %s)", r.Value, r.Headers[pipeline.HeaderError])
+		return fmt.Sprintf("%s (error: %s)", r.Value, r.Headers[engine.HeaderError])
 	}
 	return fmt.Sprintf("%s (key %s)", r.Value, quoteKey(r.Key))
 }

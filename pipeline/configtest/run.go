@@ -1,25 +1,21 @@
-// Package configtest runs config unit tests: it feeds a test's records to the
-// real pipeline — chain, middleware, dead-letter path — over an in-memory
-// transport instead of Kafka, and compares what comes out with what the test
-// expects.
+// Package configtest runs config unit tests: it feeds a test's records to
+// the pipeline's engine — the record path `run` uses: chain, middleware,
+// dead-letter path — with a producer that keeps what is written in memory
+// instead of Kafka, and compares what comes out with what the test
+// expects. Every case gets freshly built parts, so that transforms with
+// state (dedupe) start empty in each.
 package configtest
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/millrace-dev/millrace/pipeline"
 	"github.com/millrace-dev/millrace/pipeline/config"
-	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 )
 
 // Result is the outcome of one test.
@@ -31,8 +27,8 @@ type Result struct {
 	Failures []string `json:"failures,omitempty"`
 }
 
-// Timeout bounds one test: a record that neither passes nor fails within it
-// (a pipeline stopped without a dead-letter topic) fails the test.
+// Timeout bounds one record of a test: one that is neither written nor
+// dead-lettered within it fails the test.
 var Timeout = 10 * time.Second
 
 // Run runs every case against cfg and returns one result per case.
@@ -62,113 +58,67 @@ type record struct {
 // outputs are the records written per topic, in order.
 type outputs map[string][]record
 
-func runCase(cfg *config.Config, tc *config.TestCase) (outputs, string, error) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r, err := pipeline.New(cfg, pipeline.Options{Pipelines: []string{tc.Pipeline}, Logger: log})
-	if err != nil {
-		return nil, "", err
+// memory is the producer of a test: it keeps what is written.
+type memory struct {
+	mu  sync.Mutex
+	got outputs
+}
+
+func (m *memory) Produce(recs []*engine.Record, done func(error)) {
+	m.mu.Lock()
+	for _, r := range recs {
+		m.got[r.Topic] = append(m.got[r.Topic], record{Value: r.Value, Key: r.Key, Headers: r.Headers.Map()})
 	}
+	m.mu.Unlock()
+	done(nil)
+}
+
+func runCase(cfg *config.Config, tc *config.TestCase) (outputs, string, error) {
 	var p *config.Pipeline
 	for _, cp := range cfg.Pipelines {
 		if cp.Name == tc.Pipeline {
 			p = cp
 		}
 	}
-	bus := gochannel.NewGoChannel(gochannel.Config{Persistent: true, BlockPublishUntilSubscriberAck: true}, watermill.NopLogger{})
-	defer bus.Close()
-
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
-	defer cancel()
-	got := outputs{}
-	var mu sync.Mutex
-	var collectors sync.WaitGroup
-	topics := append(p.Output.Topics(), p.Errors.DeadLetterTopic)
-	seen := map[string]bool{}
-	for _, t := range topics {
-		if t == "" || seen[t] {
-			continue
-		}
-		seen[t] = true
-		msgs, err := bus.Subscribe(ctx, t)
-		if err != nil {
-			return nil, "", err
-		}
-		collectors.Add(1)
-		go func() {
-			defer collectors.Done()
-			for m := range msgs {
-				mu.Lock()
-				got[t] = append(got[t], toRecord(m))
-				mu.Unlock()
-				m.Ack()
-			}
-		}()
+	if p == nil {
+		return nil, "", fmt.Errorf("unknown pipeline %q", tc.Pipeline)
 	}
-	router, err := r.Router(pipeline.DestinationPublisher{Publisher: bus}, func(*config.Pipeline) (message.Subscriber, error) { return bus, nil })
+	sink := &memory{got: outputs{}}
+	var stopped error
+	eng, closeParts, err := pipeline.Engine(cfg, p, pipeline.EngineOptions{
+		Producer:   sink,
+		Halt:       func(err error) { stopped = err },
+		Subscriber: "configtest",
+		Logger:     slog.New(slog.DiscardHandler),
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	runErr := make(chan error, 1)
-	go func() { runErr <- r.RunRouter(ctx, router) }()
-	select {
-	case <-router.Running():
-	case <-ctx.Done():
-		return nil, "", errors.New("the pipeline did not start")
-	}
-	published := make(chan error, 1)
-	go func() {
-		for i, in := range tc.Inputs {
-			if err := bus.Publish(p.Input.Topic, inputMessage(p.Input.Topic, i, in)); err != nil {
-				published <- err
-				return
+	defer closeParts()
+	now := time.Now()
+	for i, in := range tc.Inputs {
+		rec := &engine.Record{Topic: p.Input.Topic, Offset: int64(i), Key: in.Key, Value: in.Value,
+			Headers: in.Headers.Clone(), Timestamp: now}
+		result := make(chan engine.Result, 1)
+		eng.Process(rec, func(res engine.Result) { result <- res })
+		select {
+		case res := <-result:
+			if !res.Done {
+				if stopped != nil {
+					return nil, "", fmt.Errorf("the pipeline stopped: %v", stopped)
+				}
+				return nil, "", fmt.Errorf("input %d was not processed: %w", i, orUnknown(res.Err))
 			}
-		}
-		published <- nil
-	}()
-	var failure error
-	select {
-	case err := <-published:
-		failure = err
-	case err := <-runErr:
-		// The router stops early only when the pipeline stopped on a record
-		// it could not dead-letter.
-		return nil, "", fmt.Errorf("the pipeline stopped: %v", err)
-	case <-ctx.Done():
-		failure = fmt.Errorf("timed out after %s: a record was neither written nor dead-lettered", Timeout)
-	}
-	cancel()
-	if err := <-runErr; err != nil && failure == nil {
-		failure = fmt.Errorf("the pipeline stopped: %v", err)
-	}
-	collectors.Wait()
-	return got, p.Errors.DeadLetterTopic, failure
-}
-
-// inputMessage builds the message a Kafka subscriber would deliver.
-func inputMessage(topic string, offset int, in config.TestInput) *message.Message {
-	m := message.NewMessage(topic+"/0/"+strconv.Itoa(offset), in.Value)
-	for k, v := range in.Headers {
-		m.Metadata.Set(k, v)
-	}
-	if in.Key != nil {
-		m.Metadata.Set(kafka.MetaKey, string(in.Key))
-	}
-	m.Metadata.Set(kafka.MetaTopic, topic)
-	m.Metadata.Set(kafka.MetaPartition, "0")
-	m.Metadata.Set(kafka.MetaOffset, strconv.Itoa(offset))
-	m.Metadata.Set(kafka.MetaTimestamp, strconv.FormatInt(time.Now().UnixMilli(), 10))
-	return m
-}
-
-func toRecord(m *message.Message) record {
-	r := record{Value: m.Payload, Headers: map[string]string{}}
-	for k, v := range m.Metadata {
-		if !kafka.IsInternal(k) {
-			r.Headers[k] = v
+		case <-time.After(Timeout):
+			return nil, "", fmt.Errorf("timed out after %s: a record was neither written nor dead-lettered", Timeout)
 		}
 	}
-	if k, ok := m.Metadata[kafka.MetaKey]; ok {
-		r.Key = []byte(k)
+	return sink.got, p.Errors.DeadLetterTopic, nil
+}
+
+func orUnknown(err error) error {
+	if err == nil {
+		return errors.New("unknown reason")
 	}
-	return r
+	return err
 }

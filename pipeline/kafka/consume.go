@@ -6,16 +6,18 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 )
 
-// Process handles one record handed out by Consume. It must call settle
-// exactly once, from any goroutine and as late as it likes (after its
-// outputs are acknowledged, say): settle(true) acks the record, settle(false)
-// hands it out again after NackResendSleep, before any later record of its
-// lane. Until settle, the record counts against MaxInFlight and its offset
-// is not committed.
-type Process func(msg *message.Message, settle func(ok bool))
+// Process handles one record handed out by Consume: engine.Engine.Process.
+// It must call settle exactly once, from any goroutine and as late as it
+// likes (when its outputs are acknowledged, say): a Result that is Done
+// acks the record; one that is not hands it out again after
+// NackResendSleep, before any later record of its lane. Until settled, the
+// record counts against MaxInFlight and its offset is not committed. A
+// record handed out again is the same *engine.Record (its Attempts
+// counted), as Watermill subscribers keep a message on redelivery.
+type Process func(rec *engine.Record, settle func(engine.Result))
 
 // workBatch is how many handed-out records a worker takes at once: enough
 // to make the hand-off cheap, few enough to spread a poll over the workers.
@@ -57,8 +59,11 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 			defer wg.Done()
 			for batch := range sub.work {
 				for _, p := range batch {
-					msg := sub.consumed(p)
-					sub.process(msg, sub.settler(p, msg))
+					rec := p.rec
+					if rec == nil {
+						rec, _ = fromKafka(p.e.rec, false)
+					}
+					sub.process(rec, sub.settler(p, rec))
 				}
 			}
 		}()
@@ -73,25 +78,12 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 	return done, nil
 }
 
-// consumed builds the message of a record handed out by Consume, on the
-// worker rather than the loop, so that the loop's share of each record
-// stays small. Settling through a callback, not Ack/Nack, it has no
-// context of its own: the processor bounds its time.
-func (s *stream) consumed(p pending) *message.Message {
-	msg := s.message(p.e.rec)
-	if p.md != nil {
-		msg.Metadata = p.md
-	}
-	msg.SetContext(s.msgCtx)
-	return msg
-}
-
 // settler returns the settle function of a record handed out by Consume.
-func (s *stream) settler(p pending, msg *message.Message) func(bool) {
-	return func(ok bool) {
+func (s *stream) settler(p pending, rec *engine.Record) func(engine.Result) {
+	return func(res engine.Result) {
 		ev := ackEvent{e: p.e, w: p.w}
-		if !ok {
-			ev.msg, ev.nack = msg, true
+		if !res.Done {
+			ev.rec, ev.nack = rec, true
 		}
 		select {
 		case s.acks <- ev:

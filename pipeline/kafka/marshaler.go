@@ -5,33 +5,27 @@ package kafka
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 )
 
-// Message metadata keys that carry Kafka record fields through Watermill.
-// They never become Kafka headers; every other metadata entry does.
+// Message metadata keys that carry Kafka record fields through Watermill
+// (see engine.MetaKey and the others). They never become Kafka headers;
+// every other metadata entry does.
 const (
-	internalPrefix = "_millrace_"
-	// MetaKey holds the record key; absent means no key.
-	MetaKey = internalPrefix + "key"
-	// MetaTimestamp holds the record timestamp in Unix milliseconds.
-	MetaTimestamp = internalPrefix + "timestamp"
-	// MetaTopic, MetaPartition and MetaOffset hold where a consumed record
-	// was read.
-	MetaTopic     = internalPrefix + "topic"
-	MetaPartition = internalPrefix + "partition"
-	MetaOffset    = internalPrefix + "offset"
-	// MetaDestination, when set on a published message, overrides the topic
-	// passed to Publish, so that one Publish call can write several topics.
-	MetaDestination = internalPrefix + "destination"
+	MetaKey         = engine.MetaKey
+	MetaTimestamp   = engine.MetaTimestamp
+	MetaTopic       = engine.MetaTopic
+	MetaPartition   = engine.MetaPartition
+	MetaOffset      = engine.MetaOffset
+	MetaDestination = engine.MetaDestination
 )
 
 // IsInternal reports whether a metadata key is Millrace's own, not a header.
-func IsInternal(key string) bool { return strings.HasPrefix(key, internalPrefix) }
+func IsInternal(key string) bool { return engine.IsInternal(key) }
 
 // Marshaler converts between Kafka records and Watermill messages without
 // losing the key, headers or timestamp, and without adding headers of its

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -32,12 +32,13 @@ type BatchPublisherConfig struct {
 	ClientOpts []kgo.Opt
 }
 
-// BatchPublisher is a Watermill publisher whose concurrent Publish calls are
-// coalesced into produce batches by one idempotent, acks=all franz-go
-// producer. Publish returns when every message of the call is acknowledged,
-// or with the error of the first that failed. Messages are written like the
-// Marshaler writes them: key, timestamp and destination from metadata, every
-// other metadata entry as a header.
+// BatchPublisher is the producer of a runner: one idempotent, acks=all
+// franz-go producer whose concurrent writes are coalesced into produce
+// batches. The engine hands it records (Produce, asynchronous); as a
+// Watermill publisher, Publish returns when every message of the call is
+// acknowledged, or with the error of the first that failed, and writes a
+// message as the Marshaler does: key, timestamp and destination from
+// metadata, every other metadata entry as a header.
 type BatchPublisher struct {
 	cl       *kgo.Client
 	keepUUID bool
@@ -94,32 +95,32 @@ func (c *produceCall) record(_ *kgo.Record, err error) {
 	}
 }
 
-// produce writes msgs under ctx; done is called once, from the producer's
+// produce writes recs under ctx; done is called once, from the producer's
 // goroutine, when every one is acknowledged (nil) or one failed (its
 // error).
-func (p *BatchPublisher) produce(ctx context.Context, topic string, msgs []*message.Message, done func(error)) {
+func (p *BatchPublisher) produce(ctx context.Context, recs []*engine.Record, done func(error)) {
 	if p.closed.Load() {
 		done(errors.New("publisher closed"))
 		return
 	}
-	if len(msgs) == 0 {
+	if len(recs) == 0 {
 		done(nil)
 		return
 	}
 	c := &produceCall{done: done}
-	c.left.Store(int32(len(msgs)))
-	for _, m := range msgs {
-		p.cl.Produce(ctx, p.record(topic, m), c.record)
+	c.left.Store(int32(len(recs)))
+	for _, r := range recs {
+		p.cl.Produce(ctx, toKafka(r), c.record)
 	}
 }
 
-// PublishAsync writes msgs like Publish but returns at once; done is called
-// once, from the producer's goroutine, when every message is acknowledged
-// (nil) or one failed (its error). It must not block. Without a wait per
-// call, many records' outputs share produce batches and no goroutine waits
-// on the network.
-func (p *BatchPublisher) PublishAsync(topic string, msgs []*message.Message, done func(error)) {
-	p.produce(p.ctx, topic, msgs, done)
+// Produce writes every record to its topic and returns at once; done is
+// called once, from the producer's goroutine, when every record is
+// acknowledged (nil) or one failed (its error). It must not block. Without
+// a wait per call, many records' outputs share produce batches and no
+// goroutine waits on the network. (engine.Producer)
+func (p *BatchPublisher) Produce(recs []*engine.Record, done func(error)) {
+	p.produce(p.ctx, recs, done)
 }
 
 // Publish writes msgs to topic (or each message's MetaDestination) and
@@ -127,41 +128,16 @@ func (p *BatchPublisher) PublishAsync(topic string, msgs []*message.Message, don
 func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {
 	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
 	defer cancel()
+	recs := make([]*engine.Record, len(msgs))
+	for i, m := range msgs {
+		recs[i] = fromMessage(topic, m, p.keepUUID)
+	}
 	result := make(chan error, 1)
-	p.produce(ctx, topic, msgs, func(err error) { result <- err })
+	p.produce(ctx, recs, func(err error) { result <- err })
 	if err := <-result; err != nil {
 		return fmt.Errorf("produce to %s: %w", topic, err)
 	}
 	return nil
-}
-
-func (p *BatchPublisher) record(topic string, m *message.Message) *kgo.Record {
-	r := &kgo.Record{Topic: topic, Value: m.Payload}
-	n := len(m.Metadata)
-	if p.keepUUID {
-		n++
-	}
-	r.Headers = make([]kgo.RecordHeader, 0, n)
-	for k, v := range m.Metadata {
-		switch k {
-		case MetaDestination:
-			r.Topic = v
-		case MetaKey:
-			r.Key = []byte(v)
-		case MetaTimestamp:
-			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-				r.Timestamp = time.UnixMilli(ms)
-			}
-		default:
-			if !IsInternal(k) {
-				r.Headers = append(r.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
-			}
-		}
-	}
-	if p.keepUUID {
-		r.Headers = append(r.Headers, kgo.RecordHeader{Key: UUIDHeader, Value: []byte(m.UUID)})
-	}
-	return r
 }
 
 // Abort fails every produce not yet acknowledged and every Publish still

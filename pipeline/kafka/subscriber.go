@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -225,8 +224,8 @@ type stream struct {
 }
 
 type pending struct {
-	msg    *message.Message // built by the loop for Subscribe; by a worker for Consume
-	md     message.Metadata // Consume: the metadata of a record handed out again
+	msg    *message.Message // built by the loop for Subscribe
+	rec    *engine.Record   // a record handed out again: the same one, attempts counted
 	e      *entry
 	w      *window
 	cancel context.CancelFunc // ends the message's context once it is settled
@@ -235,9 +234,9 @@ type pending struct {
 type ackEvent struct {
 	e      *entry
 	w      *window
-	msg    *message.Message // the settled message, for a resend
-	nack   bool             // the handler failed: hand the record out again later
-	resend bool             // the pause after a nack is over
+	rec    *engine.Record // the settled record, for a resend
+	nack   bool           // the handler failed: hand the record out again later
+	resend bool           // the pause after a nack is over
 }
 
 type rebalanceKind int
@@ -479,7 +478,7 @@ func (s *stream) dispatch() {
 			continue
 		}
 		for _, e := range w.next() {
-			s.toSend = append(s.toSend, s.pending(e, w))
+			s.toSend = append(s.toSend, s.pending(e, w, nil))
 		}
 	}
 }
@@ -492,7 +491,7 @@ func (s *stream) watch(p pending) {
 	case <-p.msg.Acked():
 		ev = ackEvent{e: p.e, w: p.w}
 	case <-p.msg.Nacked():
-		ev = ackEvent{e: p.e, w: p.w, msg: p.msg, nack: true}
+		ev = ackEvent{e: p.e, w: p.w, rec: engine.RecordOf(p.msg), nack: true}
 	case <-s.done:
 		return
 	}
@@ -508,7 +507,7 @@ func (s *stream) settle(ev ackEvent) {
 		// it in its lane keep waiting, so key order holds.
 		time.AfterFunc(s.cfg.NackResendSleep, func() {
 			select {
-			case s.acks <- ackEvent{e: ev.e, w: ev.w, msg: ev.msg, resend: true}:
+			case s.acks <- ackEvent{e: ev.e, w: ev.w, rec: ev.rec, resend: true}:
 			case <-s.done:
 			}
 		})
@@ -522,15 +521,8 @@ func (s *stream) settle(ev ackEvent) {
 			ev.w.inflight--
 			return
 		}
-		p := s.pending(ev.e, ev.w)
-		// The metadata travels with the record, as Watermill's
-		// subscribers keep it on redelivery (attempt counts among it).
-		if p.msg != nil {
-			p.msg.Metadata = maps.Clone(ev.msg.Metadata)
-		} else {
-			p.md = maps.Clone(ev.msg.Metadata)
-		}
-		s.toSend = append(s.toSend, p)
+		// The same record is handed out again, its attempts counted.
+		s.toSend = append(s.toSend, s.pending(ev.e, ev.w, ev.rec))
 		return
 	}
 	before := ev.w.buffered()
@@ -727,56 +719,25 @@ func (s *stream) inflight() int {
 	return n
 }
 
-// message builds the Watermill message for a record, with the same metadata
-// as Marshaler.Unmarshal.
-func (s *stream) message(r *kgo.Record) *message.Message {
-	// Room for the source entries and what the record path adds (attempts,
-	// traceparent), so that the map does not grow.
-	md := make(message.Metadata, len(r.Headers)+7)
-	id := ""
-	for _, h := range r.Headers {
-		if IsInternal(h.Key) {
-			continue
-		}
-		if s.cfg.KeepUUID && h.Key == UUIDHeader {
-			id = string(h.Value)
-			continue
-		}
-		md[h.Key] = string(h.Value)
+// pending queues e for handing out: rec is the record handed out before,
+// nil the first time. Subscribe's message is built here, with a context
+// that ends when the subscription does; Consume's workers convert the
+// record themselves (see Consume), so that the loop's share stays small.
+func (s *stream) pending(e *entry, w *window, rec *engine.Record) pending {
+	if s.work != nil {
+		return pending{e: e, w: w, rec: rec, cancel: noCancel}
+	}
+	var id string
+	if rec == nil {
+		rec, id = fromKafka(e.rec, s.cfg.KeepUUID)
+	} else if s.cfg.KeepUUID {
+		_, id = fromKafka(e.rec, true)
 	}
 	if id == "" {
-		id = r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10)
+		id = MessageID(rec)
 	}
-	setSource(md, r.Topic, r.Partition, r.Offset, r.Key, r.Timestamp)
-	msg := message.NewMessage(id, r.Value)
-	msg.Metadata = md
-	return msg
-}
-
-// pending builds the message for e with a context that ends when the
-// message is acked or nacked, or when the subscription ends.
-func (s *stream) pending(e *entry, w *window) pending {
-	if s.work != nil {
-		// Consume's workers build the message (see consumed).
-		return pending{e: e, w: w, cancel: noCancel}
-	}
-	msg := s.message(e.rec)
 	ctx, cancel := context.WithCancel(s.msgCtx)
-	msg.SetContext(ctx)
-	return pending{msg: msg, e: e, w: w, cancel: cancel}
-}
-
-// setSource writes the record's key, timestamp and position into metadata.
-func setSource(md message.Metadata, topic string, partition int32, offset int64, key []byte, ts time.Time) {
-	if key != nil {
-		md[MetaKey] = string(key)
-	}
-	if !ts.IsZero() {
-		md[MetaTimestamp] = strconv.FormatInt(ts.UnixMilli(), 10)
-	}
-	md[MetaTopic] = topic
-	md[MetaPartition] = strconv.Itoa(int(partition))
-	md[MetaOffset] = strconv.FormatInt(offset, 10)
+	return pending{msg: engine.InputMessage(ctx, id, rec), e: e, w: w, rec: rec, cancel: cancel}
 }
 
 // GroupMemberID is the consumer group member id of the subscriber's first

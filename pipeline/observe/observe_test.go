@@ -44,11 +44,11 @@ func TestCountersAndStatusAgree(t *testing.T) {
 	p.End(true)
 	p.Begin()
 	obs(&transforms.Step{Name: "filter", Index: 0}, time.Millisecond, 0, errors.New("boom"))
-	p.Failed("filter", 0, "2", "17", errors.New("boom"))
+	p.Failed("filter", 0, 2, 17, errors.New("boom"))
 	p.DeadLettered()
 	p.End(true)
 	p.Begin()
-	p.Failed(StepPublish, -1, "1", "3", errors.New("broker down"))
+	p.Failed(StepPublish, -1, 1, 3, errors.New("broker down"))
 	p.End(false) // nacked: not finished, not counted in
 
 	m := o.m
@@ -107,9 +107,9 @@ func TestRecentErrorsAreBounded(t *testing.T) {
 	o := New(Options{})
 	p := o.AddPipeline(testPipeline("p"), 0)
 	for i := range 3 * maxErrors {
-		p.Failed("decode", -1, "0", "1", errors.New(strings.Repeat("x", i)))
+		p.Failed("decode", -1, 0, 1, errors.New(strings.Repeat("x", i)))
 	}
-	p.Failed("decode", -1, "0", "1", errors.New(strings.Repeat("y", 2*maxErrorText)))
+	p.Failed("decode", -1, 0, 1, errors.New(strings.Repeat("y", 2*maxErrorText)))
 	errs := p.recentErrors()
 	if len(errs) != maxErrors {
 		t.Fatalf("kept %d errors, want %d", len(errs), maxErrors)
@@ -313,7 +313,7 @@ func TestNilPipelineHooks(t *testing.T) {
 	p.Out("t")
 	p.Delivered(time.Now())
 	p.DeadLettered()
-	p.Failed("x", 0, "", "", errors.New("e"))
+	p.Failed("x", 0, 0, 0, errors.New("e"))
 	p.Stopped(errors.New("e"))
 	p.Watch(nil, nil)
 	if p.StepObserver() != nil {

@@ -216,12 +216,13 @@ type ErrorEntry struct {
 // Failed counts a failed attempt at a record and keeps it among the recent
 // errors. step is a transform name (index its position) or one of the Step
 // constants (index -1).
-func (p *Pipeline) Failed(step string, index int, partition, offset string, err error) {
+func (p *Pipeline) Failed(step string, index int, partition int32, offset int64, err error) {
 	if p == nil || err == nil {
 		return
 	}
 	p.failures.WithLabelValues(step, strconv.Itoa(index)).Inc()
-	p.remember(ErrorEntry{Time: time.Now().UTC(), Step: step, Index: index, Partition: partition, Offset: offset, Error: err.Error()})
+	p.remember(ErrorEntry{Time: time.Now().UTC(), Step: step, Index: index,
+		Partition: strconv.Itoa(int(partition)), Offset: strconv.FormatInt(offset, 10), Error: err.Error()})
 }
 
 // Stopped records that the pipeline stopped on err.

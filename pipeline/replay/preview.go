@@ -12,10 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline"
 	"github.com/millrace-dev/millrace/pipeline/config"
-	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/transforms"
 )
 
@@ -66,15 +65,15 @@ type previewer struct {
 	out  []Preview
 }
 
-// take previews msg if fewer than max records were previewed.
-func (v *previewer) take(msg *message.Message) {
+// take previews in if fewer than max records were previewed.
+func (v *previewer) take(in *engine.Record) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.seen >= v.max {
 		return
 	}
 	v.seen++
-	v.out = append(v.out, v.preview(msg))
+	v.out = append(v.out, v.preview(in))
 }
 
 func (v *previewer) previews() []Preview {
@@ -83,14 +82,13 @@ func (v *previewer) previews() []Preview {
 	return slices.Clone(v.out)
 }
 
-func (v *previewer) preview(msg *message.Message) Preview {
-	md := msg.Metadata
-	pv := Preview{Value: string(msg.Payload), Steps: []PreviewStep{}, Outputs: []PreviewOut{}}
-	pv.Partition, pv.Offset = inputPartition(msg.UUID), inputOffset(msg.UUID)
-	if k, ok := md[kafka.MetaKey]; ok {
+func (v *previewer) preview(in *engine.Record) Preview {
+	pv := Preview{Value: string(in.Value), Steps: []PreviewStep{}, Outputs: []PreviewOut{}, Partition: in.Partition, Offset: in.Offset}
+	if in.Key != nil {
+		k := string(in.Key)
 		pv.Key = &k
 	}
-	rec, err := pipeline.RecordOf(msg)
+	rec, err := engine.Input(in)
 	if err != nil {
 		pv.DeadLetter = "decode: " + err.Error()
 		return pv
@@ -158,16 +156,6 @@ func (v *previewer) preview(msg *message.Message) Preview {
 		pv.Outputs = append(pv.Outputs, o)
 	}
 	return pv
-}
-
-func inputOffset(uuid string) int64 {
-	id, _, _ := strings.Cut(uuid, "#")
-	_, os, _ := cutLast(id, "/")
-	n, err := strconv.ParseInt(os, 10, 64)
-	if err != nil {
-		return -1
-	}
-	return n
 }
 
 // diff lists what changed from a to b: value fields by path, then key,

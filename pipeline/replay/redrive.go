@@ -1,62 +1,39 @@
 package replay
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
-	"github.com/millrace-dev/millrace/pipeline"
-	"github.com/millrace-dev/millrace/pipeline/kafka"
-	"github.com/millrace-dev/millrace/pipeline/replay/source"
+	"github.com/millrace-dev/millrace/pipeline/engine"
+	"github.com/millrace-dev/millrace/transforms"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// deadLetterPrefix starts the headers the pipeline adds to a dead letter
-// (pipeline.HeaderError and the others).
-const deadLetterPrefix = "millrace."
-
-// isDeadLetterHeader reports whether a header was added on the way to the
-// dead-letter topic: Millrace's millrace.* headers and those of Watermill's
-// poison-queue middleware.
-func isDeadLetterHeader(k string) bool {
-	switch k {
-	case middleware.ReasonForPoisonedKey, middleware.PoisonedTopicKey, middleware.PoisonedHandlerKey, middleware.PoisonedSubscriberKey:
-		return true
-	}
-	return strings.HasPrefix(k, deadLetterPrefix)
-}
-
-// restore turns a dead letter back into the message its pipeline first
-// received: the original key, value, timestamp and headers, without the
-// dead-letter headers. Its metadata says where the record was first read
-// (millrace.source.*), so that transforms and a new dead letter see the
-// original coordinates; and its attempt counter starts from
-// millrace.attempts, so that a record failing again goes back with the
-// count raised. The message UUID keeps the dead letter's own coordinates.
-func restore(m kafka.Marshaler, r *kgo.Record) *message.Message {
-	msg := source.Message(m, r)
-	md := msg.Metadata
-	topic, part, off := md[pipeline.HeaderSourceTopic], md[pipeline.HeaderSourcePartition], md[pipeline.HeaderSourceOffset]
-	attempts := md[pipeline.HeaderAttempts]
-	for k := range md {
-		if isDeadLetterHeader(k) {
-			delete(md, k)
+// restore turns a dead letter back into the record its pipeline first
+// received: the original key, value, timestamp and headers (in order),
+// without the dead-letter headers. Its Origin says where the record was
+// first read (millrace.source.*), so that transforms and a new dead letter
+// see the original coordinates; its attempts start from millrace.attempts,
+// so that a record failing again goes back with the count raised. Topic,
+// Partition and Offset stay the dead letter's own: they are what the
+// replay reads and checkpoints.
+func restore(rec *engine.Record) {
+	h := rec.Headers
+	topic, hasTopic := h.Get(engine.HeaderSourceTopic)
+	part, _ := h.Get(engine.HeaderSourcePartition)
+	off, _ := h.Get(engine.HeaderSourceOffset)
+	attempts, _ := h.Get(engine.HeaderAttempts)
+	rec.Headers.DeleteFunc(engine.IsDeadLetterHeader)
+	if hasTopic {
+		o := &transforms.Source{Topic: topic, Timestamp: rec.Timestamp}
+		if p, err := strconv.ParseInt(part, 10, 32); err == nil {
+			o.Partition = int32(p)
 		}
+		o.Offset, _ = strconv.ParseInt(off, 10, 64)
+		rec.Origin = o
 	}
-	if topic != "" {
-		md[kafka.MetaTopic] = topic
-	}
-	if part != "" {
-		md[kafka.MetaPartition] = part
-	}
-	if off != "" {
-		md[kafka.MetaOffset] = off
-	}
-	if attempts != "" {
-		md[pipeline.MetaAttempts] = attempts
-	}
-	return msg
+	rec.Attempts, _ = strconv.Atoi(attempts)
 }
 
 // header returns the last value of a record header.
@@ -91,17 +68,17 @@ func (f *filters) skip(r *kgo.Record) bool {
 	}
 	if f.pipeline != "" {
 		// A dead-letter topic may be shared: redrive only our records.
-		if p, ok := header(r, pipeline.HeaderPipeline); ok && p != f.pipeline {
+		if p, ok := header(r, engine.HeaderPipeline); ok && p != f.pipeline {
 			return true
 		}
 	}
 	if f.errorContains != "" {
-		if e, _ := header(r, pipeline.HeaderError); !strings.Contains(e, f.errorContains) {
+		if e, _ := header(r, engine.HeaderError); !strings.Contains(e, f.errorContains) {
 			return true
 		}
 	}
 	if f.since != nil {
-		at, ok := header(r, pipeline.HeaderFailedAt)
+		at, ok := header(r, engine.HeaderFailedAt)
 		t, err := time.Parse(time.RFC3339Nano, at)
 		if !ok || err != nil || t.Before(*f.since) {
 			return true

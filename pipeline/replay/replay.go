@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -30,9 +31,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline"
 	"github.com/millrace-dev/millrace/pipeline/config"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/replay/offsets"
 	"github.com/millrace-dev/millrace/pipeline/replay/source"
+	"github.com/millrace-dev/millrace/transforms"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/time/rate"
@@ -104,7 +107,7 @@ type Replay struct {
 	ordering kafka.Ordering
 
 	sub     atomic.Pointer[source.Subscriber]
-	pub     atomic.Pointer[countingPublisher]
+	counts  atomic.Pointer[counts]
 	started atomic.Int64 // unix nanoseconds
 }
 
@@ -359,8 +362,8 @@ func (r *Replay) Progress() Progress {
 			pr.Done += p.Acked + p.Skipped
 		}
 	}
-	if pub := r.pub.Load(); pub != nil {
-		byTopic, parts := pub.counts()
+	if c := r.counts.Load(); c != nil {
+		byTopic, parts := c.snapshot()
 		for _, n := range byTopic {
 			pr.Written += n
 		}
@@ -421,39 +424,61 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 	if r.plan.Empty() {
 		return r.summary(nil, nil, pv, time.Since(start)), nil
 	}
-	runner, err := pipeline.New(r.cfg, pipeline.Options{Pipelines: []string{r.p.Name}, Logger: r.opts.Logger})
-	if err != nil {
-		return nil, err
-	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(r.opts.Logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	var next message.Publisher
+	var prod engine.Producer = discard{}
 	if !r.opts.DryRun {
 		if r.cfg.Kafka.Topics.Create {
 			if err := r.ensureTopics(ctx); err != nil {
 				return nil, err
 			}
 		}
-		kp, err := r.publisher(wlog)
+		kp, closeProducer, err := pipeline.NewProducer(r.cfg, r.brokers, wlog)
 		if err != nil {
 			return nil, err
 		}
-		next = kp
+		defer closeProducer()
+		prod = kp
 	}
-	pub := newCountingPublisher(next, r.cp.ToTopic)
-	r.pub.Store(pub)
-	defer pub.Close()
-
-	build := func(rec *kgo.Record) *message.Message { return source.Message(kafka.Marshaler{}, rec) }
-	if r.cp.Mode == ModeRedrive {
-		build = func(rec *kgo.Record) *message.Message { return restore(kafka.Marshaler{}, rec) }
+	tally := newCounts()
+	r.counts.Store(tally)
+	halted := make(chan struct{})
+	var haltOnce sync.Once
+	var haltErr error
+	opts := pipeline.EngineOptions{
+		Producer: prod,
+		Halt: func(err error) {
+			haltOnce.Do(func() {
+				haltErr = fmt.Errorf("pipeline %s stopped: %w", r.p.Name, err)
+				log.Error("replay stopped: a record cannot be processed and no dead_letter_topic is configured", "error", err.Error())
+				close(halted)
+			})
+		},
+		Subscriber: "source.Subscriber",
+		Logger:     log,
 	}
-	if pv != nil {
-		inner := build
-		build = func(rec *kgo.Record) *message.Message {
-			msg := inner(rec)
-			pv.take(msg)
-			return msg
+	if toTopic := r.cp.ToTopic; toTopic != "" {
+		opts.Destination = func(next func(*transforms.Record) (string, error)) func(*transforms.Record) (string, error) {
+			return func(rec *transforms.Record) (string, error) {
+				if _, err := next(rec); err != nil {
+					return "", err // a failing route still dead-letters the record
+				}
+				return toTopic, nil
+			}
 		}
+	}
+	eng, closeParts, err := pipeline.Engine(r.cfg, r.p, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer closeParts()
+
+	redrive := r.cp.Mode == ModeRedrive
+	build := func(kr *kgo.Record) *message.Message {
+		rec := kafka.FromKafka(kr)
+		if redrive {
+			restore(rec)
+		}
+		return engine.InputMessage(context.Background(), kafka.MessageID(rec), rec)
 	}
 	sc := source.Config{
 		Brokers:      r.brokers,
@@ -477,12 +502,6 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 	}
 	r.sub.Store(sub)
 	defer sub.Close()
-	router, err := runner.Router(pub, func(*config.Pipeline) (message.Subscriber, error) {
-		return renamed{sub, r.cp.Topic}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
 
 	stopCheckpoints := func() {}
 	if !r.opts.DryRun {
@@ -493,6 +512,11 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	msgs, err := sub.Subscribe(runCtx, r.cp.Topic)
+	if err != nil {
+		stopCheckpoints()
+		return nil, err
+	}
 	var interrupted atomic.Bool
 	go func() {
 		select {
@@ -500,15 +524,43 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 		case <-ctx.Done():
 			interrupted.Store(true)
 			log.Info("interrupted; finishing the records in flight")
+		case <-halted:
 		case <-runCtx.Done():
 		}
 		cancel()
 	}()
-	runErr := runner.RunRouter(runCtx, router)
+	// A few workers take the records through the engine; each is settled
+	// (acked or nacked) when its outputs are acknowledged.
+	var workers sync.WaitGroup
+	for range 4 * runtime.GOMAXPROCS(0) {
+		workers.Go(func() {
+			for msg := range msgs {
+				rec := engine.RecordOf(msg)
+				if pv != nil {
+					pv.take(rec)
+				}
+				eng.Process(rec, func(res engine.Result) {
+					tally.add(rec, res)
+					if res.Done {
+						msg.Ack()
+					} else {
+						msg.Nack()
+					}
+				})
+			}
+		})
+	}
+	workers.Wait()
+	var runErr error
+	select {
+	case <-halted:
+		runErr = haltErr
+	default:
+	}
 	_ = sub.Close()
 	stopCheckpoints()
 	progress := sub.Progress()
-	sum := r.summary(progress, pub, pv, time.Since(start))
+	sum := r.summary(progress, tally, pv, time.Since(start))
 	if !r.opts.DryRun {
 		r.cp.update(progress, time.Now().UTC())
 		if _, err := r.cp.save(r.opts.CheckpointDir); err != nil {
@@ -561,16 +613,6 @@ func (r *Replay) checkpointLoop(sub *source.Subscriber, log *slog.Logger) func()
 	return func() { close(done); wg.Wait() }
 }
 
-// publisher is the Kafka publisher of the configured adapter, as `run`
-// uses: the batching franz-go publisher, or Watermill's Sarama publisher.
-func (r *Replay) publisher(wlog watermill.LoggerAdapter) (message.Publisher, error) {
-	k := r.cfg.Kafka
-	if k.Adapter == config.AdapterWatermillKafka {
-		return kafka.NewPublisher(r.brokers, k.ClientID, kafka.Marshaler{}, wlog)
-	}
-	return kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: r.brokers, ClientID: k.ClientID})
-}
-
 // ensureTopics creates missing outputs, the dead-letter topic and the
 // redirect topic, as `run` does; never the topic read.
 func (r *Replay) ensureTopics(ctx context.Context) error {
@@ -585,18 +627,6 @@ func (r *Replay) ensureTopics(ctx context.Context) error {
 	defer cancel()
 	t := r.cfg.Kafka.Topics
 	return kafka.EnsureTopics(ctx, r.brokers, r.cfg.Kafka.ClientID, t.Partitions, t.ReplicationFactor, topics...)
-}
-
-// renamed reads one topic whatever topic the router asks for: a redrive's
-// router subscribes to the pipeline's input topic, and reads its
-// dead-letter topic.
-type renamed struct {
-	*source.Subscriber
-	topic string
-}
-
-func (s renamed) Subscribe(ctx context.Context, _ string) (<-chan *message.Message, error) {
-	return s.Subscriber.Subscribe(ctx, s.topic)
 }
 
 // Summary is the outcome of a replay.
@@ -647,7 +677,7 @@ type PartitionSummary struct {
 	Skipped      int64 `json:"skipped"`
 }
 
-func (r *Replay) summary(progress []source.Progress, pub *countingPublisher, pv *previewer, elapsed time.Duration) *Summary {
+func (r *Replay) summary(progress []source.Progress, tally *counts, pv *previewer, elapsed time.Duration) *Summary {
 	s := &Summary{
 		ID: r.cp.ID, Pipeline: r.p.Name, Mode: r.cp.Mode, Topic: r.cp.Topic, DryRun: r.opts.DryRun,
 		Resumed: r.resumed, WrittenByTopic: map[string]int64{}, Partitions: []PartitionSummary{},
@@ -661,8 +691,8 @@ func (r *Replay) summary(progress []source.Progress, pub *countingPublisher, pv 
 		s.Complete = allComplete(progress)
 	}
 	var parts map[int32]partitionCounts
-	if pub != nil {
-		s.WrittenByTopic, parts = pub.counts()
+	if tally != nil {
+		s.WrittenByTopic, parts = tally.snapshot()
 	}
 	for _, p := range progress {
 		pc := parts[p.Partition]

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/millrace-dev/millrace/pipeline"
 	"github.com/millrace-dev/millrace/pipeline/config"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/replay/source"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -69,59 +68,23 @@ func TestCheckpointSaveLoad(t *testing.T) {
 	}
 }
 
-func TestInputPartition(t *testing.T) {
-	for uuid, want := range map[string]int32{"orders/2/15": 2, "orders.v1-x/10/0#3": 10, "nope": -1, "a/b/c": -1} {
-		if got := inputPartition(uuid); got != want {
-			t.Errorf("%q: %d, want %d", uuid, got, want)
-		}
-	}
-	if inputOffset("t/1/42#2") != 42 {
-		t.Error("offset")
-	}
-}
-
-type recorder struct{ got map[string][]*message.Message }
-
-func (r *recorder) Publish(topic string, msgs ...*message.Message) error {
-	r.got[topic] = append(r.got[topic], msgs...)
-	return nil
-}
-func (r *recorder) Close() error { return nil }
-
-// Outputs are redirected and counted by destination; dead letters (the
-// input message, without a destination) are neither.
-func TestCountingPublisher(t *testing.T) {
-	rec := &recorder{got: map[string][]*message.Message{}}
-	c := newCountingPublisher(rec, "scratch")
-	out := func(id, dest string) *message.Message {
-		m := message.NewMessage(id, []byte("{}"))
-		m.Metadata.Set(kafka.MetaDestination, dest)
-		return m
-	}
-	_ = c.Publish("orders-out", out("in/0/1#0", "orders-out"), out("in/0/1#1", "orders-de"))
-	_ = c.Publish("orders-out", out("in/1/7", "orders-out"))
-	_ = c.Publish("orders-dlq", message.NewMessage("in/1/8", []byte("x")))
-	for _, m := range rec.got["orders-out"] {
-		if d := m.Metadata.Get(kafka.MetaDestination); d != "scratch" {
-			t.Errorf("output to %s, want scratch", d)
-		}
-	}
-	if len(rec.got["orders-dlq"]) != 1 || rec.got["orders-dlq"][0].Metadata.Get(kafka.MetaDestination) != "" {
-		t.Errorf("dead letter: %v", rec.got["orders-dlq"])
-	}
-	byTopic, parts := c.counts()
+// Settled records are counted by their typed input partition: outputs by
+// topic, written inputs, dead letters; a record not done is not counted.
+func TestCounts(t *testing.T) {
+	c := newCounts()
+	in := func(part int32) *engine.Record { return &engine.Record{Topic: "in", Partition: part} }
+	out := func(topic string) *engine.Record { return &engine.Record{Topic: topic} }
+	c.add(in(0), engine.Result{Done: true, Outputs: []*engine.Record{out("scratch"), out("scratch")}})
+	c.add(in(1), engine.Result{Done: true, Outputs: []*engine.Record{out("scratch")}})
+	c.add(in(1), engine.Result{Done: true, Dead: true, Outputs: []*engine.Record{out("orders-dlq")}})
+	c.add(in(1), engine.Result{Done: true}) // filtered
+	c.add(in(2), engine.Result{Err: errors.New("produce failed")})
+	byTopic, parts := c.snapshot()
 	if byTopic["scratch"] != 3 || len(byTopic) != 1 {
 		t.Errorf("by topic %v", byTopic)
 	}
-	if parts[0] != (partitionCounts{outputs: 2, written: 1}) || parts[1] != (partitionCounts{outputs: 1, written: 1, deadLettered: 1}) {
+	if parts[0] != (partitionCounts{outputs: 2, written: 1}) || parts[1] != (partitionCounts{outputs: 1, written: 1, deadLettered: 1}) || len(parts) != 2 {
 		t.Errorf("by partition %+v", parts)
-	}
-	dry := newCountingPublisher(nil, "")
-	if err := dry.Publish("x", out("in/0/1", "x")); err != nil {
-		t.Fatal(err)
-	}
-	if byTopic, _ := dry.counts(); byTopic["x"] != 1 {
-		t.Errorf("dry run counts %v", byTopic)
 	}
 }
 
@@ -130,14 +93,14 @@ func deadLetter() *kgo.Record {
 		Topic: "orders-dlq", Partition: 1, Offset: 7, Key: []byte("k"), Value: []byte(`{"amount":"ten"}`), Timestamp: time.UnixMilli(1_700_000_000_000),
 		Headers: []kgo.RecordHeader{
 			{Key: "trace", Value: []byte("t-1")},
-			{Key: pipeline.HeaderError, Value: []byte("invalid operation: string > int")},
-			{Key: pipeline.HeaderStep, Value: []byte("filter")},
-			{Key: pipeline.HeaderPipeline, Value: []byte("enrich")},
-			{Key: pipeline.HeaderSourceTopic, Value: []byte("orders")},
-			{Key: pipeline.HeaderSourcePartition, Value: []byte("2")},
-			{Key: pipeline.HeaderSourceOffset, Value: []byte("41")},
-			{Key: pipeline.HeaderAttempts, Value: []byte("3")},
-			{Key: pipeline.HeaderFailedAt, Value: []byte("2024-05-01T12:00:00Z")},
+			{Key: engine.HeaderError, Value: []byte("invalid operation: string > int")},
+			{Key: engine.HeaderStep, Value: []byte("filter")},
+			{Key: engine.HeaderPipeline, Value: []byte("enrich")},
+			{Key: engine.HeaderSourceTopic, Value: []byte("orders")},
+			{Key: engine.HeaderSourcePartition, Value: []byte("2")},
+			{Key: engine.HeaderSourceOffset, Value: []byte("41")},
+			{Key: engine.HeaderAttempts, Value: []byte("3")},
+			{Key: engine.HeaderFailedAt, Value: []byte("2024-05-01T12:00:00Z")},
 			{Key: "reason_poisoned", Value: []byte("x")},
 			{Key: "handler_poisoned", Value: []byte("enrich")},
 		},
@@ -147,22 +110,23 @@ func deadLetter() *kgo.Record {
 // A dead letter is restored as first read: original key, value, timestamp,
 // headers and coordinates; its attempt count carries on.
 func TestRestore(t *testing.T) {
-	msg := restore(kafka.Marshaler{}, deadLetter())
-	md := msg.Metadata
-	want := map[string]string{
-		"trace": "t-1", kafka.MetaKey: "k", kafka.MetaTimestamp: "1700000000000",
-		kafka.MetaTopic: "orders", kafka.MetaPartition: "2", kafka.MetaOffset: "41", pipeline.MetaAttempts: "3",
+	rec := kafka.FromKafka(deadLetter())
+	restore(rec)
+	var hs []string
+	for _, h := range rec.Headers {
+		hs = append(hs, h.Key+"="+string(h.Value))
 	}
-	if len(md) != len(want) {
-		t.Errorf("metadata %v, want %v", md, want)
+	if strings.Join(hs, ",") != "trace=t-1" {
+		t.Errorf("headers %v, want only the original ones", hs)
 	}
-	for k, v := range want {
-		if md[k] != v {
-			t.Errorf("%s = %q, want %q", k, md[k], v)
-		}
+	if o := rec.Origin; o == nil || o.Topic != "orders" || o.Partition != 2 || o.Offset != 41 {
+		t.Errorf("origin %+v, want orders/2/41", rec.Origin)
 	}
-	if msg.UUID != "orders-dlq/1/7" || string(msg.Payload) != `{"amount":"ten"}` {
-		t.Errorf("uuid %s payload %s", msg.UUID, msg.Payload)
+	if rec.Attempts != 3 || string(rec.Key) != "k" || rec.Timestamp.UnixMilli() != 1_700_000_000_000 {
+		t.Errorf("attempts %d key %q timestamp %v", rec.Attempts, rec.Key, rec.Timestamp)
+	}
+	if rec.Topic != "orders-dlq" || rec.Partition != 1 || rec.Offset != 7 || string(rec.Value) != `{"amount":"ten"}` {
+		t.Errorf("position %s/%d/%d value %s: want the dead letter's own", rec.Topic, rec.Partition, rec.Offset, rec.Value)
 	}
 }
 
@@ -212,9 +176,8 @@ func TestPreview(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := &previewer{p: cfg.Pipelines[0], max: 2}
-	mk := func(off int, value string) *message.Message {
-		r := &kgo.Record{Topic: "in", Partition: 0, Offset: int64(off), Key: []byte("k"), Value: []byte(value)}
-		return source.Message(kafka.Marshaler{}, r)
+	mk := func(off int, value string) *engine.Record {
+		return &engine.Record{Topic: "in", Partition: 0, Offset: int64(off), Key: []byte("k"), Value: []byte(value)}
 	}
 	v.take(mk(0, `{"amount":2,"user":"u","debug":true,"country":"DE","customer":{"id":1}}`))
 	v.take(mk(1, `{"amount":0}`))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -45,13 +46,14 @@ func handOut(t *testing.T, mode string, sub *kafka.ConcurrentSubscriber, ctx con
 		return msgs
 	}
 	msgs := make(chan *message.Message)
-	_, err := sub.Consume(ctx, topic, 4, func(m *message.Message, settle func(bool)) {
+	_, err := sub.Consume(ctx, topic, 4, func(rec *engine.Record, settle func(engine.Result)) {
+		m := engine.InputMessage(ctx, kafka.MessageID(rec), rec)
 		go func() {
 			select {
 			case <-m.Acked():
-				settle(true)
+				settle(engine.Result{Done: true})
 			case <-m.Nacked():
-				settle(false)
+				settle(engine.Result{})
 			}
 		}()
 		select {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/millrace-dev/millrace/pipeline"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -165,19 +165,19 @@ func TestDeadLetters(t *testing.T) {
 			if string(d.Key) != "a" {
 				t.Errorf("dead letter key: got %q", d.Key)
 			}
-			for _, h := range []string{pipeline.HeaderError, pipeline.HeaderStep, pipeline.HeaderStepIndex, pipeline.HeaderPipeline,
-				pipeline.HeaderSourceTopic, pipeline.HeaderSourcePartition, pipeline.HeaderSourceOffset, pipeline.HeaderAttempts} {
+			for _, h := range []string{engine.HeaderError, engine.HeaderStep, engine.HeaderStepIndex, engine.HeaderPipeline,
+				engine.HeaderSourceTopic, engine.HeaderSourcePartition, engine.HeaderSourceOffset, engine.HeaderAttempts} {
 				if _, ok := header(d, h); !ok {
 					t.Errorf("dead letter %s lacks header %s: %v", d.Value, h, d.Headers)
 				}
 			}
-			if v, _ := header(d, pipeline.HeaderPipeline); v != "enrich" {
+			if v, _ := header(d, engine.HeaderPipeline); v != "enrich" {
 				t.Errorf("pipeline header: %q", v)
 			}
-			if v, _ := header(d, pipeline.HeaderSourceTopic); v != tp.in {
+			if v, _ := header(d, engine.HeaderSourceTopic); v != tp.in {
 				t.Errorf("source topic header: %q", v)
 			}
-			if v, _ := header(d, pipeline.HeaderAttempts); v != "1" {
+			if v, _ := header(d, engine.HeaderAttempts); v != "1" {
 				t.Errorf("data errors are not retried: attempts %q", v)
 			}
 			// Watermill's poison-queue headers name the handler and its
@@ -192,19 +192,19 @@ func TestDeadLetters(t *testing.T) {
 		if v, _ := header(d1, "h"); v != "v" {
 			t.Errorf("original header lost: %v", d1.Headers)
 		}
-		if v, _ := header(d1, pipeline.HeaderStep); v != "decode" {
+		if v, _ := header(d1, engine.HeaderStep); v != "decode" {
 			t.Errorf("bad JSON step: %q", v)
 		}
-		if v, _ := header(d1, pipeline.HeaderSourceOffset); v != "1" {
+		if v, _ := header(d1, engine.HeaderSourceOffset); v != "1" {
 			t.Errorf("bad JSON offset: %q", v)
 		}
-		if v, _ := header(d2, pipeline.HeaderStep); v != "filter" {
+		if v, _ := header(d2, engine.HeaderStep); v != "filter" {
 			t.Errorf("failing expression step: %q", v)
 		}
-		if v, _ := header(d2, pipeline.HeaderStepIndex); v != "0" {
+		if v, _ := header(d2, engine.HeaderStepIndex); v != "0" {
 			t.Errorf("failing expression index: %q", v)
 		}
-		if v, _ := header(d2, pipeline.HeaderError); !strings.Contains(v, "amount > 0") {
+		if v, _ := header(d2, engine.HeaderError); !strings.Contains(v, "amount > 0") {
 			t.Errorf("error header should quote the expression: %q", v)
 		}
 	})

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/millrace-dev/millrace/pipeline"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/replay"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -686,13 +686,13 @@ func TestReplayFromDLQ(t *testing.T) {
 			if string(d.Value) != `{"id":"hopeless","amount":"ten"}` {
 				continue
 			}
-			n, _ := header(d, pipeline.HeaderAttempts)
+			n, _ := header(d, engine.HeaderAttempts)
 			attempts[n] = true
 			if n != "2" {
 				continue
 			}
-			for h, want := range map[string]string{pipeline.HeaderSourceTopic: tp.in, pipeline.HeaderSourcePartition: "0", pipeline.HeaderSourceOffset: "2",
-				pipeline.HeaderPipeline: "enrich", pipeline.HeaderStep: "filter", "trace": "t-bad"} {
+			for h, want := range map[string]string{engine.HeaderSourceTopic: tp.in, engine.HeaderSourcePartition: "0", engine.HeaderSourceOffset: "2",
+				engine.HeaderPipeline: "enrich", engine.HeaderStep: "filter", "trace": "t-bad"} {
 				if got, _ := header(d, h); got != want {
 					t.Errorf("failed again: header %s = %q, want %q (%v)", h, got, want, d.Headers)
 				}

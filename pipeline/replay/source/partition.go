@@ -124,7 +124,7 @@ func (p *partition) handOut(r *kgo.Record) bool {
 	}
 	msg := cfg.Message(r)
 	ctx, cancel := context.WithCancel(sub.msgCtx)
-	msg.SetContext(ctx)
+	msg.SetContext(valuesFrom{ctx, msg.Context()})
 	e := p.push(r.Offset, false)
 	sub.inflight.Add(1)
 	select {
@@ -226,7 +226,7 @@ func (p *partition) redeliver(msg *message.Message) (*message.Message, context.C
 	}
 	cp := msg.Copy()
 	ctx, cancel := context.WithCancel(sub.msgCtx)
-	cp.SetContext(ctx)
+	cp.SetContext(valuesFrom{ctx, msg.Context()})
 	select {
 	case sub.out <- cp:
 		return cp, cancel
@@ -278,4 +278,19 @@ func (p *partition) advance() {
 		p.complete = true
 		go p.sub.checkComplete() // takes other partitions' locks
 	}
+}
+
+// valuesFrom is a message's context: cancelled with the subscription, and
+// holding the values its builder put in the message's context (a typed
+// record), also on redelivery.
+type valuesFrom struct {
+	context.Context
+	values context.Context
+}
+
+func (c valuesFrom) Value(key any) any {
+	if v := c.values.Value(key); v != nil {
+		return v
+	}
+	return c.Context.Value(key)
 }

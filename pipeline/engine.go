@@ -1,0 +1,117 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/config"
+	"github.com/millrace-dev/millrace/pipeline/engine"
+	"github.com/millrace-dev/millrace/pipeline/observe"
+	"github.com/millrace-dev/millrace/transforms"
+)
+
+// EngineOptions say where one pipeline's engine writes and what it does
+// when a record fails without a dead-letter topic.
+type EngineOptions struct {
+	// Producer writes outputs and dead letters.
+	Producer engine.Producer
+	// Halt stops the pipeline: a record failed and there is no dead-letter
+	// topic. It must not block. Nil: the record is only left not done.
+	Halt func(error)
+	// Subscriber names the source in Watermill's poison headers.
+	Subscriber string
+	// Destination, if set, replaces the pipeline's own choice of output
+	// topic (a replay's --to-topic wraps it).
+	Destination func(next func(*transforms.Record) (string, error)) func(*transforms.Record) (string, error)
+	// Observer and Middleware observe the records (metrics, status page).
+	Observer   engine.Observer
+	Middleware []message.HandlerMiddleware
+	// Logger logs failed records.
+	Logger *slog.Logger
+}
+
+// Engine builds the record path of pipeline p: fresh running parts of its
+// config, Watermill's middleware, the producer. `run`, `replay` and
+// `pipeline-runner test` all build their engines here. Close releases
+// what the parts hold.
+func Engine(cfg *config.Config, p *config.Pipeline, opts EngineOptions) (*engine.Engine, func() error, error) {
+	chain := p.Chain
+	dest := func(r *transforms.Record) (string, error) { return Destination(p, r) }
+	if opts.Destination != nil {
+		dest = opts.Destination(dest)
+	}
+	rc := p.Errors.Retry
+	e, err := engine.New(engine.Config{
+		Pipeline:        p.Name,
+		InputTopic:      p.Input.Topic,
+		Subscriber:      opts.Subscriber,
+		Chain:           chain,
+		Destination:     dest,
+		DeadLetterTopic: p.Errors.DeadLetterTopic,
+		Halt:            opts.Halt,
+		Timeout:         p.Timeout,
+		Retry:           engine.Retry{MaxRetries: rc.MaxRetries, InitialInterval: rc.InitialInterval, MaxInterval: rc.MaxInterval, Multiplier: rc.Multiplier},
+		Producer:        opts.Producer,
+		Observer:        opts.Observer,
+		Logger:          opts.Logger,
+		LogPayloads:     cfg.Runner.LogPayloads,
+		Context:         observe.WithPipeline(context.Background(), p.Name),
+		Middleware:      opts.Middleware,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
+	}
+	return e, chain.Close, nil
+}
+
+// Destination picks the output topic of a record of pipeline p: one set by
+// a transform, else the first route whose condition holds, else the output
+// topic.
+func Destination(p *config.Pipeline, r *transforms.Record) (string, error) {
+	if r.Topic != "" {
+		return r.Topic, nil
+	}
+	for _, rt := range p.Output.Routes {
+		ok, err := rt.When.EvalBool(r)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return rt.Topic, nil
+		}
+	}
+	return p.Output.Topic, nil
+}
+
+// typeName names a source in poison headers: kafka.ConcurrentSubscriber.
+func typeName(v any) string { return strings.TrimPrefix(fmt.Sprintf("%T", v), "*") }
+
+// HandlerFunc returns pipeline name of cfg as a Watermill handler, for a
+// message.Router of one's own, with one's own subscriber, publisher and
+// middleware: the pipeline's record path and middleware (dead letters
+// included) as `run` has them, returning the outputs and dead letters as
+// messages that name their topic in engine.MetaDestination (publish them
+// through engine.DestinationPublisher, unless the publisher reads it, as
+// Millrace's does). Close releases the pipeline's parts.
+//
+// Watermill metadata is a map: records that pass through it keep one
+// value per header key, in no order. Millrace's own path keeps them all.
+func HandlerFunc(cfg *config.Config, name string) (message.HandlerFunc, func() error, error) {
+	for _, p := range cfg.Pipelines {
+		if p.Name == name {
+			e, closeParts, err := Engine(cfg, p, EngineOptions{Subscriber: "router"})
+			if err != nil {
+				return nil, nil, err
+			}
+			return e.HandlerFunc(), closeParts, nil
+		}
+	}
+	var known []string
+	for _, p := range cfg.Pipelines {
+		known = append(known, p.Name)
+	}
+	return nil, nil, &UnknownPipelineError{Name: name, Known: known}
+}

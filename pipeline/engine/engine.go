@@ -1,0 +1,409 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/millrace-dev/millrace/pipeline/observe"
+	"github.com/millrace-dev/millrace/transforms"
+)
+
+// Producer writes records to Kafka (or wherever a run writes: memory in
+// config tests, nowhere in a dry run).
+type Producer interface {
+	// Produce writes every record to its Topic and calls done once, from
+	// any goroutine, when all are acknowledged (nil) or one failed (its
+	// error). It must not wait on the network.
+	Produce(recs []*Record, done func(error))
+}
+
+// Observer hears what happens to records, for metrics and the status
+// page. observe.Pipeline implements it; its methods are safe on nil.
+type Observer interface {
+	Begin()
+	End(done bool)
+	Filtered()
+	Out(topic string)
+	Delivered(ts time.Time)
+	DeadLettered()
+	Failed(step string, index int, partition int32, offset int64, err error)
+	StepObserver() func(*transforms.Step, time.Duration, int, error)
+}
+
+// Retry is the backoff of a produce that failed: it is tried again, up to
+// MaxRetries times, without running the chain again; then the input is
+// settled as not done, and its source hands it out again.
+type Retry struct {
+	MaxRetries      int
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+	Multiplier      float64
+}
+
+// Config is what an Engine runs: one pipeline's running parts (built fresh
+// for it) and where its records go.
+type Config struct {
+	// Pipeline names the pipeline in dead letters, logs and metrics.
+	Pipeline string
+	// InputTopic and Subscriber fill Watermill's poison-queue headers of a
+	// dead letter when no router's context gives them.
+	InputTopic string
+	Subscriber string
+	// Chain is the pipeline's transform chain. The engine sets its
+	// Observe hook: a chain belongs to one engine.
+	Chain *transforms.Chain
+	// Destination picks the topic of an output record; an error is the
+	// record's failure in step "output".
+	Destination func(*transforms.Record) (string, error)
+	// DeadLetterTopic receives the records that fail. Without one, a
+	// record that fails calls Halt and is settled as not done: the
+	// pipeline stops with it uncommitted.
+	DeadLetterTopic string
+	Halt            func(error)
+	// Timeout bounds one run of the chain (not the produce, which the
+	// producer bounds); zero means none.
+	Timeout time.Duration
+	Retry   Retry
+	// Producer writes outputs and dead letters; nil for an engine used only
+	// through HandlerFunc.
+	Producer Producer
+	// Observer, if set, is told about every record.
+	Observer Observer
+	// Logger logs failed records; nil discards. Values are logged only
+	// with LogPayloads.
+	Logger      *slog.Logger
+	LogPayloads bool
+	// Context gives every record's context its values (never its
+	// cancellation): labels for Watermill's metrics middleware.
+	Context context.Context
+	// Middleware wraps the engine's own, outermost first (metrics).
+	Middleware []message.HandlerMiddleware
+}
+
+// Engine is one pipeline's record path. It is safe for concurrent use:
+// sources call Process from several goroutines.
+type Engine struct {
+	cfg     Config
+	handler message.HandlerFunc
+	obs     Observer
+	log     *slog.Logger
+	base    context.Context
+}
+
+// Result is how an input record was settled.
+type Result struct {
+	// Done: written, filtered or dead-lettered, and acknowledged. Not
+	// done: the source must hand the record out again (or, stopping,
+	// leave it uncommitted).
+	Done bool
+	// Dead says Outputs holds the record's dead letter.
+	Dead bool
+	// Outputs are the records written (none: filtered).
+	Outputs []*Record
+	// Err is why a record is not done.
+	Err error
+}
+
+// New composes the engine's middleware around the record path. The
+// Watermill middleware, outermost first:
+//
+//  1. cfg.Middleware (metrics);
+//  2. the poison queue: a data error sends the input to the dead-letter
+//     topic (through the engine's own producer, see deadLetters), or,
+//     without a dead-letter topic, halts the pipeline;
+//  3. the failure observer;
+//  4. timeout, bounding the chain;
+//  5. recoverer, turning a panic outside the chain into a data error
+//     (the chain recovers its steps' panics itself).
+func New(cfg Config) (*Engine, error) {
+	if cfg.Chain == nil {
+		cfg.Chain = &transforms.Chain{}
+	}
+	if cfg.Producer == nil {
+		cfg.Producer = noProducer{} // HandlerFunc only: the router publishes
+	}
+	if cfg.Destination == nil {
+		return nil, errors.New("engine: no destination")
+	}
+	e := &Engine{cfg: cfg, obs: cfg.Observer, log: cfg.Logger, base: context.Background()}
+	if e.obs == nil {
+		e.obs = noObserver{}
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Context != nil {
+		e.base = context.WithoutCancel(cfg.Context)
+	}
+	cfg.Chain.Observe = e.obs.StepObserver()
+	var first message.HandlerMiddleware
+	if cfg.DeadLetterTopic != "" {
+		pq, err := middleware.PoisonQueueWithFilter(deadLetters{e}, cfg.DeadLetterTopic, IsDataError)
+		if err != nil {
+			return nil, err
+		}
+		first = pq
+	} else {
+		first = e.halting
+	}
+	mw := append(append([]message.HandlerMiddleware{}, cfg.Middleware...), first, e.failures)
+	if cfg.Timeout > 0 {
+		mw = append(mw, middleware.Timeout(cfg.Timeout))
+	}
+	mw = append(mw, middleware.Recoverer)
+	h := message.HandlerFunc(e.run)
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	e.handler = h
+	return e, nil
+}
+
+// work is one run of an input record through the middleware: the
+// middleware sees a Watermill message, whose context carries this.
+type work struct {
+	in   *Record
+	outs []*Record
+	dead bool       // outs is the dead letter
+	fail *DataError // why the record failed
+}
+
+type workKey struct{}
+
+func workOf(msg *message.Message) *work {
+	w, _ := msg.Context().Value(workKey{}).(*work)
+	return w
+}
+
+// Process takes in to its outputs or its dead letter, hands them to the
+// producer and calls settle once, when they are acknowledged or when the
+// record must be processed again. Settle may be called on this goroutine
+// or the producer's; it must not block.
+func (e *Engine) Process(in *Record, settle func(Result)) {
+	e.obs.Begin()
+	w := &work{in: in}
+	msg := message.NewMessage("", in.Value)
+	msg.SetContext(context.WithValue(e.base, workKey{}, w))
+	if _, err := e.handler(msg); err != nil {
+		e.obs.End(false)
+		settle(Result{Err: err})
+		return
+	}
+	if len(w.outs) == 0 {
+		e.obs.End(true)
+		settle(Result{Done: true})
+		return
+	}
+	e.produce(w, 0, nil, settle)
+}
+
+// HandlerFunc is the pipeline as a Watermill handler, for a router of
+// one's own: it runs the same middleware and record path as Process and
+// returns the outputs (or the dead letter) as messages for the router to
+// publish, each naming its topic in MetaDestination (see
+// DestinationPublisher). Messages from Millrace's subscriber carry their
+// typed record; others are read with RecordOf.
+func (e *Engine) HandlerFunc() message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		w := &work{in: RecordOf(msg)}
+		msg.SetContext(context.WithValue(msg.Context(), workKey{}, w))
+		if _, err := e.handler(msg); err != nil {
+			return nil, err
+		}
+		outs := make([]*message.Message, len(w.outs))
+		for i, r := range w.outs {
+			outs[i] = NewMessage(r)
+		}
+		return outs, nil
+	}
+}
+
+// run is the record path inside the middleware: decode once, run the
+// chain, route and encode each output once. The outputs go into the work.
+func (e *Engine) run(msg *message.Message) ([]*message.Message, error) {
+	w := workOf(msg)
+	in := w.in
+	in.Attempts++
+	w.outs, w.dead, w.fail = nil, false, nil
+	ensureTraceparent(in)
+	rec, err := Input(in)
+	if err != nil {
+		return nil, e.dataError(w, err)
+	}
+	outs, err := e.cfg.Chain.Run(msg.Context(), rec)
+	if err != nil {
+		return nil, e.dataError(w, err)
+	}
+	if len(outs) == 0 {
+		e.obs.Filtered()
+		return nil, nil
+	}
+	recs := make([]*Record, len(outs))
+	for i, o := range outs {
+		topic, err := e.cfg.Destination(o)
+		if err != nil {
+			return nil, e.dataError(w, &routeError{err})
+		}
+		value, err := encode(o.Value)
+		if err != nil {
+			return nil, e.dataError(w, err)
+		}
+		recs[i] = &Record{Topic: topic, Key: o.Key, Value: value, Headers: o.Headers, Timestamp: o.Timestamp}
+	}
+	w.outs = recs
+	return nil, nil
+}
+
+// Input is the record the chain gets for in: its value decoded (it must
+// be a JSON object), its own copy of the headers, the source position.
+func Input(in *Record) (*transforms.Record, error) {
+	v, err := decode(in.Value)
+	if err != nil {
+		return nil, err
+	}
+	return &transforms.Record{Key: in.Key, Value: v, Headers: in.Headers.Clone(), Timestamp: in.Timestamp, Source: in.source()}, nil
+}
+
+// dataError records why w's input failed and logs it.
+func (e *Engine) dataError(w *work, err error) error {
+	de := asDataError(err)
+	w.fail = de
+	in := w.in
+	src := in.source()
+	tp, _ := in.Headers.Get(observe.TraceparentHeader)
+	attrs := []any{"step", de.Step, "step_index", de.Index, "topic", src.Topic, "partition", src.Partition, "offset", src.Offset,
+		"attempts", in.Attempts, "traceparent", tp, "error", de.Err.Error()}
+	if e.cfg.LogPayloads {
+		attrs = append(attrs, "payload", string(in.Value))
+	}
+	e.log.Warn("record failed", attrs...)
+	return de
+}
+
+// produce hands w's outputs to the producer and settles w's input when
+// they are acknowledged. A failed produce is retried with the pipeline's
+// backoff, without running the chain again; when the retries are spent the
+// input is settled as not done. (A Kafka producer retries what Kafka calls
+// retriable itself, so what fails here did not pass on its own.)
+func (e *Engine) produce(w *work, attempt int, bo *backoff, settle func(Result)) {
+	e.cfg.Producer.Produce(w.outs, func(err error) {
+		in := w.in
+		if err == nil {
+			if w.dead {
+				e.obs.DeadLettered()
+			} else {
+				for _, o := range w.outs {
+					e.obs.Out(o.Topic)
+				}
+				e.obs.Delivered(in.Timestamp)
+			}
+			e.obs.End(true)
+			settle(Result{Done: true, Dead: w.dead, Outputs: w.outs})
+			return
+		}
+		step := observe.StepPublish
+		if w.dead {
+			step = observe.StepDeadLetter
+		}
+		e.obs.Failed(step, -1, in.Partition, in.Offset, err)
+		if attempt >= e.cfg.Retry.MaxRetries {
+			e.log.Warn("produce failed and the retries are spent; the record will be processed again",
+				"partition", in.Partition, "offset", in.Offset, "attempts", attempt+1, "error", err.Error())
+			e.obs.End(false)
+			settle(Result{Err: fmt.Errorf("produce: %w", err)})
+			return
+		}
+		if bo == nil {
+			bo = newBackoff(e.cfg.Retry)
+		}
+		wait := bo.next()
+		e.log.Debug("produce failed; retrying", "partition", in.Partition, "offset", in.Offset,
+			"attempt", attempt+1, "wait", wait.String(), "error", err.Error())
+		time.AfterFunc(wait, func() { e.produce(w, attempt+1, bo, settle) })
+	})
+}
+
+// halting stops the pipeline on a data error when there is no dead-letter
+// topic; the error leaves the record not done.
+func (e *Engine) halting(next message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		out, err := next(msg)
+		if IsDataError(err) && e.cfg.Halt != nil {
+			e.cfg.Halt(err)
+		}
+		return out, err
+	}
+}
+
+// failures counts each failed run by the step that failed.
+func (e *Engine) failures(next message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		out, err := next(msg)
+		if err != nil {
+			step, index := observe.StepPanic, -1
+			var de *DataError
+			if errors.As(err, &de) {
+				step, index = de.Step, de.Index
+			}
+			in := workOf(msg).in
+			e.obs.Failed(step, index, in.Partition, in.Offset, err)
+		}
+		return out, err
+	}
+}
+
+// deadLetters is the poison queue's publisher: it turns the failed input
+// into its dead letter, which Process then produces like an output, so
+// that no goroutine waits on the network for it either.
+type deadLetters struct{ e *Engine }
+
+func (d deadLetters) Publish(_ string, msgs ...*message.Message) error {
+	for _, m := range msgs {
+		w := workOf(m)
+		md := m.Metadata
+		fill := [][2]string{
+			{middleware.PoisonedTopicKey, d.e.cfg.InputTopic},
+			{middleware.PoisonedHandlerKey, d.e.cfg.Pipeline},
+			{middleware.PoisonedSubscriberKey, d.e.cfg.Subscriber},
+		}
+		for _, kv := range fill {
+			if md.Get(kv[0]) == "" {
+				md.Set(kv[0], kv[1])
+			}
+		}
+		w.outs, w.dead = []*Record{d.e.deadLetter(w, md)}, true
+	}
+	return nil
+}
+
+func (deadLetters) Close() error { return nil }
+
+// ensureTraceparent gives a record a W3C traceparent header when it has
+// none (or an invalid one), before the chain runs, so that its outputs and
+// its dead letter carry it; a redelivered record keeps the one it got.
+func ensureTraceparent(in *Record) {
+	if tp, ok := in.Headers.Get(observe.TraceparentHeader); ok && observe.ValidTraceparent(tp) {
+		return
+	}
+	in.Headers.Set(observe.TraceparentHeader, observe.NewTraceparent())
+}
+
+type noProducer struct{}
+
+func (noProducer) Produce(_ []*Record, done func(error)) { done(errors.New("engine: no producer")) }
+
+type noObserver struct{}
+
+func (noObserver) Begin()                                                          {}
+func (noObserver) End(bool)                                                        {}
+func (noObserver) Filtered()                                                       {}
+func (noObserver) Out(string)                                                      {}
+func (noObserver) Delivered(time.Time)                                             {}
+func (noObserver) DeadLettered()                                                   {}
+func (noObserver) Failed(string, int, int32, int64, error)                         {}
+func (noObserver) StepObserver() func(*transforms.Step, time.Duration, int, error) { return nil }

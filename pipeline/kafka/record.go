@@ -1,0 +1,73 @@
+package kafka
+
+import (
+	"strconv"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/engine"
+	"github.com/millrace-dev/millrace/transforms"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// The record codec: the one conversion from a Kafka record to the engine's
+// record and the one back. Headers keep their order and repeats; header
+// values and the record value are shared with the Kafka record, not copied.
+
+// fromKafka is the engine record of a consumed Kafka record. With keepUUID
+// the UUIDHeader header is left out (it becomes the Watermill UUID).
+func fromKafka(r *kgo.Record, keepUUID bool) (*engine.Record, string) {
+	rec := &engine.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+	uuid := ""
+	if len(r.Headers) > 0 {
+		rec.Headers = make(transforms.Headers, 0, len(r.Headers)+1) // room for a traceparent
+		for _, h := range r.Headers {
+			if keepUUID && h.Key == UUIDHeader {
+				uuid = string(h.Value)
+				continue
+			}
+			rec.Headers = append(rec.Headers, transforms.Header{Key: h.Key, Value: h.Value})
+		}
+	}
+	return rec, uuid
+}
+
+// FromKafka is the engine record of a consumed Kafka record, for sources
+// outside this package (a replay's).
+func FromKafka(r *kgo.Record) *engine.Record {
+	rec, _ := fromKafka(r, false)
+	return rec
+}
+
+// toKafka is the Kafka record of an output or dead letter.
+func toKafka(r *engine.Record) *kgo.Record {
+	kr := &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+	if len(r.Headers) > 0 {
+		kr.Headers = make([]kgo.RecordHeader, len(r.Headers))
+		for i, h := range r.Headers {
+			kr.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+		}
+	}
+	return kr
+}
+
+// fromMessage is the record of a Watermill message published to topic:
+// MetaDestination overrides the topic, MetaKey and MetaTimestamp give the
+// key and timestamp, every other metadata entry is a header (in key order:
+// a map has no other).
+func fromMessage(topic string, m *message.Message, keepUUID bool) *engine.Record {
+	r := engine.RecordOf(m)
+	out := &engine.Record{Topic: topic, Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: r.Timestamp}
+	if dest := m.Metadata.Get(MetaDestination); dest != "" {
+		out.Topic = dest
+	}
+	if keepUUID {
+		out.Headers = append(out.Headers.Clone(), transforms.Header{Key: UUIDHeader, Value: []byte(m.UUID)})
+	}
+	return out
+}
+
+// MessageID is the Watermill UUID of a consumed record without one:
+// topic/partition/offset, unique and stable across redelivery.
+func MessageID(r *engine.Record) string {
+	return r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10)
+}
