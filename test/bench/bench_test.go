@@ -39,7 +39,7 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(data, &results); err != nil {
 		t.Fatalf("results.json: %v\n%s", err, data)
 	}
-	want := []string{"L1", "L2", "W0", "M-key", "M-partition", "M-none"}
+	want := []string{"L1", "L2", "W0", "M-key", "M-partition", "M-none", "M-router"}
 	var got []string
 	for _, r := range results {
 		name, _ := r["name"].(string)

@@ -19,6 +19,7 @@ import (
 // Targets the results are checked against.
 const (
 	targetKeyVsL2   = 0.9  // M-key throughput ≥ 0.9 × L2
+	routerWithin    = 0.9  // M-router ≥ 0.9 × M-key makes the router the default driver
 	targetMVsW0     = 15.0 // each M throughput ≥ 15 × W0
 	targetP99VsL2   = 1.5  // each M p99 ≤ 1.5 × L2's p99 at the same offered rate
 	targetPeakRSS   = 256 << 20
@@ -189,6 +190,13 @@ func checkTargets(rs []Result, m runMeta) []string {
 	}
 	if k := find(rs, "M-key"); k != nil && l2 != nil {
 		out = append(out, fmt.Sprintf("M-key throughput ≥ %.1f × L2: %.2f × %s", targetKeyVsL2, k.ThroughputVsL2, verdict(k.ThroughputVsL2 >= targetKeyVsL2)))
+	}
+	if k, rt := find(rs, "M-key"), find(rs, "M-router"); k != nil && rt != nil && k.MsgsPerSec > 0 {
+		// The router becomes the default driver if it is within 10% of
+		// the direct one (docs/architecture.md).
+		ratio := rt.MsgsPerSec / k.MsgsPerSec
+		out = append(out, fmt.Sprintf("(information) M-router / M-key (same engine, router vs direct driver): %.2f; within %.0f%%: %s",
+			ratio, 100*(1-routerWithin), verdict(ratio >= routerWithin)))
 	}
 	if w0 != nil {
 		for _, r := range ms {

@@ -56,6 +56,8 @@ var scenarios = []scenario{
 		Run: func(ctx context.Context, s *stage) error { return runMillrace(ctx, s, "partition") }},
 	{Name: "M-none", Desc: "Millrace from YAML, ordering: none",
 		Run: func(ctx context.Context, s *stage) error { return runMillrace(ctx, s, "none") }},
+	{Name: "M-router", Desc: "Millrace's engine under a Watermill router over Millrace's consumer and producer (ack deferred), ordering: key",
+		Run: runRouter},
 }
 
 func findScenario(name string) (scenario, bool) {
