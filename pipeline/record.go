@@ -8,12 +8,13 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 // RecordOf decodes a consumed message into a record, as the pipeline's
 // handler does. The value must be a JSON object.
 func RecordOf(msg *message.Message) (*transforms.Record, error) {
-	v, err := transforms.Decode(msg.Payload)
+	v, err := codec.Decode(msg.Payload)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +48,7 @@ func RecordOf(msg *message.Message) (*transforms.Record, error) {
 
 // toMessage encodes an output record for topic.
 func toMessage(id string, rec *transforms.Record, topic string) (*message.Message, error) {
-	payload, err := transforms.Encode(rec.Value)
+	payload, err := codec.Encode(rec.Value)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 // benchRecord is a typical order event, about 200 bytes of JSON.
@@ -50,12 +51,12 @@ func BenchmarkTransform(b *testing.B) {
 	if err := os.WriteFile(schema, []byte(benchSchema), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	value, err := transforms.Decode([]byte(benchRecord))
+	value, err := codec.Decode([]byte(benchRecord))
 	if err != nil {
 		b.Fatal(err)
 	}
 	flat := buildChain(b, transforms.Default, "- flatten: {}")
-	outs, err := flat.Run(context.Background(), &transforms.Record{Value: transforms.DeepCopy(value)})
+	outs, err := flat.Run(context.Background(), &transforms.Record{Value: codec.DeepCopy(value)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func BenchmarkTransform(b *testing.B) {
 	b.Run("baseline", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = &transforms.Record{Value: transforms.DeepCopy(value)}
+			_ = &transforms.Record{Value: codec.DeepCopy(value)}
 		}
 	})
 	for _, name := range transforms.Default.Names() {
@@ -86,7 +87,7 @@ func BenchmarkTransform(b *testing.B) {
 			b.ReportAllocs()
 			n := 0
 			for b.Loop() {
-				r := &transforms.Record{Value: transforms.DeepCopy(in)}
+				r := &transforms.Record{Value: codec.DeepCopy(in)}
 				if name == "dedupe" {
 					r.Value.(map[string]any)["id"] = n // a new key each time
 					n++
@@ -115,7 +116,7 @@ func BenchmarkChain(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		v, err := transforms.Decode(data)
+		v, err := codec.Decode(data)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -123,7 +124,7 @@ func BenchmarkChain(b *testing.B) {
 		if err != nil || len(outs) != 1 {
 			b.Fatal(outs, err)
 		}
-		if _, err := transforms.Encode(outs[0].Value); err != nil {
+		if _, err := codec.Encode(outs[0].Value); err != nil {
 			b.Fatal(err)
 		}
 	}

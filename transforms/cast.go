@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -130,8 +131,8 @@ func numberToInt(s string) (any, bool) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return int(n), true
 	}
-	if isInteger(s) {
-		return json.Number(s), true // too large for int64: keep the digits
+	if n, ok := codec.Number(s); ok && !strings.ContainsAny(s, ".eE") {
+		return n, true // too large for int64: json.Number keeps the digits
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -111,7 +112,7 @@ func TestChainMap(t *testing.T) {
 	if outs[0] != r {
 		t.Error("a mapping step must pass the same record on")
 	}
-	got, _ := transforms.Encode(outs[0].Value)
+	got, _ := codec.Encode(outs[0].Value)
 	if string(got) != `{"b":2}` {
 		t.Errorf("got %s", got)
 	}
@@ -137,7 +138,7 @@ func TestChainFanOut(t *testing.T) {
 	}
 	var js []string
 	for _, o := range got {
-		b, _ := transforms.Encode(o.Value)
+		b, _ := codec.Encode(o.Value)
 		js = append(js, string(b))
 		if string(o.Key) != "k" || o.Headers.Map()["h"] != "v" {
 			t.Errorf("fanned-out record lost key or headers: %q %v", o.Key, o.Headers)
@@ -236,7 +237,7 @@ func TestStepWhen(t *testing.T) {
 		}
 		var got []string
 		for _, o := range outs {
-			b, _ := transforms.Encode(o.Value)
+			b, _ := codec.Encode(o.Value)
 			got = append(got, string(b))
 		}
 		if strings.Join(got, " ") != strings.Join(tc.want, " ") {

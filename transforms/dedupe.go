@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -144,7 +145,7 @@ func dedupeDigest(v any) ([sha256.Size]byte, error) {
 		h.Write([]byte{'s'})
 		h.Write([]byte(s))
 	} else {
-		b, err := Encode(v)
+		b, err := codec.Encode(v)
 		if err != nil {
 			return [sha256.Size]byte{}, err
 		}

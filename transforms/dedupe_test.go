@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -32,7 +33,7 @@ func newTestDedupe(t *testing.T, config string) (*dedupe, *time.Time) {
 // passes runs a record with the JSON value through d.
 func passes(t *testing.T, d *dedupe, js string, src Source) bool {
 	t.Helper()
-	v, err := Decode([]byte(js))
+	v, err := codec.Decode([]byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestDedupeConcurrent(t *testing.T) {
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 200 {
-				v, _ := Decode(fmt.Appendf(nil, `{"id":%d}`, (i+g)%100))
+				v, _ := codec.Decode(fmt.Appendf(nil, `{"id":%d}`, (i+g)%100))
 				outs, err := d.Apply(context.Background(), &Record{Value: v})
 				if err != nil {
 					t.Error(err)

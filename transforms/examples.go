@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -26,7 +27,7 @@ func (r *Registry) RunExample(name string, ex Example) error {
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	in, err := Decode([]byte(ex.Input))
+	in, err := codec.Decode([]byte(ex.Input))
 	if err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
@@ -48,16 +49,16 @@ func (r *Registry) RunExample(name string, ex Example) error {
 		return fmt.Errorf("want %d output(s), got %d", len(ex.Output), len(outs))
 	}
 	for i, o := range outs {
-		got, err := Encode(o.Value)
+		got, err := codec.Encode(o.Value)
 		if err != nil {
 			return err
 		}
-		want, err := Decode([]byte(ex.Output[i]))
+		want, err := codec.Decode([]byte(ex.Output[i]))
 		if err != nil {
 			return fmt.Errorf("output %d: %w", i, err)
 		}
 		// Compare as JSON: 9.0 computed and 9 written are the same output.
-		norm, err := Decode(got)
+		norm, err := codec.Decode(got)
 		if err != nil {
 			return fmt.Errorf("output %d: %w", i, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 func kafkaRecord(t *testing.T, js string) *transforms.Record {
@@ -37,7 +38,7 @@ func TestKafkaMetadata(t *testing.T) {
 	if err != nil || len(outs) != 1 {
 		t.Fatalf("Run = %v, %v", outs, err)
 	}
-	got, _ := transforms.Encode(outs[0].Value)
+	got, _ := codec.Encode(outs[0].Value)
 	want := `{"id":1,"key":"order-7","missing_header":"","offset":1235,"partition":3,"tenant":"acme","topic":"orders","trace":"t-1","ts":"2024-01-02T03:04:05Z","year":2024}`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
@@ -56,7 +57,7 @@ func TestKafkaFieldRestored(t *testing.T) {
 	if err != nil || len(outs) != 1 {
 		t.Fatalf("Run = %v, %v", outs, err)
 	}
-	got, _ := transforms.Encode(outs[0].Value)
+	got, _ := codec.Encode(outs[0].Value)
 	if want := `{"kafka":{"mine":true},"seen":"orders"}`; string(got) != want {
 		t.Errorf("got %s, want %s", got, want)
 	}

@@ -1,6 +1,8 @@
 package transforms_test
 
-import "testing"
+import (
+	"testing"
+)
 
 func TestFlatten(t *testing.T) {
 	runCases(t, []runCase{

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 const fuzzSteps = `
@@ -19,11 +20,11 @@ const fuzzSteps = `
 `
 
 func roundTrip(t *testing.T, data []byte) []byte {
-	v, err := transforms.Decode(data)
+	v, err := codec.Decode(data)
 	if err != nil {
 		t.Fatalf("Decode of %s: %v", data, err)
 	}
-	out, err := transforms.Encode(v)
+	out, err := codec.Encode(v)
 	if err != nil {
 		t.Fatalf("Encode of %s: %v", data, err)
 	}
@@ -51,7 +52,7 @@ func FuzzChain(f *testing.F) {
 	}
 	chain := buildChain(f, transforms.Default, fuzzSteps)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := transforms.Decode(data)
+		v, err := codec.Decode(data)
 		if err != nil {
 			return
 		}
@@ -86,7 +87,7 @@ func FuzzChain(f *testing.F) {
 			if _, ok := m[transforms.MetaVar]; ok != bytes.Contains(data, []byte(`"kafka"`)) {
 				t.Fatalf("kafka field present=%v after the chain", ok)
 			}
-			if _, err := transforms.Encode(o.Value); err != nil {
+			if _, err := codec.Encode(o.Value); err != nil {
 				t.Fatalf("Encode of an output: %v", err)
 			}
 		}

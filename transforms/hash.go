@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -102,7 +103,7 @@ func (h *hasher) Apply(_ context.Context, r *Record) ([]*Record, error) {
 		var data []byte
 		if s, ok := v.(string); ok {
 			data = []byte(s)
-		} else if data, err = Encode(v); err != nil {
+		} else if data, err = codec.Encode(v); err != nil {
 			return nil, fieldError(f, "cannot be hashed: %v", err)
 		}
 		if err := Set(obj, f, h.sum(data)); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 func TestHeaders(t *testing.T) {
@@ -58,7 +59,7 @@ func TestHeaders(t *testing.T) {
 				t.Errorf("headers = %v, want %v", outs[0].Headers, tc.want)
 			}
 			if tc.value != "" {
-				if b, _ := transforms.Encode(outs[0].Value); string(b) != tc.value {
+				if b, _ := codec.Encode(outs[0].Value); string(b) != tc.value {
 					t.Errorf("value = %s, want %s", b, tc.value)
 				}
 			}

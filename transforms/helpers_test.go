@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -32,7 +33,7 @@ func tryBuild(reg *transforms.Registry, steps string) (*transforms.Chain, error)
 
 func record(t testing.TB, js string) *transforms.Record {
 	t.Helper()
-	v, err := transforms.Decode([]byte(js))
+	v, err := codec.Decode([]byte(js))
 	if err != nil {
 		t.Fatalf("Decode(%s): %v", js, err)
 	}
@@ -48,7 +49,7 @@ func runJSON(t testing.TB, chain *transforms.Chain, js string) ([]string, error)
 	}
 	res := []string{}
 	for _, o := range outs {
-		b, err := transforms.Encode(o.Value)
+		b, err := codec.Encode(o.Value)
 		if err != nil {
 			t.Fatalf("Encode: %v", err)
 		}

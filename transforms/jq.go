@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/itchyny/gojq"
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -215,7 +216,9 @@ func fromJQ(v any) any {
 		}
 		return json.Number(x.String())
 	case json.Number:
-		return normalize(x)
+		if n, ok := codec.Number(string(x)); ok {
+			return n
+		}
 	case float64:
 		switch {
 		case math.IsNaN(x):

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 func TestJQ(t *testing.T) {
@@ -44,14 +45,14 @@ func TestJQMeta(t *testing.T) {
 	r.Source = transforms.Source{Topic: "in", Partition: 2, Offset: 40}
 	r.Timestamp = time.UnixMilli(1709283600123)
 	outs := runOne(t, `- jq: '$kafka'`, r)
-	got, _ := transforms.Encode(outs[0].Value)
+	got, _ := codec.Encode(outs[0].Value)
 	want := `{"headers":{"h":"v"},"key":"k","offset":40,"partition":2,"timestamp":1709283600123,"topic":"in"}`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	r = record(t, `{}`)
 	outs = runOne(t, `- jq: '[$kafka.key, $kafka.timestamp]'`, r)
-	if got, _ := transforms.Encode(outs[0].Value); string(got) != `[null,null]` {
+	if got, _ := codec.Encode(outs[0].Value); string(got) != `[null,null]` {
 		t.Errorf("no key and no timestamp: %s", got)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 // Helpers shared by the built-in transforms for values that leave or enter
@@ -28,7 +30,7 @@ func textOf(v any) (string, error) {
 	case json.Number:
 		return string(v), nil
 	}
-	b, err := Encode(v)
+	b, err := codec.Encode(v)
 	if err != nil {
 		return "", err
 	}
@@ -66,11 +68,11 @@ func plainJSON(v any) (any, error) {
 	if isPlain(v) {
 		return v, nil
 	}
-	b, err := Encode(v)
+	b, err := codec.Encode(v)
 	if err != nil {
 		return nil, err
 	}
-	return Decode(b)
+	return codec.Decode(b)
 }
 
 // derive returns a copy of r that carries v as its value, with its own key

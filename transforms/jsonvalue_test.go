@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -71,18 +72,18 @@ func FuzzTransforms(f *testing.F) {
 		steps = append(steps, buildChain(f, transforms.Default, src).Steps[0])
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := transforms.Decode(data)
+		v, err := codec.Decode(data)
 		if err != nil {
 			return
 		}
 		for _, s := range steps {
-			r := &transforms.Record{Value: transforms.DeepCopy(v), Headers: transforms.HeadersOf("x", "1")}
+			r := &transforms.Record{Value: codec.DeepCopy(v), Headers: transforms.HeadersOf("x", "1")}
 			outs, err := s.Transform.Apply(t.Context(), r)
 			if err != nil {
 				continue
 			}
 			for _, o := range outs {
-				if _, err := transforms.Encode(o.Value); err != nil {
+				if _, err := codec.Encode(o.Value); err != nil {
 					t.Errorf("%s: output does not encode: %v", s.Name, err)
 				}
 			}

@@ -5,6 +5,8 @@ package transforms
 import (
 	"errors"
 	"time"
+
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 // Record is one Kafka record on its way through a chain. Transforms may change
@@ -53,25 +55,6 @@ func (r *Record) Clone() *Record {
 		c.Key = append([]byte(nil), r.Key...)
 	}
 	c.Headers = r.Headers.Clone()
-	c.Value = DeepCopy(r.Value)
+	c.Value = codec.DeepCopy(r.Value)
 	return &c
-}
-
-// DeepCopy copies a decoded JSON value.
-func DeepCopy(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			m[k] = DeepCopy(x)
-		}
-		return m
-	case []any:
-		s := make([]any, len(v))
-		for i, x := range v {
-			s[i] = DeepCopy(x)
-		}
-		return s
-	}
-	return v
 }

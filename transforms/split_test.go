@@ -3,7 +3,7 @@ package transforms_test
 import (
 	"testing"
 
-	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 func TestSplit(t *testing.T) {
@@ -42,7 +42,7 @@ func TestSplitCopies(t *testing.T) {
 	outs[0].Key[0] = 'x'
 	outs[0].Headers.Set("h", "changed")
 	for _, o := range outs[1:] {
-		b, _ := transforms.Encode(o.Value.(map[string]any)["id"])
+		b, _ := codec.Encode(o.Value.(map[string]any)["id"])
 		if string(b) != `{"n":1}` || string(o.Key) != "k" || o.Headers.Map()["h"] != "v" {
 			t.Errorf("output shares state: %s %q %v", b, o.Key, o.Headers)
 		}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 func TestTimestamp(t *testing.T) {
@@ -62,7 +62,7 @@ func TestTimestampRecord(t *testing.T) {
 	if got := outs[0].Timestamp; !got.Equal(time.UnixMilli(1709283600123)) {
 		t.Errorf("record timestamp = %v", got)
 	}
-	if b, _ := transforms.Encode(outs[0].Value); string(b) != `{"t":1709283600123}` {
+	if b, _ := codec.Encode(outs[0].Value); string(b) != `{"t":1709283600123}` {
 		t.Errorf("value changed: %s", b)
 	}
 	// Without set_record_timestamp the record timestamp stays.

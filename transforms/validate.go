@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -108,7 +109,7 @@ func newValidate(b *Build) (Transform, error) {
 // schemaDoc turns a decoded YAML value into what the compiler reads: the
 // numbers of JSON, not YAML's int64.
 func schemaDoc(v any) (any, error) {
-	b, err := Encode(v)
+	b, err := codec.Encode(v)
 	if err != nil {
 		return nil, err
 	}

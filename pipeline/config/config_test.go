@@ -13,6 +13,7 @@ import (
 
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -250,7 +251,7 @@ func TestRootExampleChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	chain := cfg.Pipelines[0].Chain
-	in, err := transforms.Decode([]byte(`{"amount":12.5,"status":"new","user":"u1","debug":true,"customer":{"email":"A@B.de","country":"DE"}}`))
+	in, err := codec.Decode([]byte(`{"amount":12.5,"status":"new","user":"u1","debug":true,"customer":{"email":"A@B.de","country":"DE"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,12 +259,12 @@ func TestRootExampleChain(t *testing.T) {
 	if err != nil || len(outs) != 1 {
 		t.Fatalf("Run = %v, %v", outs, err)
 	}
-	got, _ := transforms.Encode(outs[0].Value)
+	got, _ := codec.Encode(outs[0].Value)
 	want := `{"amount":12.5,"customer":{"country":"DE","email_hash":"363a175f65786e7799e43a17e3f9f7baa20553a6408901bc04db39da72261fe3"},"status":"new","total_cents":1250,"user_id":"u1"}`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	test, _ := transforms.Decode([]byte(`{"amount":1,"status":"test"}`))
+	test, _ := codec.Decode([]byte(`{"amount":1,"status":"test"}`))
 	if outs, err := chain.Run(t.Context(), &transforms.Record{Value: test}); err != nil || len(outs) != 0 {
 		t.Errorf("test traffic: got %v, %v; want it dropped", outs, err)
 	}

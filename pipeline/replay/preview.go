@@ -17,6 +17,7 @@ import (
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 // Preview is what a dry run shows of one record: the record after each
@@ -144,7 +145,7 @@ func (v *previewer) preview(msg *message.Message) Preview {
 		if v.toTopic != "" {
 			topic = v.toTopic
 		}
-		val, err := transforms.Encode(r.Value)
+		val, err := codec.Encode(r.Value)
 		if err != nil {
 			pv.DeadLetter = "encode: " + err.Error()
 			pv.Outputs = pv.Outputs[:0]
@@ -240,7 +241,7 @@ func flatten(path string, v any, out map[string]string) {
 			flatten(fmt.Sprintf("%s[%d]", path, i), x, out)
 		}
 	default:
-		b, err := transforms.Encode(v)
+		b, err := codec.Encode(v)
 		if err != nil {
 			b, _ = json.Marshal(fmt.Sprint(v))
 		}

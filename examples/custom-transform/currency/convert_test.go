@@ -6,6 +6,7 @@ import (
 
 	"github.com/millrace-dev/millrace/examples/custom-transform/currency"
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -49,7 +50,7 @@ func TestConvertsNestedFieldsAndRounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := transforms.Encode(out[0].Value)
+	got, _ := codec.Encode(out[0].Value)
 	if string(got) != `{"price":{"ccy":"USD","value":10.9}}` {
 		t.Errorf("got %s", got)
 	}

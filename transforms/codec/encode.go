@@ -1,4 +1,4 @@
-package transforms
+package codec
 
 import (
 	"encoding/json"
@@ -44,7 +44,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	case float64:
 		return appendFloat(b, v)
 	case json.Number:
-		if v == "" || !isJSONNumber(string(v)) {
+		if _, ok := Number(string(v)); !ok {
 			return nil, errUnusual
 		}
 		return append(b, v...), nil
@@ -177,13 +177,4 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// isJSONNumber reports whether s is a number in JSON's grammar.
-func isJSONNumber(s string) bool {
-	d := valueDecoder{data: []byte(s)}
-	if _, err := d.number(); err != nil {
-		return false
-	}
-	return d.pos == len(s)
 }

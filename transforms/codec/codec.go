@@ -1,4 +1,8 @@
-package transforms
+// Package codec reads and writes record values: JSON decoded into the few
+// Go types a transform meets (map[string]any, []any, string, int, float64,
+// json.Number, bool, nil) and written back as encoding/json would. It uses
+// the standard library only, so that the transform SDK can depend on it.
+package codec
 
 import (
 	"bytes"
@@ -6,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 )
 
 // Decode parses a record value. Numbers become int when they are integers
@@ -54,36 +56,47 @@ func normalize(v any) any {
 		}
 		return v
 	case json.Number:
-		return normalizeNumber(v)
-	}
-	return v
-}
-
-// normalizeNumber converts a number as Decode documents.
-func normalizeNumber(v json.Number) any {
-	s := string(v)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return int(n)
-	}
-	if isInteger(s) {
-		return v // too large for int64: keep the digits
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) {
-		return f
-	}
-	return v
-}
-
-func isInteger(s string) bool {
-	if s != "" && s[0] == '-' {
-		s = s[1:]
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
+		if n, ok := Number(string(v)); ok {
+			return n
 		}
 	}
-	return s != ""
+	return v
+}
+
+// Number converts the text of a JSON number as Decode does: an int, a
+// float64, or a json.Number that keeps the digits of an integer beyond 64
+// bits or of a float beyond float64's range. ok is false when s is not a
+// number in JSON's grammar.
+func Number(s string) (v any, ok bool) {
+	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+		return nil, false
+	}
+	d := valueDecoder{data: []byte(s)}
+	v, err := d.number()
+	if err != nil || d.pos != len(s) {
+		return nil, false
+	}
+	return v, true
+}
+
+// DeepCopy copies a decoded value, so that the copy can be changed without
+// changing the original.
+func DeepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = DeepCopy(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(v))
+		for i, x := range v {
+			s[i] = DeepCopy(x)
+		}
+		return s
+	}
+	return v
 }
 
 // Encode writes a record value as compact JSON. Object keys come out sorted;

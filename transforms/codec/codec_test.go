@@ -1,4 +1,4 @@
-package transforms_test
+package codec_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 // Decode then Encode: what comes out for what goes in.
@@ -51,12 +51,12 @@ func TestDecodeEncodeRoundTrip(t *testing.T) {
 		{`{}`, `{}`},
 		{`[]`, `[]`},
 	} {
-		v, err := transforms.Decode([]byte(tc.in))
+		v, err := codec.Decode([]byte(tc.in))
 		if err != nil {
 			t.Errorf("Decode(%s): %v", tc.in, err)
 			continue
 		}
-		got, err := transforms.Encode(v)
+		got, err := codec.Encode(v)
 		if err != nil {
 			t.Errorf("Encode(%s): %v", tc.in, err)
 			continue
@@ -68,7 +68,7 @@ func TestDecodeEncodeRoundTrip(t *testing.T) {
 }
 
 func TestDecodeTypes(t *testing.T) {
-	v, err := transforms.Decode([]byte(`{"i":7,"neg":-7,"f":2.5,"e":1e2,"big":123456789012345678901,"s":"x","b":false,"n":null,"l":[1,"a"]}`))
+	v, err := codec.Decode([]byte(`{"i":7,"neg":-7,"f":2.5,"e":1e2,"big":123456789012345678901,"s":"x","b":false,"n":null,"l":[1,"a"]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"a":1}]`, "invalid JSON: unexpected data after the value"},
 		{`NaN`, "invalid JSON: invalid character 'N' looking for beginning of value"},
 	} {
-		v, err := transforms.Decode([]byte(tc.in))
+		v, err := codec.Decode([]byte(tc.in))
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("Decode(%q) = %v, %v; want error %q", tc.in, v, err, tc.want)
 		}
@@ -117,7 +117,7 @@ func TestEncode(t *testing.T) {
 		{"<&>", `"<&>"`},
 		{nil, `null`},
 	} {
-		got, err := transforms.Encode(tc.v)
+		got, err := codec.Encode(tc.v)
 		if err != nil || string(got) != tc.want {
 			t.Errorf("Encode(%#v) = %s, %v; want %s", tc.v, got, err, tc.want)
 		}
@@ -126,26 +126,47 @@ func TestEncode(t *testing.T) {
 		}
 	}
 	for _, bad := range []any{math.NaN(), math.Inf(1), map[string]any{"c": make(chan int)}} {
-		if got, err := transforms.Encode(bad); err == nil || !strings.HasPrefix(err.Error(), "encode JSON: ") {
+		if got, err := codec.Encode(bad); err == nil || !strings.HasPrefix(err.Error(), "encode JSON: ") {
 			t.Errorf("Encode(%v) = %s, %v; want an error", bad, got, err)
 		}
 	}
 }
 
-func TestDeepCopyAndClone(t *testing.T) {
-	r := record(t, `{"a":{"b":[1,{"c":2}]}}`)
-	r.Key = []byte("k")
-	r.Headers.Set("h", "v")
-	c := r.Clone()
-	c.Key[0] = 'x'
-	c.Headers.Set("h", "changed")
-	c.Value.(map[string]any)["a"].(map[string]any)["b"].([]any)[1].(map[string]any)["c"] = 99
-	got, _ := transforms.Encode(r.Value)
-	if string(got) != `{"a":{"b":[1,{"c":2}]}}` || string(r.Key) != "k" || r.Headers.Map()["h"] != "v" {
-		t.Errorf("Clone shares state with the original: %s %s %v", got, r.Key, r.Headers)
+func TestNumber(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want any
+	}{
+		{"0", 0}, {"-0", 0}, {"42", 42}, {"-7", -7}, {"2.5", 2.5}, {"1e2", 100.0}, {"-0.0", math.Copysign(0, -1)},
+		{"9223372036854775808", json.Number("9223372036854775808")},
+		{"1e400", json.Number("1e400")},
+	} {
+		got, ok := codec.Number(tc.in)
+		if !ok || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Number(%q) = %#v, %v; want %#v", tc.in, got, ok, tc.want)
+		}
 	}
-	var noKey transforms.Record
-	if noKey.Clone().Key != nil {
-		t.Error("Clone of a nil key must stay nil")
+	for _, bad := range []string{"", "-", "+1", "01", "1.", ".5", "1e", "0x10", "1 ", "NaN", "Inf", "1_000"} {
+		if got, ok := codec.Number(bad); ok {
+			t.Errorf("Number(%q) = %#v, want not a number", bad, got)
+		}
+	}
+}
+
+func TestDeepCopy(t *testing.T) {
+	v, err := codec.Decode([]byte(`{"a":{"b":[1,{"c":2}]},"s":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := codec.DeepCopy(v)
+	c.(map[string]any)["a"].(map[string]any)["b"].([]any)[1].(map[string]any)["c"] = 99
+	c.(map[string]any)["s"] = "y"
+	if got, _ := codec.Encode(v); string(got) != `{"a":{"b":[1,{"c":2}]},"s":"x"}` {
+		t.Errorf("the copy shares state with the original: %s", got)
+	}
+	for _, scalar := range []any{nil, "s", 1, 2.5, true, json.Number("1")} {
+		if got := codec.DeepCopy(scalar); got != scalar {
+			t.Errorf("DeepCopy(%#v) = %#v", scalar, got)
+		}
 	}
 }
