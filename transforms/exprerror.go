@@ -20,8 +20,8 @@ func exprConfigError(v *spec.Value, err error) error {
 	var fe *file.Error
 	if errors.As(err, &fe) {
 		e.Msg = fmt.Sprintf("invalid expression %q: %s", v.Text, strings.TrimSpace(fe.Message))
-		if fe.Line <= 1 && fe.Column >= 0 && v.Pos.Line > 0 && v.Inline && !v.Secret {
-			e.Pos.Col += fe.Column + quoteWidth(v)
+		if p, ok := v.PosAt(fe.Column); ok && fe.Line <= 1 && fe.Column >= 0 && !v.Secret {
+			e.Pos = p
 		}
 	}
 	if v.Secret {
@@ -29,12 +29,4 @@ func exprConfigError(v *spec.Value, err error) error {
 	}
 	e.Hint = "see docs/expressions.md for the syntax, fields and functions"
 	return e
-}
-
-// quoteWidth is the width of the opening quote of a quoted scalar.
-func quoteWidth(v *spec.Value) int {
-	if v.Quoted {
-		return 1
-	}
-	return 0
 }

@@ -4,58 +4,28 @@ import (
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
-	"github.com/millrace-dev/millrace/transforms/codec"
-	"github.com/millrace-dev/millrace/transforms/spec"
+	// The chain tests use built-ins as ordinary steps.
+	_ "github.com/millrace-dev/millrace/transforms/builtin"
+	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
 
-// buildChain builds a chain from a YAML list of steps with reg.
+// buildChain builds YAML steps with reg; they must build.
 func buildChain(t testing.TB, reg *transforms.Registry, steps string) *transforms.Chain {
 	t.Helper()
-	chain, err := tryBuild(reg, steps)
-	if err != nil {
-		t.Fatalf("BuildChain:\n%v", err)
-	}
-	return chain
+	return transformstest.Env{Registry: reg}.MustChain(t, steps)
 }
 
-// tryBuild builds a chain and returns its errors as one error.
+// tryBuild builds YAML steps with reg and returns their errors as one error.
 func tryBuild(reg *transforms.Registry, steps string) (*transforms.Chain, error) {
-	v, errs := spec.ParseYAML("steps.yaml", []byte(steps), nil)
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	chain, errs := transforms.BuildChain(reg, v, "test")
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return chain, nil
+	return transformstest.Env{Registry: reg}.Chain(steps)
 }
 
-func record(t testing.TB, js string) *transforms.Record {
-	t.Helper()
-	v, err := codec.Decode([]byte(js))
-	if err != nil {
-		t.Fatalf("Decode(%s): %v", js, err)
-	}
-	return &transforms.Record{Value: v}
-}
+var record = transformstest.Record
 
 // runJSON runs the chain over a JSON value and returns the outputs as JSON.
 func runJSON(t testing.TB, chain *transforms.Chain, js string) ([]string, error) {
 	t.Helper()
-	outs, err := chain.Run(t.Context(), record(t, js))
-	if err != nil {
-		return nil, err
-	}
-	res := []string{}
-	for _, o := range outs {
-		b, err := codec.Encode(o.Value)
-		if err != nil {
-			t.Fatalf("Encode: %v", err)
-		}
-		res = append(res, string(b))
-	}
-	return res, nil
+	return transformstest.Run(t, chain, record(t, js))
 }
 
 type runCase struct {

@@ -3,13 +3,13 @@ package transforms_test
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/spec"
+	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
 
 // maskSpec is a transform as a Go developer would add one: a spec that
@@ -68,11 +68,7 @@ func TestCustomTransform(t *testing.T) {
 	reg := transforms.Default.Clone()
 	reg.Register(maskSpec, newMask)
 
-	for _, ex := range maskSpec.Examples {
-		if err := reg.RunExample("stars", ex); err != nil {
-			t.Errorf("example %q: %v", ex.Title, err)
-		}
-	}
+	transformstest.Env{Registry: reg}.Examples(t, "stars")
 
 	chain := buildChain(t, reg, `
 - filter: 'card.brand == "visa"'
@@ -108,17 +104,13 @@ func TestCustomTransform(t *testing.T) {
 	}
 }
 
-func TestDefaultRegistry(t *testing.T) {
-	want := []string{"cast", "dedupe", "drop", "extract", "filter", "flatten", "hash", "headers", "hoist", "jq",
-		"keep", "key", "mask", "rename", "route", "set", "split", "timestamp", "unflatten", "validate"}
-	if got := transforms.Default.Names(); !reflect.DeepEqual(got, want) {
-		t.Errorf("Default.Names() = %q", got)
+func TestLookup(t *testing.T) {
+	reg := transforms.NewRegistry()
+	reg.Register(maskSpec, newMask)
+	if r, ok := reg.Lookup("stars"); !ok || r.Spec.Name != "stars" || r.New == nil {
+		t.Errorf("Lookup(stars) = %+v, %v", r, ok)
 	}
-	reg, ok := transforms.Default.Lookup("filter")
-	if !ok || reg.Spec.Name != "filter" || reg.New == nil || reg.Spec.Config.Kind != spec.TExpr {
-		t.Errorf("Lookup(filter) = %+v, %v", reg, ok)
-	}
-	if _, ok := transforms.Default.Lookup("nope"); ok {
+	if _, ok := reg.Lookup("nope"); ok {
 		t.Error("Lookup(nope) found something")
 	}
 }
@@ -187,7 +179,7 @@ func TestRunExampleReportsMismatch(t *testing.T) {
 		{transforms.Example{Config: `{a: b}`, Input: `{`}, "input: invalid JSON: unexpected EOF"},
 		{transforms.Example{Title: "t", Config: `{}`, Input: `{}`}, `rename example "t":1:11: expected at least 1 entry, got 0`},
 	} {
-		err := transforms.Default.RunExample("rename", tc.ex)
+		err := (transformstest.Env{}).RunExample("rename", tc.ex)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("got %v, want %s", err, tc.want)
 		}

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/millrace-dev/millrace/transforms"
+	// The built-in transforms register in transforms.Default: every program
+	// that loads a config has them.
+	_ "github.com/millrace-dev/millrace/transforms/builtin"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
