@@ -12,6 +12,7 @@ import (
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
+	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
 
 // testRegistry is the built-ins plus test transforms:
@@ -249,7 +250,7 @@ func TestStepWhen(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("failing when: got %v, want %s", err, want)
 	}
-	if s := chain.Steps[0]; s.When == nil || s.When.Source != `country == "DE"` || s.Name != "set" || s.Index != 0 {
+	if s := chain.Steps[0]; s.When == nil || s.When.Source() != `country == "DE"` || s.Name != "set" || s.Index != 0 {
 		t.Errorf("step 0 = %+v", s)
 	}
 	if s := chain.Steps[1]; s.Pos != (spec.Pos{File: "steps.yaml", Line: 4, Col: 3}) {
@@ -258,7 +259,7 @@ func TestStepWhen(t *testing.T) {
 }
 
 func TestEmptyChain(t *testing.T) {
-	chain, errs := transforms.BuildChain(transforms.Default, nil, "p")
+	chain, errs := transforms.BuildChain(transforms.Default, nil, transforms.ChainOptions{Pipeline: "p"})
 	if len(errs) != 0 || len(chain.Steps) != 0 {
 		t.Fatalf("BuildChain(nil) = %+v, %v", chain, errs)
 	}
@@ -272,6 +273,9 @@ func TestEmptyChain(t *testing.T) {
 		t.Errorf("empty chain on a list: %v, %v", outs, err)
 	}
 }
+
+// hint ends the errors of expressions that do not compile.
+const hint = "(see docs/expressions.md for the syntax, fields and functions)"
 
 func TestBuildChainErrors(t *testing.T) {
 	available := strings.Join(transforms.Default.Names(), ", ")
@@ -299,6 +303,25 @@ func TestBuildChainErrors(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%s:\ngot  %v\nwant %s", tc.steps, err, tc.want)
 		}
+	}
+}
+
+// Without an expression compiler the SDK compiles no expression: a step
+// whose factory asks for one, or a `when`, is a config error at its place.
+func TestBuildWithoutExprs(t *testing.T) {
+	env := transformstest.Env{}
+	const want = "steps.yaml:%s: expressions are not available here: the chain is built without an expression compiler " +
+		"(set transforms.ChainOptions.Exprs, such as expression.Compiler{})"
+	for steps, at := range map[string]string{
+		"- filter: 'amount > 0'":        "1:11",
+		"- drop: [a]\n  when: 'a == 1'": "2:9",
+	} {
+		if _, err := env.Chain(steps); err == nil || err.Error() != fmt.Sprintf(want, at) {
+			t.Errorf("%s: got %v", steps, err)
+		}
+	}
+	if _, err := env.Chain("- drop: [a]"); err != nil {
+		t.Errorf("a step without expressions: %v", err)
 	}
 }
 

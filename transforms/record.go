@@ -1,5 +1,11 @@
-// Package transforms holds the record model, the Transform interface, the
-// registry that YAML names resolve through, and the built-in transforms.
+// Package transforms is the SDK a transform is written with: the record
+// model, the Transform interface, the spec a transform declares its config
+// with, the registry that YAML names resolve through, and the chain that
+// runs steps in order. It depends on no expression language, JSON Schema
+// validator or jq: the built-ins live in package transforms/builtin, the
+// expression language in transforms/expression, which a chain's builder
+// supplies (ChainOptions.Exprs). Package transforms/transformstest tests a
+// transform without a broker.
 package transforms
 
 import (

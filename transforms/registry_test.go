@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/expression"
 	"github.com/millrace-dev/millrace/transforms/spec"
 	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
@@ -68,7 +69,7 @@ func TestCustomTransform(t *testing.T) {
 	reg := transforms.Default.Clone()
 	reg.Register(maskSpec, newMask)
 
-	transformstest.Env{Registry: reg}.Examples(t, "stars")
+	transformstest.Env{Registry: reg, Exprs: expression.Compiler{}}.Examples(t, "stars")
 
 	chain := buildChain(t, reg, `
 - filter: 'card.brand == "visa"'
@@ -179,7 +180,7 @@ func TestRunExampleReportsMismatch(t *testing.T) {
 		{transforms.Example{Config: `{a: b}`, Input: `{`}, "input: invalid JSON: unexpected EOF"},
 		{transforms.Example{Title: "t", Config: `{}`, Input: `{}`}, `rename example "t":1:11: expected at least 1 entry, got 0`},
 	} {
-		err := (transformstest.Env{}).RunExample("rename", tc.ex)
+		err := (transformstest.Env{Exprs: expression.Compiler{}}).RunExample("rename", tc.ex)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("got %v, want %s", err, tc.want)
 		}

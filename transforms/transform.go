@@ -83,6 +83,9 @@ type Build struct {
 	Index int
 	// Logger logs for the transform; records' payloads must not be logged.
 	Logger *slog.Logger
+	// Exprs compiles expressions for Expr and Bool; nil when the chain is
+	// built without an expression language (see ChainOptions.Exprs).
+	Exprs ExprCompiler
 }
 
 // Decode copies the config into out (a pointer to a struct whose fields
@@ -94,25 +97,28 @@ func (b *Build) Decode(out any) error {
 // Expr compiles the expression in v, reporting a failure at v's position.
 // A value whose error was already reported (an unset variable) gives
 // spec.ErrReported, which spec.Errors.Add ignores.
-func (b *Build) Expr(v *spec.Value) (*Program, error) {
-	if v.Failed {
-		return nil, spec.ErrReported
+func (b *Build) Expr(v *spec.Value) (Program, error) {
+	if err := b.canCompile(v); err != nil {
+		return nil, err
 	}
-	p, err := CompileExpr(v.Text)
-	if err != nil {
-		return nil, exprConfigError(v, err)
-	}
-	return p, nil
+	return b.Exprs.Compile(v)
 }
 
 // Bool compiles an expression in v that must yield a boolean.
-func (b *Build) Bool(v *spec.Value) (*Program, error) {
+func (b *Build) Bool(v *spec.Value) (Program, error) {
+	if err := b.canCompile(v); err != nil {
+		return nil, err
+	}
+	return b.Exprs.CompileBool(v)
+}
+
+func (b *Build) canCompile(v *spec.Value) error {
 	if v.Failed {
-		return nil, spec.ErrReported
+		return spec.ErrReported
 	}
-	p, err := CompileBool(v.Text)
-	if err != nil {
-		return nil, exprConfigError(v, err)
+	if b.Exprs == nil {
+		return v.Errorf("expressions are not available here: the chain is built without an expression compiler").
+			WithHint("set transforms.ChainOptions.Exprs, such as expression.Compiler{}")
 	}
-	return p, nil
+	return nil
 }

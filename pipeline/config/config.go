@@ -16,6 +16,7 @@ import (
 	// The built-in transforms register in transforms.Default: every program
 	// that loads a config has them.
 	_ "github.com/millrace-dev/millrace/transforms/builtin"
+	"github.com/millrace-dev/millrace/transforms/expression"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -123,7 +124,7 @@ type Output struct {
 
 // Route sends records matching When to Topic.
 type Route struct {
-	When  *transforms.Program
+	When  transforms.Program
 	Topic string
 }
 
@@ -340,7 +341,7 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 	if mv := in.Get("max_in_flight"); mv != nil && p.Input.MaxInFlight < 1 {
 		b.errs = append(b.errs, mv.Errorf("max_in_flight must be at least 1"))
 	}
-	chain, errs := transforms.BuildChain(b.reg, v.Get("transforms"), p.Name)
+	chain, errs := transforms.BuildChain(b.reg, v.Get("transforms"), transforms.ChainOptions{Pipeline: p.Name, Exprs: expression.Compiler{}})
 	b.errs = append(b.errs, errs...)
 	p.Chain = chain
 	out := v.Get("output")
@@ -351,7 +352,7 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 			if w == nil || t == nil || !w.IsScalar() {
 				continue
 			}
-			prog, err := (&transforms.Build{Config: w, Pipeline: p.Name}).Bool(w)
+			prog, err := (&transforms.Build{Config: w, Pipeline: p.Name, Exprs: expression.Compiler{}}).Bool(w)
 			if err != nil {
 				b.errs.Add(w.Pos, err)
 				continue

@@ -73,7 +73,7 @@ func init() {
 }
 
 type dedupe struct {
-	key    *transforms.Program
+	key    transforms.Program
 	window time.Duration
 	max    int
 	now    func() time.Time

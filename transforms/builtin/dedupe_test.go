@@ -10,14 +10,17 @@ import (
 
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/codec"
+	"github.com/millrace-dev/millrace/transforms/expression"
 	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
+
+var env = transformstest.Env{Exprs: expression.Compiler{}}
 
 // newTestDedupe builds a dedupe step from its YAML config with a clock the
 // test moves.
 func newTestDedupe(t *testing.T, config string) (*dedupe, *time.Time) {
 	t.Helper()
-	d := transformstest.Env{}.MustChain(t, "- dedupe: "+config).Steps[0].Transform.(*dedupe)
+	d := env.MustChain(t, "- dedupe: "+config).Steps[0].Transform.(*dedupe)
 	now := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
 	d.now = func() time.Time { return now }
 	return d, &now
@@ -140,7 +143,7 @@ func TestDedupeConfigErrors(t *testing.T) {
 		{`- dedupe: {key: id, window: 10}`, `steps.yaml:1:29: expected a duration such as 100ms or 5s, got "10" (use a number with a unit: ms, s, m or h)`},
 		{`- dedupe: event_id`, "steps.yaml:1:11: expected a mapping, got a string"},
 	} {
-		if _, err := (transformstest.Env{}).Chain(tc.steps); err == nil || err.Error() != tc.want {
+		if _, err := env.Chain(tc.steps); err == nil || err.Error() != tc.want {
 			t.Errorf("%s:\ngot  %v\nwant %s", tc.steps, err, tc.want)
 		}
 	}

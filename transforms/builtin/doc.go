@@ -8,7 +8,10 @@
 //
 // pipeline/config imports it, so every program that loads a config has
 // them; a custom transform that imports only package transforms does not
-// pull them in.
+// pull them, nor gojq and the JSON Schema validator they use, in. The
+// built-ins that take expressions compile them with the chain's
+// transforms.ExprCompiler (Build.Expr, Build.Bool): they do not import the
+// expression language either.
 package builtin
 
 //go:generate go run ../../internal/docgen -dir ../../docs

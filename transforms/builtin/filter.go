@@ -30,7 +30,7 @@ func init() {
 	})
 }
 
-type filter struct{ cond *transforms.Program }
+type filter struct{ cond transforms.Program }
 
 func (f filter) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Record, error) {
 	ok, err := f.cond.EvalBool(r)

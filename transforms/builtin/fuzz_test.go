@@ -7,6 +7,7 @@ import (
 
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/codec"
+	"github.com/millrace-dev/millrace/transforms/expression"
 )
 
 const fuzzSteps = `
@@ -84,7 +85,7 @@ func FuzzChain(f *testing.F) {
 			if _, ok := m["c"]; ok {
 				t.Fatalf("dropped field c is still there: %v", m)
 			}
-			if _, ok := m[transforms.MetaVar]; ok != bytes.Contains(data, []byte(`"kafka"`)) {
+			if _, ok := m[expression.MetaVar]; ok != bytes.Contains(data, []byte(`"kafka"`)) {
 				t.Fatalf("kafka field present=%v after the chain", ok)
 			}
 			if _, err := codec.Encode(o.Value); err != nil {

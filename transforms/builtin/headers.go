@@ -52,7 +52,7 @@ func init() {
 
 type headerExpr struct {
 	name string
-	expr *transforms.Program
+	expr transforms.Program
 }
 
 type headers struct {

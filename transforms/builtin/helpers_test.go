@@ -6,12 +6,13 @@ import (
 
 	"github.com/millrace-dev/millrace/transforms"
 	_ "github.com/millrace-dev/millrace/transforms/builtin"
+	"github.com/millrace-dev/millrace/transforms/expression"
 	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
 
-// env builds the built-ins' steps; importing package builtin registered
-// them in transforms.Default.
-var env = transformstest.Env{}
+// env builds the built-ins' steps with the expression language; importing
+// package builtin registered them in transforms.Default.
+var env = transformstest.Env{Exprs: expression.Compiler{}}
 
 // buildChain builds YAML steps that must build.
 func buildChain(t testing.TB, steps string) *transforms.Chain {

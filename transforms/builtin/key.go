@@ -64,7 +64,7 @@ func (k keyField) Apply(_ context.Context, r *transforms.Record) ([]*transforms.
 	return setKey(r, v)
 }
 
-type keyExpr struct{ p *transforms.Program }
+type keyExpr struct{ p transforms.Program }
 
 func (k keyExpr) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Record, error) {
 	v, err := k.p.Eval(r)

@@ -55,12 +55,12 @@ func init() {
 }
 
 type routeRule struct {
-	when  *transforms.Program
+	when  transforms.Program
 	topic string
 }
 
 type route struct {
-	topic *transforms.Program
+	topic transforms.Program
 	cases []routeRule
 	def   string
 }
@@ -172,12 +172,12 @@ func (rt *route) choose(r *transforms.Record) (string, error) {
 		case string:
 			if t != "" {
 				if err := checkTopic(t); err != nil {
-					return "", fmt.Errorf("expression %q: %w", rt.topic.Source, err)
+					return "", fmt.Errorf("expression %q: %w", rt.topic.Source(), err)
 				}
 				return t, nil
 			}
 		default:
-			return "", fmt.Errorf("expression %q: a topic must be a string, got %s", rt.topic.Source, kindOf(v))
+			return "", fmt.Errorf("expression %q: a topic must be a string, got %s", rt.topic.Source(), kindOf(v))
 		}
 		return rt.def, nil
 	}

@@ -41,7 +41,7 @@ func init() {
 
 type assignment struct {
 	path string
-	expr *transforms.Program
+	expr transforms.Program
 }
 
 type set []assignment

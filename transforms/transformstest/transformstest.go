@@ -28,6 +28,12 @@ import (
 type Env struct {
 	// Registry resolves transform names; nil means transforms.Default.
 	Registry *transforms.Registry
+	// Exprs compiles the steps' expressions, as ChainOptions.Exprs: the
+	// built-ins and any transform that calls Build.Expr or Build.Bool need
+	// one, such as expression.Compiler{}. Nil makes expressions config
+	// errors, which keeps a test of a transform without them free of
+	// expr-lang.
+	Exprs transforms.ExprCompiler
 	// LookupEnv expands ${VAR} in the steps' YAML; nil expands nothing.
 	LookupEnv spec.LookupEnv
 }
@@ -61,7 +67,7 @@ func (e Env) chain(file, pipeline, steps string) (*transforms.Chain, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	chain, errs := transforms.BuildChain(e.registry(), v, pipeline)
+	chain, errs := transforms.BuildChain(e.registry(), v, transforms.ChainOptions{Pipeline: pipeline, Exprs: e.Exprs})
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

@@ -2,12 +2,12 @@ package currency_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/millrace-dev/millrace/examples/custom-transform/currency"
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/codec"
-	"github.com/millrace-dev/millrace/transforms/spec"
 	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
 
@@ -25,15 +25,7 @@ func TestSpecExamples(t *testing.T) {
 
 func chain(t *testing.T, yaml string) *transforms.Chain {
 	t.Helper()
-	v, errs := spec.ParseYAML("steps.yaml", []byte(yaml), nil)
-	if err := errs.Err(); err != nil {
-		t.Fatal(err)
-	}
-	c, errs := transforms.BuildChain(registry(), v, "test")
-	if err := errs.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return transformstest.Env{Registry: registry()}.MustChain(t, yaml)
 }
 
 func TestConvertsNestedFieldsAndRounds(t *testing.T) {
@@ -69,10 +61,9 @@ func TestConfigErrorsArePositioned(t *testing.T) {
 		"- convert_currency: {to: EUR, rates: {USD: 1}, decimal: 2}\n": `steps.yaml:1:48: unknown key "decimal" (did you mean "decimals"?)`,
 	}
 	for yaml, want := range cases {
-		v, _ := spec.ParseYAML("steps.yaml", []byte(yaml), nil)
-		_, errs := transforms.BuildChain(registry(), v, "test")
-		if len(errs) == 0 || errs[0].Error()[:len(want)] != want {
-			t.Errorf("%q: got %v, want prefix %q", yaml, errs, want)
+		_, err := transformstest.Env{Registry: registry()}.Chain(yaml)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: got %v, want prefix %q", yaml, err, want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package transforms_test
+package expression_test
 
 import (
 	"errors"
@@ -7,8 +7,22 @@ import (
 	"time"
 
 	"github.com/millrace-dev/millrace/transforms"
+	_ "github.com/millrace-dev/millrace/transforms/builtin"
 	"github.com/millrace-dev/millrace/transforms/codec"
+	"github.com/millrace-dev/millrace/transforms/expression"
+	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
+
+// env builds steps with the built-ins and this package's compiler: the
+// tests show expressions where configs use them.
+var env = transformstest.Env{Exprs: expression.Compiler{}}
+
+func buildChain(t *testing.T, steps string) *transforms.Chain {
+	t.Helper()
+	return env.MustChain(t, steps)
+}
+
+var record = transformstest.Record
 
 func kafkaRecord(t *testing.T, js string) *transforms.Record {
 	r := record(t, js)
@@ -20,7 +34,7 @@ func kafkaRecord(t *testing.T, js string) *transforms.Record {
 }
 
 func TestKafkaMetadata(t *testing.T) {
-	chain := buildChain(t, transforms.Default, `
+	chain := buildChain(t, `
 - set:
     key: kafka.key
     trace: 'kafka.headers["trace-id"]'
@@ -49,7 +63,7 @@ func TestKafkaMetadata(t *testing.T) {
 // expression runs; the field is back afterwards, and no field appears when
 // there was none.
 func TestKafkaFieldRestored(t *testing.T) {
-	chain := buildChain(t, transforms.Default, `
+	chain := buildChain(t, `
 - set: {seen: kafka.topic}
 - filter: 'kafka.topic == "orders"'
 `)
@@ -66,12 +80,12 @@ func TestKafkaFieldRestored(t *testing.T) {
 	if err != nil || len(outs) != 1 {
 		t.Fatalf("Run = %v, %v", outs, err)
 	}
-	if _, ok := outs[0].Value.(map[string]any)[transforms.MetaVar]; ok {
+	if _, ok := outs[0].Value.(map[string]any)[expression.MetaVar]; ok {
 		t.Errorf("metadata left in the record: %v", outs[0].Value)
 	}
 
 	// Also after a failing expression.
-	bad := buildChain(t, transforms.Default, `- filter: 'x.y > 1'`)
+	bad := buildChain(t, `- filter: 'x.y > 1'`)
 	r := kafkaRecord(t, `{"kafka":"mine","x":1}`)
 	if _, err := bad.Run(t.Context(), r); err == nil {
 		t.Fatal("want an error")
@@ -82,7 +96,7 @@ func TestKafkaFieldRestored(t *testing.T) {
 }
 
 func TestExprFunctions(t *testing.T) {
-	chain := buildChain(t, transforms.Default, `
+	chain := buildChain(t, `
 - set:
     sha256: sha256(s)
     sha1: sha1(s)
@@ -134,9 +148,9 @@ func TestExprCompileErrors(t *testing.T) {
 		{"- filter: |\n    a > 1 &&\n      uper(s) == \"X\"\n", `steps.yaml:1:11: invalid expression "a > 1 &&\n  uper(s) == \"X\"\n": unknown function uper, did you mean upper? ` + hint},
 		{`- filter: '1 + 1'`, `steps.yaml:1:11: invalid expression "1 + 1": expected bool, but got int ` + hint},
 		{`- filter: kafka.partition`, `steps.yaml:1:11: invalid expression "kafka.partition": expected bool, but got int ` + hint},
-		{`- set: {x: kafka.nope}`, `steps.yaml:1:18: invalid expression "kafka.nope": type transforms.Meta has no field nope ` + hint},
+		{`- set: {x: kafka.nope}`, `steps.yaml:1:18: invalid expression "kafka.nope": type expression.Meta has no field nope ` + hint},
 	} {
-		_, err := tryBuild(transforms.Default, tc.steps)
+		_, err := env.Chain(tc.steps)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%s:\ngot  %v\nwant %s", tc.steps, err, tc.want)
 		}
@@ -146,45 +160,54 @@ func TestExprCompileErrors(t *testing.T) {
 const hint = "(see docs/expressions.md for the syntax, fields and functions)"
 
 func TestExprRuntimeErrors(t *testing.T) {
-	runCases(t, []runCase{
-		{name: "hash of a number", steps: `- set: {h: 'sha256(n)'}`, in: `{"n":5}`,
-			err: `step 0 (set): h: expression "sha256(n)": interface conversion: interface {} is int, not string (column 1)`},
-		{name: "big integers are json.Number", steps: `- filter: 'n > 5'`, in: `{"n":123456789012345678901234567890}`,
-			err: `step 0 (filter): expression "n > 5": invalid operation: json.Number > int (column 3)`},
-	})
+	for _, tc := range []struct{ expr, in, want string }{
+		{`sha256(n)`, `{"n":5}`, `expression "sha256(n)": interface conversion: interface {} is int, not string (column 1)`},
+		// Integers beyond 64 bits are json.Number.
+		{`n > 5`, `{"n":123456789012345678901234567890}`, `expression "n > 5": invalid operation: json.Number > int (column 3)`},
+	} {
+		p, err := expression.Compile(tc.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Eval(record(t, tc.in))
+		var ee *expression.Error
+		if !errors.As(err, &ee) || err.Error() != tc.want {
+			t.Errorf("%s on %s: got %v, want %s", tc.expr, tc.in, err, tc.want)
+		}
+	}
 }
 
 func TestProgram(t *testing.T) {
-	p, err := transforms.CompileExpr(`a * 2`)
+	p, err := expression.Compile(`a * 2`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Source != "a * 2" {
-		t.Errorf("Source = %q", p.Source)
+	if p.Source() != "a * 2" {
+		t.Errorf("Source = %q", p.Source())
 	}
 	got, err := p.Eval(record(t, `{"a":21}`))
 	if err != nil || got != 42 {
 		t.Errorf("Eval = %v, %v", got, err)
 	}
 	_, err = p.EvalBool(record(t, `{"a":21}`))
-	var ee *transforms.ExprError
+	var ee *expression.Error
 	if !errors.As(err, &ee) || err.Error() != `expression "a * 2": expected a boolean, got int` {
 		t.Errorf("EvalBool of a number: %v", err)
 	}
 	if _, err := p.Eval(record(t, `[1]`)); !errors.Is(err, transforms.ErrNotObject) {
 		t.Errorf("Eval of a list: %v", err)
 	}
-	b, err := transforms.CompileBool(`a > 1`)
+	b, err := expression.CompileBool(`a > 1`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := b.EvalBool(record(t, `{"a":2}`)); !ok || err != nil {
 		t.Errorf("EvalBool = %v, %v", ok, err)
 	}
-	if _, err := transforms.CompileBool(`a +`); err == nil {
+	if _, err := expression.CompileBool(`a +`); err == nil {
 		t.Error("CompileBool accepted a broken expression")
 	}
-	n, _ := transforms.CompileExpr(`missing`)
+	n, _ := expression.Compile(`missing`)
 	if ok, err := n.EvalBool(record(t, `{}`)); ok || err != nil {
 		t.Errorf("nil counts as false, got %v, %v", ok, err)
 	}
@@ -196,7 +219,7 @@ func TestExprMaxNodes(t *testing.T) {
 	for range 6000 {
 		src += " + 1"
 	}
-	if _, err := transforms.CompileExpr(src); err == nil {
+	if _, err := expression.Compile(src); err == nil {
 		t.Error("a 6000-node expression compiled")
 	}
 }

@@ -1,14 +1,18 @@
-package transforms
+// Package expression is the expression language of pipeline configs:
+// expr-lang/expr, compiled and type-checked when a config loads, evaluated
+// against a record's JSON object, whose fields are its variables, with the
+// Kafka metadata under MetaVar. Compiler is the transforms.ExprCompiler that
+// pipeline/config builds chains with; the transform SDK does not import this
+// package, so a custom transform does not pull expr-lang in.
+package expression
 
 import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -17,6 +21,7 @@ import (
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 	"github.com/google/uuid"
+	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -42,12 +47,17 @@ const maxExprNodes = 5000
 // Program is a compiled expression. Fields of the record's JSON object are its
 // variables (nested with dots), and MetaVar holds the Kafka metadata.
 type Program struct {
-	Source string
-	prog   *vm.Program
+	src  string
+	prog *vm.Program
 	// meta: the program reads MetaVar, so Eval builds it (headers as a
 	// map included); most programs read fields only.
 	meta bool
 }
+
+var (
+	_ transforms.Program      = (*Program)(nil)
+	_ transforms.ExprCompiler = Compiler{}
+)
 
 var exprOptions = []expr.Option{
 	expr.Env(map[string]any{MetaVar: Meta{}}),
@@ -65,14 +75,14 @@ func hashFn(sum func([]byte) []byte) func(...any) (any, error) {
 	}
 }
 
-// ExprFunctions names the functions Millrace adds to expr-lang's built-ins.
-var ExprFunctions = []string{"uuid()", "sha256(s)", "sha1(s)", "md5(s)"}
+// Functions names the functions Millrace adds to expr-lang's built-ins.
+var Functions = []string{"uuid()", "sha256(s)", "sha1(s)", "md5(s)"}
 
-// funcNames are the names of ExprFunctions.
+// funcNames are the names of Functions.
 var funcNames = []string{"uuid", "sha256", "sha1", "md5"}
 
-// CompileExpr compiles and type-checks an expression.
-func CompileExpr(src string) (*Program, error) {
+// Compile compiles and type-checks an expression.
+func Compile(src string) (*Program, error) {
 	p, err := expr.Compile(src, exprOptions...)
 	if err == nil {
 		err = unknownCall(p)
@@ -99,7 +109,7 @@ func newProgram(src string, p *vm.Program) *Program {
 	var f metaFinder
 	node := p.Node()
 	ast.Walk(&node, &f)
-	return &Program{Source: src, prog: p, meta: f.found}
+	return &Program{src: src, prog: p, meta: f.found}
 }
 
 // metaFinder reports whether a program names MetaVar.
@@ -140,8 +150,11 @@ func (f *callFinder) Visit(n *ast.Node) {
 	}
 }
 
+// Source is the expression's text.
+func (p *Program) Source() string { return p.src }
+
 // Eval runs the program against the record.
-func (p *Program) Eval(r *Record) (any, error) {
+func (p *Program) Eval(r *transforms.Record) (any, error) {
 	m, err := r.Object()
 	if err != nil {
 		return nil, err
@@ -149,12 +162,12 @@ func (p *Program) Eval(r *Record) (any, error) {
 	if !p.meta {
 		out, err := expr.Run(p.prog, m)
 		if err != nil {
-			return nil, &ExprError{Source: p.Source, Err: err}
+			return nil, &Error{Source: p.src, Err: err}
 		}
 		return out, nil
 	}
 	saved, had := m[MetaVar]
-	m[MetaVar] = r.meta()
+	m[MetaVar] = metaOf(r)
 	out, err := expr.Run(p.prog, m)
 	if had {
 		m[MetaVar] = saved
@@ -162,13 +175,13 @@ func (p *Program) Eval(r *Record) (any, error) {
 		delete(m, MetaVar)
 	}
 	if err != nil {
-		return nil, &ExprError{Source: p.Source, Err: err}
+		return nil, &Error{Source: p.src, Err: err}
 	}
 	return out, nil
 }
 
 // EvalBool runs a program that yields a boolean; nil counts as false.
-func (p *Program) EvalBool(r *Record) (bool, error) {
+func (p *Program) EvalBool(r *transforms.Record) (bool, error) {
 	out, err := p.Eval(r)
 	if err != nil {
 		return false, err
@@ -179,10 +192,10 @@ func (p *Program) EvalBool(r *Record) (bool, error) {
 	case nil:
 		return false, nil
 	}
-	return false, &ExprError{Source: p.Source, Err: fmt.Errorf("expected a boolean, got %T", out)}
+	return false, &Error{Source: p.src, Err: fmt.Errorf("expected a boolean, got %T", out)}
 }
 
-func (r *Record) meta() Meta {
+func metaOf(r *transforms.Record) Meta {
 	return Meta{
 		Key:       string(r.Key),
 		Headers:   r.Headers.Map(),
@@ -192,18 +205,3 @@ func (r *Record) meta() Meta {
 		Timestamp: r.Timestamp,
 	}
 }
-
-// ExprError is an expression that failed on a record.
-type ExprError struct {
-	Source string
-	Err    error
-}
-
-func (e *ExprError) Error() string {
-	var fe *file.Error
-	if errors.As(e.Err, &fe) {
-		return fmt.Sprintf("expression %q: %s (column %d)", e.Source, strings.TrimSpace(fe.Message), fe.Column+1)
-	}
-	return fmt.Sprintf("expression %q: %v", e.Source, e.Err)
-}
-func (e *ExprError) Unwrap() error { return e.Err }
