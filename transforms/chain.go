@@ -175,7 +175,7 @@ func buildStep(reg *Registry, item *spec.Value, opts ChainOptions, index int) (*
 		}
 		return nil, append(errs, e)
 	}
-	b := &Build{Config: item.Get(name.Text), Pipeline: opts.Pipeline, Index: index, Exprs: opts.Exprs,
+	b := &Build{Config: item.Get(name.Text), Type: reg1.Spec.Config, Pipeline: opts.Pipeline, Index: index, Exprs: opts.Exprs,
 		Logger: opts.Logger.With("pipeline", opts.Pipeline, "step", name.Text, "step_index", index)}
 	if verrs := spec.Validate(b.Config, reg1.Spec.Config); len(verrs) > 0 {
 		return nil, append(errs, verrs...)

@@ -31,11 +31,15 @@ func NewRegistry() *Registry {
 // name or an incomplete spec: those are programming errors.
 func Register(s Spec, f Factory) { Default.Register(s, f) }
 
-// Register adds a transform. It panics on a duplicate name or a spec without
-// a name, summary or config shape.
+// Register adds a transform. It panics on a duplicate name, a spec without
+// a name, summary or config shape, or a default that does not fit its
+// field.
 func (r *Registry) Register(s Spec, f Factory) {
 	if s.Name == "" || s.Summary == "" || s.Config == nil || f == nil {
 		panic(fmt.Sprintf("transforms: incomplete spec for %q: name, summary, config and factory are required", s.Name))
+	}
+	if err := s.Config.CheckDefaults(); err != nil {
+		panic(fmt.Sprintf("transforms: spec for %q: %v", s.Name, err))
 	}
 	if reservedStepKeys[s.Name] {
 		panic(fmt.Sprintf("transforms: %q is a reserved step key", s.Name))

@@ -32,13 +32,16 @@ var maskSpec = transforms.Spec{
 }
 
 func newMask(b *transforms.Build) (transforms.Transform, error) {
-	fields := b.Config.Get("fields").Strings()
-	keep := 4
-	if k := b.Config.Get("keep"); k != nil {
-		keep = k.Int()
-		if keep < 0 {
-			return nil, k.Errorf("keep must not be negative")
-		}
+	var c struct {
+		Fields []string
+		Keep   int // the spec's default when not given
+	}
+	if err := b.Decode(&c); err != nil {
+		return nil, err
+	}
+	fields, keep := c.Fields, c.Keep
+	if keep < 0 {
+		return nil, b.Config.Get("keep").Errorf("keep must not be negative")
 	}
 	return transforms.Func(func(_ context.Context, r *transforms.Record) ([]*transforms.Record, error) {
 		obj, err := r.Object()
@@ -155,6 +158,8 @@ func TestRegisterPanics(t *testing.T) {
 		{"no summary", transforms.Spec{Name: "y", Config: anyConfig}, factory, `transforms: incomplete spec for "y": name, summary, config and factory are required`},
 		{"no config", transforms.Spec{Name: "y", Summary: "Y."}, factory, `transforms: incomplete spec for "y": name, summary, config and factory are required`},
 		{"no factory", transforms.Spec{Name: "y", Summary: "Y.", Config: anyConfig}, nil, `transforms: incomplete spec for "y": name, summary, config and factory are required`},
+		{"bad default", transforms.Spec{Name: "y", Summary: "Y.", Config: spec.Object("", &spec.Field{Name: "every", Type: spec.Duration(""), Default: 5})}, factory,
+			`transforms: spec for "y": default of every: expected a duration such as 100ms or 5s, got "5"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := transforms.Default.Clone()

@@ -77,6 +77,9 @@ type Closer interface {
 type Build struct {
 	// Config is the value under the transform's key.
 	Config *spec.Value
+	// Type is the spec's Config: the shape Config was checked against,
+	// which declares the defaults Decode applies.
+	Type *spec.Type
 	// Pipeline is the name of the pipeline being built.
 	Pipeline string
 	// Index is the position of the step in the chain, from 0.
@@ -89,9 +92,10 @@ type Build struct {
 }
 
 // Decode copies the config into out (a pointer to a struct whose fields
-// follow the spec; see spec.Decode).
+// follow the spec; see spec.Decode). A field the config does not give
+// takes the default its spec declares.
 func (b *Build) Decode(out any) error {
-	return spec.Decode(b.Config, out)
+	return spec.Decode(b.Config, b.Type, out)
 }
 
 // Expr compiles the expression in v, reporting a failure at v's position.

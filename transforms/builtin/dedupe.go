@@ -12,11 +12,6 @@ import (
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
-const (
-	defaultDedupeWindow     = "10m"
-	defaultDedupeMaxEntries = 100000
-)
-
 func init() {
 	transforms.Register(transforms.Spec{
 		Name:    "dedupe",
@@ -37,39 +32,47 @@ func init() {
 			"This is best-effort deduplication, not exactly-once delivery.",
 		Config: spec.Object("",
 			&spec.Field{Name: "key", Type: spec.Expr(""), Required: true, Doc: "Expression that yields the key records are compared by.", Examples: []any{"event_id"}},
-			&spec.Field{Name: "window", Type: spec.Duration(""), Default: defaultDedupeWindow, Doc: "How long a key is remembered after it is first seen."},
-			&spec.Field{Name: "max_entries", Type: spec.Int(""), Default: defaultDedupeMaxEntries, Doc: "Most keys remembered; the oldest is forgotten first."},
+			&spec.Field{Name: "window", Type: spec.Duration(""), Default: "10m", Doc: "How long a key is remembered after it is first seen."},
+			&spec.Field{Name: "max_entries", Type: spec.Int(""), Default: 100000, Doc: "Most keys remembered; the oldest is forgotten first."},
 		),
 		Examples: []transforms.Example{
 			{Title: "The first record passes", Config: `{key: event_id, window: 1h}`, Input: `{"event_id":"e-1"}`, Output: []string{`{"event_id":"e-1"}`}},
 			{Title: "A null key always passes", Config: `{key: 'order.id'}`, Input: `{"order":{}}`, Output: []string{`{"order":{}}`}},
 			{Title: "A failing key expression fails the record", Config: `{key: 'id + 1'}`, Input: `{"id":"x"}`, Error: "invalid operation"},
 		},
-	}, func(b *transforms.Build) (transforms.Transform, error) {
-		c := b.Config
-		d := &dedupe{window: 10 * time.Minute, max: defaultDedupeMaxEntries, now: time.Now,
-			seen: map[[sha256.Size]byte]*list.Element{}, order: list.New()}
-		var errs spec.Errors
-		p, err := b.Expr(c.Get("key"))
-		if err != nil {
-			errs.Add(c.Get("key").Pos, err)
-		}
-		d.key = p
-		if v := c.Get("window"); v != nil {
-			if d.window = v.Duration(); d.window <= 0 {
-				errs = append(errs, v.Errorf("window must be positive"))
-			}
-		}
-		if v := c.Get("max_entries"); v != nil {
-			if d.max = v.Int(); d.max < 1 {
-				errs = append(errs, v.Errorf("max_entries must be at least 1"))
-			}
-		}
-		if err := errs.Err(); err != nil {
-			return nil, err
-		}
-		return d, nil
-	})
+	}, newDedupe)
+}
+
+// dedupeConfig is dedupe's config; its spec declares the defaults.
+type dedupeConfig struct {
+	Key        *spec.Value
+	Window     time.Duration
+	MaxEntries int
+}
+
+func newDedupe(b *transforms.Build) (transforms.Transform, error) {
+	var c dedupeConfig
+	if err := b.Decode(&c); err != nil {
+		return nil, err
+	}
+	d := &dedupe{window: c.Window, max: c.MaxEntries, now: time.Now,
+		seen: map[[sha256.Size]byte]*list.Element{}, order: list.New()}
+	var errs spec.Errors
+	p, err := b.Expr(c.Key)
+	if err != nil {
+		errs.Add(c.Key.Pos, err)
+	}
+	d.key = p
+	if d.window <= 0 {
+		errs = append(errs, b.Config.Get("window").Errorf("window must be positive"))
+	}
+	if d.max < 1 {
+		errs = append(errs, b.Config.Get("max_entries").Errorf("max_entries must be at least 1"))
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 type dedupe struct {

@@ -40,6 +40,19 @@ func passes(t *testing.T, d *dedupe, js string, src transforms.Source) bool {
 	return len(outs) == 1
 }
 
+// The spec declares window and max_entries' defaults once; the decoder
+// applies them.
+func TestDedupeDefaults(t *testing.T) {
+	d, _ := newTestDedupe(t, `{key: id}`)
+	if d.window != 10*time.Minute || d.max != 100000 {
+		t.Errorf("window %s, max_entries %d; want the spec's defaults 10m and 100000", d.window, d.max)
+	}
+	d, _ = newTestDedupe(t, `{key: id, window: 1h}`)
+	if d.window != time.Hour || d.max != 100000 {
+		t.Errorf("window %s, max_entries %d", d.window, d.max)
+	}
+}
+
 func TestDedupeWindow(t *testing.T) {
 	d, now := newTestDedupe(t, `{key: id, window: 10m}`)
 	var none transforms.Source

@@ -22,14 +22,7 @@ func init() {
 			"later transforms that need an object fail on anything else. A missing field fails " +
 			"the record, or drops it with `missing: drop`; a field that holds `null` gives a " +
 			"`null` value. This is Kafka Connect's `ExtractField`; `hoist` is the inverse.",
-		Config: spec.OneOf("A field path, or an options object.",
-			spec.String("Field path."),
-			spec.Object("",
-				&spec.Field{Name: "field", Type: spec.String(""), Required: true, Doc: "Field path.", Examples: []any{"payload"}},
-				&spec.Field{Name: "missing", Type: spec.Enum("", missingError, missingDrop), Default: missingError,
-					Doc: "What happens when the field is missing: fail the record or drop it."},
-			),
-		),
+		Config: spec.OneOf("A field path, or an options object.", spec.String("Field path."), extractOptions),
 		Examples: []transforms.Example{
 			{Title: "Unwrap an envelope", Config: `payload`, Input: `{"schema":{},"payload":{"id":1,"amount":3}}`,
 				Output: []string{`{"amount":3,"id":1}`}},
@@ -37,16 +30,31 @@ func init() {
 			{Title: "Drop records without the field", Config: `{field: payload, missing: drop}`, Input: `{"heartbeat":true}`},
 			{Title: "A missing field fails", Config: `payload`, Input: `{"other":1}`, Error: "field payload is missing"},
 		},
-	}, func(b *transforms.Build) (transforms.Transform, error) {
-		if b.Config.IsScalar() {
-			return extract{field: b.Config.Text}, nil
-		}
-		e := extract{field: b.Config.Get("field").Text}
-		if m := b.Config.Get("missing"); m != nil {
-			e.drop = m.Text == missingDrop
-		}
-		return e, nil
-	})
+	}, newExtract)
+}
+
+var extractOptions = spec.Object("",
+	&spec.Field{Name: "field", Type: spec.String(""), Required: true, Doc: "Field path.", Examples: []any{"payload"}},
+	&spec.Field{Name: "missing", Type: spec.Enum("", missingError, missingDrop), Default: missingError,
+		Doc: "What happens when the field is missing: fail the record or drop it."},
+)
+
+// extractConfig is extract's options; the short form is the field alone.
+type extractConfig struct {
+	Field   string
+	Missing string
+}
+
+func newExtract(b *transforms.Build) (transforms.Transform, error) {
+	var c extractConfig
+	short, err := decodeOptions(b, extractOptions, &c)
+	if err != nil {
+		return nil, err
+	}
+	if short {
+		c.Field = b.Config.Text
+	}
+	return extract{field: c.Field, drop: c.Missing == missingDrop}, nil
 }
 
 type extract struct {

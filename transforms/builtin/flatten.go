@@ -39,16 +39,20 @@ func init() {
 	})
 }
 
-// separator reads the separator option; it must not be empty.
+// separator reads the separator option of flatten and unflatten; it must
+// not be empty.
 func separator(b *transforms.Build) (string, error) {
-	v := b.Config.Get("separator")
-	if v == nil {
-		return ".", nil
+	var c struct{ Separator *spec.Value }
+	if err := b.Decode(&c); err != nil {
+		return "", err
 	}
-	if v.Text == "" {
+	switch v := c.Separator; {
+	case v.Failed:
+		return "", spec.ErrReported
+	case v.Text == "":
 		return "", v.Errorf("separator must not be empty")
 	}
-	return v.Text, nil
+	return c.Separator.Text, nil
 }
 
 type flatten struct{ sep string }

@@ -16,9 +16,6 @@ import (
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
-// defaultMaxOutputs bounds the records one jq run may yield.
-const defaultMaxOutputs = 1000
-
 func init() {
 	transforms.Register(transforms.Spec{
 		Name:    "jq",
@@ -38,14 +35,7 @@ func init() {
 			"A run stops at the pipeline's timeout, or at `timeout` when it is shorter, and at " +
 			"`max_outputs` outputs. Integers too large for 64 bits keep their digits; `nan` " +
 			"becomes `null` and infinities the largest finite numbers, as jq writes them.",
-		Config: spec.OneOf("A jq program, or an options object.",
-			spec.String("jq program."),
-			spec.Object("",
-				&spec.Field{Name: "program", Type: spec.String(""), Required: true, Doc: "jq program.", Examples: []any{"'.payload'"}},
-				&spec.Field{Name: "timeout", Type: spec.Duration(""), Doc: "Longest time one run may take; the pipeline's timeout applies in any case."},
-				&spec.Field{Name: "max_outputs", Type: spec.Int(""), Default: defaultMaxOutputs, Doc: "Most outputs one record may yield; more fail the record."},
-			),
-		),
+		Config: spec.OneOf("A jq program, or an options object.", spec.String("jq program."), jqOptions),
 		Examples: []transforms.Example{
 			{Title: "Reshape", Config: `'{id: .order_id, total: (.items | map(.price * .qty) | add)}'`,
 				Input:  `{"order_id":7,"items":[{"price":2.5,"qty":2},{"price":1,"qty":3}]}`,
@@ -60,6 +50,19 @@ func init() {
 	}, newJQ)
 }
 
+var jqOptions = spec.Object("",
+	&spec.Field{Name: "program", Type: spec.String(""), Required: true, Doc: "jq program.", Examples: []any{"'.payload'"}},
+	&spec.Field{Name: "timeout", Type: spec.Duration(""), Doc: "Longest time one run may take; the pipeline's timeout applies in any case."},
+	&spec.Field{Name: "max_outputs", Type: spec.Int(""), Default: 1000, Doc: "Most outputs one record may yield; more fail the record."},
+)
+
+// jqConfig is jq's options; the short form is the program alone.
+type jqConfig struct {
+	Program    *spec.Value
+	Timeout    time.Duration
+	MaxOutputs int
+}
+
 type jq struct {
 	code       *gojq.Code
 	timeout    time.Duration
@@ -68,21 +71,22 @@ type jq struct {
 }
 
 func newJQ(b *transforms.Build) (transforms.Transform, error) {
-	prog := b.Config
-	t := &jq{maxOutputs: defaultMaxOutputs}
-	if b.Config.Kind == spec.KindMap {
-		prog = b.Config.Get("program")
-		if v := b.Config.Get("timeout"); v != nil {
-			if t.timeout = v.Duration(); t.timeout <= 0 {
-				return nil, v.Errorf("timeout must be positive")
-			}
-		}
-		if v := b.Config.Get("max_outputs"); v != nil {
-			if t.maxOutputs = v.Int(); t.maxOutputs < 1 {
-				return nil, v.Errorf("max_outputs must be at least 1")
-			}
-		}
+	var c jqConfig
+	short, err := decodeOptions(b, jqOptions, &c)
+	if err != nil {
+		return nil, err
 	}
+	if short {
+		c.Program = b.Config
+	}
+	t := &jq{timeout: c.Timeout, maxOutputs: c.MaxOutputs}
+	if v := b.Config.Get("timeout"); v != nil && !v.Failed && t.timeout <= 0 {
+		return nil, v.Errorf("timeout must be positive")
+	}
+	if t.maxOutputs < 1 {
+		return nil, b.Config.Get("max_outputs").Errorf("max_outputs must be at least 1")
+	}
+	prog := c.Program
 	if prog.Failed {
 		return nil, spec.ErrReported
 	}

@@ -92,7 +92,11 @@ type mask []maskField
 func newMask(b *transforms.Build) (transforms.Transform, error) {
 	var t mask
 	if b.Config.Kind == spec.KindList {
-		m := &masker{with: defaultMask}
+		// Each field as with empty options: the fixed mode's default.
+		m, err := newMasker(&spec.Value{Pos: b.Config.Pos, Kind: spec.KindMap})
+		if err != nil {
+			return nil, err
+		}
 		for _, p := range b.Config.Strings() {
 			t = append(t, maskField{p, m})
 		}
@@ -113,10 +117,27 @@ func newMask(b *transforms.Build) (transforms.Transform, error) {
 	return t, nil
 }
 
+// maskConfig is the options of one field; maskOptions declares the
+// defaults.
+type maskConfig struct {
+	With        string
+	KeepFirst   int
+	KeepLast    int
+	Char        string
+	Pattern     string
+	Replacement string
+}
+
 func newMasker(v *spec.Value) (*masker, error) {
 	if v.IsScalar() {
 		return &masker{with: v.Text}, nil
 	}
+	var c maskConfig
+	if err := spec.Decode(v, maskOptions, &c); err != nil {
+		return nil, err
+	}
+	// Which options are given decides the mode; the values, defaults
+	// included, come from c.
 	with, first, last := v.Get("with"), v.Get("keep_first"), v.Get("keep_last")
 	char, pattern, repl := v.Get("char"), v.Get("pattern"), v.Get("replacement")
 	modes := 0
@@ -129,10 +150,7 @@ func newMasker(v *spec.Value) (*masker, error) {
 		return nil, v.Errorf("mask options mix modes").WithHint("give one of with, keep_first/keep_last or pattern")
 	}
 	var errs spec.Errors
-	m := &masker{with: defaultMask, char: "*", replace: defaultMask}
-	if with != nil {
-		m.with = with.Text
-	}
+	m := &masker{with: c.With, first: c.KeepFirst, last: c.KeepLast, char: c.Char, replace: c.Replacement}
 	for _, n := range []*spec.Value{first, last} {
 		if n != nil && n.Int() < 0 {
 			errs = append(errs, n.Errorf("must not be negative"))
@@ -141,29 +159,19 @@ func newMasker(v *spec.Value) (*masker, error) {
 	if first != nil || last != nil {
 		m.partial, m.textModes = true, true
 		m.modeName = "keep_first/keep_last"
-		if first != nil {
-			m.first = first.Int()
-		}
-		if last != nil {
-			m.last = last.Int()
-		}
 	}
 	if char != nil {
 		if !m.partial {
 			errs = append(errs, char.Errorf("char applies to keep_first and keep_last"))
-		} else if utf8.RuneCountInString(char.Text) != 1 {
+		} else if utf8.RuneCountInString(c.Char) != 1 {
 			errs = append(errs, char.Errorf("char must be one character"))
 		}
-		m.char = char.Text
 	}
-	if repl != nil {
-		if pattern == nil {
-			errs = append(errs, repl.Errorf("replacement applies to pattern").WithHint("add pattern: <regular expression>"))
-		}
-		m.replace = repl.Text
+	if repl != nil && pattern == nil {
+		errs = append(errs, repl.Errorf("replacement applies to pattern").WithHint("add pattern: <regular expression>"))
 	}
 	if pattern != nil {
-		re, err := regexp.Compile(pattern.Text)
+		re, err := regexp.Compile(c.Pattern)
 		if err != nil {
 			e := pattern.Errorf("invalid pattern %q: %v", pattern.Text, err)
 			if pattern.Secret {

@@ -93,29 +93,39 @@ type timestampT struct {
 	setRecord     bool
 }
 
+// timestampConfig is timestamp's config; its spec declares the defaults.
+type timestampConfig struct {
+	Field              string
+	From               *spec.Value
+	To                 *spec.Value
+	Timezone           *spec.Value
+	FromTimezone       *spec.Value
+	Target             *spec.Value
+	SetRecordTimestamp bool
+}
+
 func newTimestamp(b *transforms.Build) (transforms.Transform, error) {
-	c := b.Config
-	t := &timestampT{field: c.Get("field").Text, fromLoc: time.UTC}
-	t.target = t.field
+	var c timestampConfig
+	if err := b.Decode(&c); err != nil {
+		return nil, err
+	}
+	t := &timestampT{field: c.Field, target: c.Field, setRecord: c.SetRecordTimestamp}
 	var errs spec.Errors
 	var err error
-	t.from = timeLayout{name: "rfc3339", parse: time.RFC3339, format: time.RFC3339Nano}
-	if v := c.Get("from"); v != nil {
-		if t.from, err = layout(v); err != nil {
-			errs.Add(v.Pos, err)
-		}
+	if t.from, err = layout(c.From); err != nil {
+		errs.Add(c.From.Pos, err)
 	}
 	t.to = t.from
-	if v := c.Get("to"); v != nil {
+	if v := c.To; v != nil {
 		if t.to, err = layout(v); err != nil {
 			errs.Add(v.Pos, err)
 		}
 		t.rewrite = true
 	}
-	if v := c.Get("target"); v != nil {
+	if v := c.Target; v != nil {
 		t.target, t.rewrite = v.Text, true
 	}
-	if v := c.Get("timezone"); v != nil {
+	if v := c.Timezone; v != nil {
 		if t.loc, err = location(v); err != nil {
 			errs.Add(v.Pos, err)
 		}
@@ -124,19 +134,15 @@ func newTimestamp(b *transforms.Build) (transforms.Transform, error) {
 		}
 		t.rewrite = true
 	}
-	if v := c.Get("from_timezone"); v != nil {
-		if t.fromLoc, err = location(v); err != nil {
-			errs.Add(v.Pos, err)
-		}
-		if t.from.numeric() && err == nil {
-			errs.Add(v.Pos, v.Errorf("from_timezone has no effect on %s, which is absolute", t.from.name))
-		}
+	v := c.FromTimezone
+	if t.fromLoc, err = location(v); err != nil {
+		errs.Add(v.Pos, err)
 	}
-	if v := c.Get("set_record_timestamp"); v != nil {
-		t.setRecord = v.Bool()
+	if given := b.Config.Get("from_timezone") != nil; given && t.from.numeric() && err == nil {
+		errs.Add(v.Pos, v.Errorf("from_timezone has no effect on %s, which is absolute", t.from.name))
 	}
 	if !t.rewrite && !t.setRecord {
-		errs = append(errs, c.Errorf("timestamp changes nothing").WithHint("give to, timezone, target or set_record_timestamp: true"))
+		errs = append(errs, b.Config.Errorf("timestamp changes nothing").WithHint("give to, timezone, target or set_record_timestamp: true"))
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err

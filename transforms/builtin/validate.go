@@ -56,18 +56,28 @@ func init() {
 
 type validate struct{ schema *jsonschema.Schema }
 
+// validateConfig is validate's config; its spec declares the defaults.
+type validateConfig struct {
+	Schema        *spec.Value
+	SchemaFile    *spec.Value
+	AssertFormats bool
+}
+
 func newValidate(b *transforms.Build) (transforms.Transform, error) {
-	c := b.Config
-	inline, file := c.Get("schema"), c.Get("schema_file")
+	var c validateConfig
+	if err := b.Decode(&c); err != nil {
+		return nil, err
+	}
+	inline, file := c.Schema, c.SchemaFile
 	switch {
 	case inline == nil && file == nil:
-		return nil, c.Errorf("validate needs schema or schema_file")
+		return nil, b.Config.Errorf("validate needs schema or schema_file")
 	case inline != nil && file != nil:
-		return nil, c.Errorf("validate takes schema or schema_file, not both")
+		return nil, b.Config.Errorf("validate takes schema or schema_file, not both")
 	}
 	comp := jsonschema.NewCompiler()
 	comp.UseLoader(schemaLoader{})
-	if v := c.Get("assert_formats"); v != nil && v.Bool() {
+	if c.AssertFormats {
 		comp.AssertFormat()
 	}
 	var loc string

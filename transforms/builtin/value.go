@@ -9,6 +9,7 @@ import (
 
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/codec"
+	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
 // Helpers shared by the built-in transforms for values that leave or enter
@@ -134,4 +135,14 @@ func quoteValue(v any) string {
 // fieldError is a field of a record that a transform cannot use.
 func fieldError(path, format string, args ...any) error {
 	return &transforms.PathError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// decodeOptions decodes a config that is either a short form (a scalar or
+// a list, which the caller reads; short is true) or the options object of
+// type options. Both come with the defaults the options declare.
+func decodeOptions(b *transforms.Build, options *spec.Type, out any) (short bool, err error) {
+	if b.Config.Kind != spec.KindMap {
+		return true, spec.Defaults(options, out)
+	}
+	return false, b.Decode(out)
 }
