@@ -77,11 +77,7 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 		// records that stay uncommitted.
 		bp.Abort()
 	}
-	closeErr := ended
-	for _, p := range r.pipelines {
-		closeErr = errors.Join(closeErr, p.Chain.Close())
-	}
-	return errors.Join(closeErr, r.failure())
+	return errors.Join(ended, r.closeParts(), r.failure())
 }
 
 // abortGrace is how long after the shutdown timeout the runner waits for
@@ -92,13 +88,17 @@ const abortGrace = 2 * time.Second
 // ended (see ConcurrentSubscriber.Consume) once it has stopped and
 // committed.
 func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []string, bp *kafka.BatchPublisher, pub message.Publisher) (<-chan error, error) {
+	parts, err := r.build(p)
+	if err != nil {
+		return nil, err
+	}
 	sub, err := r.concurrentSubscriber(p, brokers)
 	if err != nil {
 		return nil, err
 	}
 	op := r.obs.Pipeline(p.Name)
 	ctx, halt := context.WithCancel(ctx)
-	pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name), obs: op, logPayloads: r.cfg.Runner.LogPayloads}
+	pp := &pipe{cfg: p, parts: parts, pub: pub, log: r.log.With("pipeline", p.Name), obs: op, logPayloads: r.cfg.Runner.LogPayloads}
 	origin := poisonOrigin{Publisher: pub, topic: p.Input.Topic, handler: p.Name,
 		subscriber: strings.TrimPrefix(fmt.Sprintf("%T", sub), "*")}
 	mw, err := r.middleware(p, origin, halt, false)
@@ -136,7 +136,7 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 			settle(ok)
 		})
 	}
-	p.Chain.Observe = op.StepObserver()
+	parts.Chain.Observe = op.StepObserver()
 	done, err := sub.Consume(ctx, p.Input.Topic, 0, process)
 	if err != nil {
 		halt()

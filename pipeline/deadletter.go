@@ -7,6 +7,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/observe"
 	"github.com/millrace-dev/millrace/transforms"
@@ -63,7 +64,7 @@ func (p *pipe) dataError(msg *message.Message, err error) error {
 	switch {
 	case errors.As(err, &se):
 		de.Step, de.Index, de.Err = se.Name, se.Index, se.Err
-	case errors.As(err, new(*routeError)):
+	case errors.As(err, new(*config.RouteError)):
 		de.Step = "output"
 	}
 	md := msg.Metadata

@@ -16,10 +16,11 @@ import (
 
 // pipe is one pipeline at run time.
 type pipe struct {
-	cfg *config.Pipeline
-	pub message.Publisher
-	log *slog.Logger
-	obs *observe.Pipeline // nil when not observed
+	cfg   *config.Pipeline
+	parts *config.Parts // built for this run
+	pub   message.Publisher
+	log   *slog.Logger
+	obs   *observe.Pipeline // nil when not observed
 	// logPayloads adds the record value to the log line of a failed record.
 	logPayloads bool
 }
@@ -55,7 +56,7 @@ func (p *pipe) process(msg *message.Message) ([]*message.Message, error) {
 	if err != nil {
 		return nil, p.dataError(msg, err)
 	}
-	outs, err := p.cfg.Chain.Run(ctx, rec)
+	outs, err := p.parts.Chain.Run(ctx, rec)
 	if err != nil {
 		return nil, p.dataError(msg, err)
 	}
@@ -102,24 +103,5 @@ func (p *pipe) delivered(msg *message.Message, outs []*message.Message) {
 
 // destination picks the output topic of r.
 func (p *pipe) destination(r *transforms.Record) (string, error) {
-	return Destination(p.cfg, r)
-}
-
-// Destination picks the output topic of a record of pipeline p: one set by
-// a transform, else the first route whose condition holds, else the output
-// topic.
-func Destination(p *config.Pipeline, r *transforms.Record) (string, error) {
-	if r.Topic != "" {
-		return r.Topic, nil
-	}
-	for _, rt := range p.Output.Routes {
-		ok, err := rt.When.EvalBool(r)
-		if err != nil {
-			return "", &routeError{err}
-		}
-		if ok {
-			return rt.Topic, nil
-		}
-	}
-	return p.Output.Topic, nil
+	return p.parts.Destination(r)
 }

@@ -42,7 +42,11 @@ func BenchmarkRecordPath(b *testing.B) {
 		b.Fatal(err)
 	}
 	p := cfg.Pipelines[0]
-	pp := &pipe{cfg: p, log: r.log}
+	parts, err := cfg.Build(p, config.BuildOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pp := &pipe{cfg: p, parts: parts, log: r.log}
 	mw, err := r.middleware(p, nil, func() {}, false)
 	if err != nil {
 		b.Fatal(err)

@@ -72,13 +72,13 @@ func (r *Runner) instrument(router *message.Router, pub message.Publisher) (mess
 }
 
 // watch hooks a pipeline's handler, chain and subscriber to its observer.
-func (r *Runner) watch(p *config.Pipeline, h *message.Handler, sub message.Subscriber) {
+func (r *Runner) watch(p *config.Pipeline, parts *config.Parts, h *message.Handler, sub message.Subscriber) {
 	op := r.obs.Pipeline(p.Name)
 	if op == nil {
 		return
 	}
 	op.Watch(h.Started(), sub)
-	p.Chain.Observe = op.StepObserver()
+	parts.Chain.Observe = op.StepObserver()
 }
 
 // observed adds the observer's middleware to a pipeline's: inside the

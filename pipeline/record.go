@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
@@ -67,9 +66,3 @@ func toMessage(id string, rec *transforms.Record, topic string) (*message.Messag
 	msg.Metadata = md
 	return msg, nil
 }
-
-// routeError is an output route whose condition failed on a record.
-type routeError struct{ err error }
-
-func (e *routeError) Error() string { return fmt.Sprintf("output route: %v", e.err) }
-func (e *routeError) Unwrap() error { return e.err }

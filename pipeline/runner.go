@@ -45,6 +45,7 @@ type Runner struct {
 
 	mu     sync.Mutex
 	failed map[string]error // pipelines stopped on an error
+	parts  []*config.Parts  // built for the run, closed when it ends
 }
 
 // UnknownPipelineError names a pipeline that is not in the config.
@@ -156,10 +157,7 @@ func (r *Runner) RunRouter(ctx context.Context, router *message.Router) error {
 	}()
 	runErr := router.Run(context.Background())
 	close(stopped)
-	closeErr := errors.Join(<-closed, router.Close())
-	for _, p := range r.pipelines {
-		closeErr = errors.Join(closeErr, p.Chain.Close())
-	}
+	closeErr := errors.Join(<-closed, router.Close(), r.closeParts())
 	if err := errors.Join(runErr, closeErr); err != nil {
 		return fmt.Errorf("router: %w", err)
 	}
@@ -180,13 +178,17 @@ func (r *Runner) Router(pub message.Publisher, subscribe func(*config.Pipeline) 
 		return nil, err
 	}
 	for _, p := range r.pipelines {
+		parts, err := r.build(p)
+		if err != nil {
+			return nil, err
+		}
 		sub, err := subscribe(p)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
 		}
-		pp := &pipe{cfg: p, pub: pub, log: r.log.With("pipeline", p.Name), obs: r.obs.Pipeline(p.Name), logPayloads: r.cfg.Runner.LogPayloads}
+		pp := &pipe{cfg: p, parts: parts, pub: pub, log: r.log.With("pipeline", p.Name), obs: r.obs.Pipeline(p.Name), logPayloads: r.cfg.Runner.LogPayloads}
 		h := router.AddConsumerHandler(p.Name, p.Input.Topic, sub, pp.handle)
-		r.watch(p, h, sub)
+		r.watch(p, parts, h, sub)
 		mw, err := r.middleware(p, pub, func() { go h.Stop() }, true)
 		if err != nil {
 			return nil, err
@@ -197,6 +199,32 @@ func (r *Runner) Router(pub message.Publisher, subscribe func(*config.Pipeline) 
 		h.AddMiddleware(mw...)
 	}
 	return router, nil
+}
+
+// build makes fresh running parts of p for this run; RunRouter and
+// consumeAll close them.
+func (r *Runner) build(p *config.Pipeline) (*config.Parts, error) {
+	parts, err := r.cfg.Build(p, config.BuildOptions{Logger: r.log})
+	if err != nil {
+		return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
+	}
+	r.mu.Lock()
+	r.parts = append(r.parts, parts)
+	r.mu.Unlock()
+	return parts, nil
+}
+
+// closeParts closes the parts built for the run.
+func (r *Runner) closeParts() error {
+	r.mu.Lock()
+	parts := r.parts
+	r.parts = nil
+	r.mu.Unlock()
+	var errs []error
+	for _, p := range parts {
+		errs = append(errs, p.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // watermillLogger logs Watermill's chatter at debug level.

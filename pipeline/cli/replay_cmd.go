@@ -193,9 +193,6 @@ func runReplay(cmd *cobra.Command, g *globals, name string, o replayOpts) error 
 	if err != nil {
 		return err
 	}
-	if opts.Preview != nil {
-		defer opts.Preview.Chain.Close()
-	}
 	plan := r.Plan()
 	stderr := cmd.ErrOrStderr()
 	for _, w := range plan.Warnings {

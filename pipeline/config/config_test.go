@@ -197,9 +197,9 @@ func TestLoadRootExample(t *testing.T) {
 		t.Errorf("Timeout = %v", p.Timeout)
 	}
 	var names []string
-	for i, s := range p.Chain.Steps {
+	for i, s := range p.Steps {
 		names = append(names, s.Name)
-		if s.Index != i || s.Transform == nil || s.When != nil {
+		if s.Index != i || s.Value.Get(s.Name) == nil || s.Value.Get("when") != nil || s.Pos.Line == 0 {
 			t.Errorf("step %d: %+v", i, s)
 		}
 	}
@@ -212,14 +212,31 @@ func TestLoadRootExample(t *testing.T) {
 	if got := p.Output.Topics(); !reflect.DeepEqual(got, []string{"orders-enriched", "orders-de"}) {
 		t.Errorf("Topics() = %q", got)
 	}
-	route := p.Output.Routes[0]
-	for country, want := range map[string]bool{"DE": true, "FR": false} {
+	if route := p.Output.Routes[0]; route.When.Text != `customer.country == "DE"` || route.When.Pos.Line == 0 {
+		t.Errorf("route when = %+v", route.When)
+	}
+	parts := build(t, cfg, p)
+	for country, want := range map[string]string{"DE": "orders-de", "FR": "orders-enriched"} {
 		r := &transforms.Record{Value: map[string]any{"customer": map[string]any{"country": country}}}
-		got, err := route.When.EvalBool(r)
-		if err != nil || got != want {
-			t.Errorf("route when for %s = %v, %v; want %v", country, got, err, want)
+		if got, err := parts.Destination(r); err != nil || got != want {
+			t.Errorf("destination for %s = %v, %v; want %v", country, got, err, want)
 		}
 	}
+}
+
+// build makes the parts of p, closed when the test ends.
+func build(t *testing.T, cfg *config.Config, p *config.Pipeline) *config.Parts {
+	t.Helper()
+	parts, err := cfg.Build(p, config.BuildOptions{})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := parts.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return parts
 }
 
 // The root config takes its broker and embedded settings from the
@@ -250,7 +267,7 @@ func TestRootExampleChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chain := cfg.Pipelines[0].Chain
+	chain := build(t, cfg, cfg.Pipelines[0]).Chain
 	in, err := codec.Decode([]byte(`{"amount":12.5,"status":"new","user":"u1","debug":true,"customer":{"email":"A@B.de","country":"DE"}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +339,6 @@ func TestDefaults(t *testing.T) {
 		Name:    "p",
 		Pos:     spec.Pos{File: "test.yaml", Line: 4, Col: 11},
 		Input:   config.Input{Topic: "in", Group: "p", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight},
-		Chain:   &transforms.Chain{},
 		Output:  config.Output{Topic: "out"},
 		Errors:  config.Errors{Retry: config.Retry{MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}},
 		Timeout: 30 * time.Second,
@@ -551,7 +567,7 @@ pipelines:
 		t.Fatal(err)
 	}
 	r := &transforms.Record{Value: map[string]any{}}
-	if _, err := cfg.Pipelines[0].Chain.Run(t.Context(), r); err != nil || r.Headers.Map()["tag"] != "blue" {
+	if _, err := build(t, cfg, cfg.Pipelines[0]).Chain.Run(t.Context(), r); err != nil || r.Headers.Map()["tag"] != "blue" {
 		t.Errorf("Run: %v, headers %v", err, r.Headers)
 	}
 	// The default registry does not know the custom transform.

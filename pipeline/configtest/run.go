@@ -62,6 +62,9 @@ type record struct {
 // outputs are the records written per topic, in order.
 type outputs map[string][]record
 
+// runCase runs one case on a runner of its own, whose router builds fresh
+// parts of the pipeline (config.Build): no transform state, such as the
+// keys a dedupe step saw, passes from one case to the next.
 func runCase(cfg *config.Config, tc *config.TestCase) (outputs, string, error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r, err := pipeline.New(cfg, pipeline.Options{Pipelines: []string{tc.Pipeline}, Logger: log})

@@ -55,10 +55,11 @@ type PreviewOut struct {
 }
 
 // previewer runs the first records of a dry run through the chain one step
-// at a time. It uses its own copy of the pipeline (loaded separately), so
-// that transforms with state, such as dedupe, do not see records twice.
+// at a time. It uses parts of its own, so that transforms with state, such
+// as dedupe, do not see records twice.
 type previewer struct {
 	p       *config.Pipeline
+	parts   *config.Parts
 	toTopic string
 	max     int
 
@@ -99,7 +100,7 @@ func (v *previewer) preview(msg *message.Message) Preview {
 	ctx, cancel := context.WithTimeout(context.Background(), v.p.Timeout)
 	defer cancel()
 	recs := []*transforms.Record{rec}
-	for _, s := range v.p.Chain.Steps {
+	for _, s := range v.parts.Chain.Steps {
 		step := PreviewStep{Index: s.Index, Name: s.Name, Changes: []string{}}
 		one := &transforms.Chain{Steps: []*transforms.Step{s}}
 		var next []*transforms.Record
@@ -136,7 +137,7 @@ func (v *previewer) preview(msg *message.Message) Preview {
 		}
 	}
 	for _, r := range recs {
-		topic, err := pipeline.Destination(v.p, r)
+		topic, err := v.parts.Destination(r)
 		if err != nil {
 			pv.DeadLetter = "output route: " + err.Error()
 			pv.Outputs = pv.Outputs[:0]

@@ -416,7 +416,12 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 		if pp == nil {
 			pp = r.p
 		}
-		pv = &previewer{p: pp, toTopic: r.cp.ToTopic, max: r.opts.Show}
+		parts, err := r.cfg.Build(pp, config.BuildOptions{Logger: r.opts.Logger})
+		if err != nil {
+			return nil, err
+		}
+		defer parts.Close()
+		pv = &previewer{p: pp, parts: parts, toTopic: r.cp.ToTopic, max: r.opts.Show}
 	}
 	if r.plan.Empty() {
 		return r.summary(nil, nil, pv, time.Since(start)), nil
