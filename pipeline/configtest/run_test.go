@@ -8,36 +8,11 @@ import (
 )
 
 // Each case runs on parts built for it alone. When the cases shared the
-// config's transform instances, a dedupe step remembered the keys of the
-// cases before: the second case passed alone and failed after the first
-// ("unique[1]: expected a record, got none").
-const dedupeConfig = `version: 1
-pipelines:
-  - name: events
-    input: {topic: events}
-    transforms:
-      - dedupe: {key: id}
-    output: {topic: unique}
-tests:
-  - name: a key passes once
-    input:
-      - value: {id: a}
-      - value: {id: a}
-    expect:
-      unique:
-        - json_equals: {id: a}
-  - name: the same key in another case
-    input:
-      - value: {id: b}
-      - value: {id: a}
-    expect:
-      unique:
-        - json_equals: {id: b}
-        - json_equals: {id: a}
-`
-
+// config's transform instances, the dedupe step of testdata/dedupe.yaml
+// remembered the keys of the cases before: its second case passed alone
+// and failed after the first ("unique[1]: expected a record, got none").
 func TestCasesDoNotShareState(t *testing.T) {
-	cfg, err := config.Parse("dedupe.yaml", []byte(dedupeConfig), config.Options{})
+	cfg, err := config.Load("testdata/dedupe.yaml", config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

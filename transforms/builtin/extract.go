@@ -47,12 +47,8 @@ type extractConfig struct {
 
 func newExtract(b *transforms.Build) (transforms.Transform, error) {
 	var c extractConfig
-	short, err := decodeOptions(b, extractOptions, &c)
-	if err != nil {
+	if err := decodeShort(b, extractOptions, "field", &c); err != nil {
 		return nil, err
-	}
-	if short {
-		c.Field = b.Config.Text
 	}
 	return extract{field: c.Field, drop: c.Missing == missingDrop}, nil
 }

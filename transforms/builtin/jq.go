@@ -72,12 +72,8 @@ type jq struct {
 
 func newJQ(b *transforms.Build) (transforms.Transform, error) {
 	var c jqConfig
-	short, err := decodeOptions(b, jqOptions, &c)
-	if err != nil {
+	if err := decodeShort(b, jqOptions, "program", &c); err != nil {
 		return nil, err
-	}
-	if short {
-		c.Program = b.Config
 	}
 	t := &jq{timeout: c.Timeout, maxOutputs: c.MaxOutputs}
 	if v := b.Config.Get("timeout"); v != nil && !v.Failed && t.timeout <= 0 {

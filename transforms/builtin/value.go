@@ -137,12 +137,15 @@ func fieldError(path, format string, args ...any) error {
 	return &transforms.PathError{Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
-// decodeOptions decodes a config that is either a short form (a scalar or
-// a list, which the caller reads; short is true) or the options object of
-// type options. Both come with the defaults the options declare.
-func decodeOptions(b *transforms.Build, options *spec.Type, out any) (short bool, err error) {
-	if b.Config.Kind != spec.KindMap {
-		return true, spec.Defaults(options, out)
+// decodeShort decodes a config that is either an options object of type
+// options or its short form, the value of the options' field key alone
+// (`jq: '.a'` for `jq: {program: '.a'}`). Both come with the defaults the
+// options declare.
+func decodeShort(b *transforms.Build, options *spec.Type, key string, out any) error {
+	v := b.Config
+	if v.Kind != spec.KindMap {
+		k := &spec.Value{Pos: v.Pos, Kind: spec.KindString, Text: key}
+		v = &spec.Value{Pos: v.Pos, Kind: spec.KindMap, Entries: []spec.Entry{{Key: k, Value: v}}}
 	}
-	return false, b.Decode(out)
+	return spec.Decode(v, options, out)
 }

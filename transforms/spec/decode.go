@@ -36,13 +36,6 @@ func Decode(v *Value, t *Type, out any) error {
 	return decode(v, t, rv.Elem())
 }
 
-// Defaults sets out, a pointer to a struct, to the declared defaults of
-// the fields of object t: what Decode gives for a mapping that sets none,
-// for a config's short form that leaves the options out.
-func Defaults(t *Type, out any) error {
-	return Decode(&Value{Kind: KindMap}, t, out)
-}
-
 func decode(v *Value, t *Type, dst reflect.Value) error {
 	if v == nil {
 		return nil

@@ -120,10 +120,10 @@ func TestDecodeAppliesDefaults(t *testing.T) {
 	if err := Decode(v, nil, &plain); err != nil || plain.Every != 0 || plain.Ratio != 0 {
 		t.Errorf("no shape: %+v, %v", plain, err)
 	}
-	// Defaults alone, for a short form that gives none.
+	// An empty mapping takes every default.
 	var d cfg
-	if err := Defaults(shape.Alts[1], &d); err != nil || d.Every != 250*time.Millisecond || !d.Enabled || d.Nested.Depth != 3 {
-		t.Errorf("Defaults = %+v, %v", d, err)
+	if err := Decode(&Value{Kind: KindMap}, shape, &d); err != nil || d.Every != 250*time.Millisecond || !d.Enabled || d.Nested.Depth != 3 {
+		t.Errorf("defaults alone = %+v, %v", d, err)
 	}
 }
 
