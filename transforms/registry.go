@@ -7,7 +7,8 @@ import (
 )
 
 // Registry maps transform names to their specs and factories. Default holds
-// the built-ins; embedders and tests may make isolated ones with NewRegistry.
+// what registers itself with Register; embedders and tests may make
+// isolated ones with NewRegistry, or extend a Clone.
 type Registry struct {
 	mu      sync.RWMutex
 	entries map[string]*Registration
@@ -19,7 +20,9 @@ type Registration struct {
 	New  Factory
 }
 
-// Default is the registry YAML configs use unless told otherwise.
+// Default is the registry YAML configs use unless told otherwise. Importing
+// package transforms/builtin registers the built-ins in it (pipeline/config
+// does); importing this package alone leaves it empty.
 var Default = NewRegistry()
 
 // NewRegistry returns an empty registry.
@@ -27,8 +30,9 @@ func NewRegistry() *Registry {
 	return &Registry{entries: map[string]*Registration{}}
 }
 
-// Register adds a transform to the Default registry. It panics on a duplicate
-// name or an incomplete spec: those are programming errors.
+// Register adds a transform to the Default registry, typically from an
+// init function. It panics on a duplicate name or an incomplete spec: those
+// are programming errors.
 func Register(s Spec, f Factory) { Default.Register(s, f) }
 
 // Register adds a transform. It panics on a duplicate name, a spec without

@@ -60,14 +60,18 @@ type Example struct {
 	Headers map[string]string
 }
 
-// Factory builds a transform from its validated config. It runs once, when
-// the config loads: compile expressions, read files and secrets, and check
-// what the spec cannot express here, never per record. Errors should be
-// positioned with Config.Errorf (or the Value of the offending field).
+// Factory builds a transform from its validated config. It runs when the
+// config loads, to check it, and again for each run, replay and config
+// test case, which get instances of their own: compile expressions, read
+// files and secrets, and check what the spec cannot express here, never
+// per record. Errors should be positioned with Config.Errorf (or the Value
+// of the offending field).
 type Factory func(b *Build) (Transform, error)
 
-// Closer is implemented by transforms that hold resources; the runner calls
-// Close once when it stops.
+// Closer is implemented by transforms that hold resources. Close is called
+// once on each instance: when the run, replay or test case it was built
+// for ends, or right after loading for the instances built to check the
+// config.
 type Closer interface {
 	Close() error
 }

@@ -206,7 +206,7 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	if root.Kind != spec.KindMap {
 		return nil, errs.Err()
 	}
-	b := builder{file: file, cfg: &Config{File: file, reg: opts.Registry}, errs: errs}
+	b := builder{cfg: &Config{File: file, reg: opts.Registry}, errs: errs}
 	cfg := b.build(root)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
@@ -215,8 +215,7 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 }
 
 type builder struct {
-	file string
-	cfg  *Config
+	cfg  *Config // what is read so far
 	errs spec.Errors
 }
 

@@ -53,7 +53,7 @@ var Spec = transforms.Spec{
 	},
 }
 
-// New builds the transform once, when the config loads.
+// New builds the transform when the config loads and for each run.
 func New(b *transforms.Build) (transforms.Transform, error) {
 	var c Config
 	if err := b.Decode(&c); err != nil {
