@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -34,12 +35,17 @@ type EngineOptions struct {
 }
 
 // Engine builds the record path of pipeline p: fresh running parts of its
-// config, Watermill's middleware, the producer. `run`, `replay` and
+// config (config.Build: transform instances, compiled expressions, so that
+// no state passes from one run, replay or test case to the next),
+// Watermill's middleware, the producer. `run`, `replay` and
 // `pipeline-runner test` all build their engines here. Close releases
 // what the parts hold.
 func Engine(cfg *config.Config, p *config.Pipeline, opts EngineOptions) (*engine.Engine, func() error, error) {
-	chain := p.Chain
-	dest := func(r *transforms.Record) (string, error) { return Destination(p, r) }
+	parts, err := cfg.Build(p, config.BuildOptions{Logger: opts.Logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
+	}
+	dest := parts.Destination
 	if opts.Destination != nil {
 		dest = opts.Destination(dest)
 	}
@@ -48,7 +54,7 @@ func Engine(cfg *config.Config, p *config.Pipeline, opts EngineOptions) (*engine
 		Pipeline:        p.Name,
 		InputTopic:      p.Input.Topic,
 		Subscriber:      opts.Subscriber,
-		Chain:           chain,
+		Chain:           parts.Chain,
 		Destination:     dest,
 		DeadLetterTopic: p.Errors.DeadLetterTopic,
 		Halt:            opts.Halt,
@@ -62,28 +68,9 @@ func Engine(cfg *config.Config, p *config.Pipeline, opts EngineOptions) (*engine
 		Middleware:      opts.Middleware,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
+		return nil, nil, errors.Join(fmt.Errorf("pipeline %s: %w", p.Name, err), parts.Close())
 	}
-	return e, chain.Close, nil
-}
-
-// Destination picks the output topic of a record of pipeline p: one set by
-// a transform, else the first route whose condition holds, else the output
-// topic.
-func Destination(p *config.Pipeline, r *transforms.Record) (string, error) {
-	if r.Topic != "" {
-		return r.Topic, nil
-	}
-	for _, rt := range p.Output.Routes {
-		ok, err := rt.When.EvalBool(r)
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			return rt.Topic, nil
-		}
-	}
-	return p.Output.Topic, nil
+	return e, parts.Close, nil
 }
 
 // typeName names a source in poison headers: kafka.ConcurrentSubscriber.

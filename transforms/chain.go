@@ -21,7 +21,7 @@ type Step struct {
 	Pos   spec.Pos
 	// When, if set, limits the step to records where it is true; the others
 	// pass through unchanged.
-	When      *Program
+	When      Program
 	Transform Transform
 }
 
@@ -109,10 +109,25 @@ func (s *Step) apply(ctx context.Context, r *Record) (out []*Record, err error) 
 	return s.Transform.Apply(ctx, r)
 }
 
+// ChainOptions are what BuildChain builds steps with, besides the registry.
+type ChainOptions struct {
+	// Pipeline names the pipeline, for Build.Pipeline and the logs.
+	Pipeline string
+	// Exprs compiles the steps' `when` and what factories ask for with
+	// Build.Expr and Build.Bool. Nil makes every expression a config error.
+	Exprs ExprCompiler
+	// Logger is the parent of each step's Build.Logger; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
 // BuildChain builds a chain from a YAML list of steps. Each step is a mapping
 // with one transform key, such as `filter: 'amount > 0'`, and optionally
 // `when`. It reports every error it finds.
-func BuildChain(reg *Registry, steps *spec.Value, pipeline string) (*Chain, spec.Errors) {
+func BuildChain(reg *Registry, steps *spec.Value, opts ChainOptions) (*Chain, spec.Errors) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	var errs spec.Errors
 	chain := &Chain{}
 	if steps == nil {
@@ -122,7 +137,7 @@ func BuildChain(reg *Registry, steps *spec.Value, pipeline string) (*Chain, spec
 		return nil, spec.Errors{steps.Errorf("expected a list of transform steps, got %s", steps.Kind.Name())}
 	}
 	for i, item := range steps.Items {
-		step, stepErrs := buildStep(reg, item, pipeline, i)
+		step, stepErrs := buildStep(reg, item, opts, i)
 		errs = append(errs, stepErrs...)
 		if step != nil {
 			chain.Steps = append(chain.Steps, step)
@@ -131,7 +146,7 @@ func BuildChain(reg *Registry, steps *spec.Value, pipeline string) (*Chain, spec
 	return chain, errs
 }
 
-func buildStep(reg *Registry, item *spec.Value, pipeline string, index int) (*Step, spec.Errors) {
+func buildStep(reg *Registry, item *spec.Value, opts ChainOptions, index int) (*Step, spec.Errors) {
 	if item.Kind != spec.KindMap {
 		return nil, spec.Errors{item.Errorf("expected a transform step such as `- filter: 'amount > 0'`, got %s", item.Kind.Name())}
 	}
@@ -160,8 +175,8 @@ func buildStep(reg *Registry, item *spec.Value, pipeline string, index int) (*St
 		}
 		return nil, append(errs, e)
 	}
-	b := &Build{Config: item.Get(name.Text), Pipeline: pipeline, Index: index,
-		Logger: slog.Default().With("pipeline", pipeline, "step", name.Text, "step_index", index)}
+	b := &Build{Config: item.Get(name.Text), Type: reg1.Spec.Config, Pipeline: opts.Pipeline, Index: index, Exprs: opts.Exprs,
+		Logger: opts.Logger.With("pipeline", opts.Pipeline, "step", name.Text, "step_index", index)}
 	if verrs := spec.Validate(b.Config, reg1.Spec.Config); len(verrs) > 0 {
 		return nil, append(errs, verrs...)
 	}

@@ -10,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
+	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
 
 // testRegistry is the built-ins plus test transforms:
@@ -111,7 +113,7 @@ func TestChainMap(t *testing.T) {
 	if outs[0] != r {
 		t.Error("a mapping step must pass the same record on")
 	}
-	got, _ := transforms.Encode(outs[0].Value)
+	got, _ := codec.Encode(outs[0].Value)
 	if string(got) != `{"b":2}` {
 		t.Errorf("got %s", got)
 	}
@@ -137,7 +139,7 @@ func TestChainFanOut(t *testing.T) {
 	}
 	var js []string
 	for _, o := range got {
-		b, _ := transforms.Encode(o.Value)
+		b, _ := codec.Encode(o.Value)
 		js = append(js, string(b))
 		if string(o.Key) != "k" || o.Headers.Map()["h"] != "v" {
 			t.Errorf("fanned-out record lost key or headers: %q %v", o.Key, o.Headers)
@@ -236,7 +238,7 @@ func TestStepWhen(t *testing.T) {
 		}
 		var got []string
 		for _, o := range outs {
-			b, _ := transforms.Encode(o.Value)
+			b, _ := codec.Encode(o.Value)
 			got = append(got, string(b))
 		}
 		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
@@ -248,7 +250,7 @@ func TestStepWhen(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("failing when: got %v, want %s", err, want)
 	}
-	if s := chain.Steps[0]; s.When == nil || s.When.Source != `country == "DE"` || s.Name != "set" || s.Index != 0 {
+	if s := chain.Steps[0]; s.When == nil || s.When.Source() != `country == "DE"` || s.Name != "set" || s.Index != 0 {
 		t.Errorf("step 0 = %+v", s)
 	}
 	if s := chain.Steps[1]; s.Pos != (spec.Pos{File: "steps.yaml", Line: 4, Col: 3}) {
@@ -257,7 +259,7 @@ func TestStepWhen(t *testing.T) {
 }
 
 func TestEmptyChain(t *testing.T) {
-	chain, errs := transforms.BuildChain(transforms.Default, nil, "p")
+	chain, errs := transforms.BuildChain(transforms.Default, nil, transforms.ChainOptions{Pipeline: "p"})
 	if len(errs) != 0 || len(chain.Steps) != 0 {
 		t.Fatalf("BuildChain(nil) = %+v, %v", chain, errs)
 	}
@@ -271,6 +273,9 @@ func TestEmptyChain(t *testing.T) {
 		t.Errorf("empty chain on a list: %v, %v", outs, err)
 	}
 }
+
+// hint ends the errors of expressions that do not compile.
+const hint = "(see docs/expressions.md for the syntax, fields and functions)"
 
 func TestBuildChainErrors(t *testing.T) {
 	available := strings.Join(transforms.Default.Names(), ", ")
@@ -298,6 +303,25 @@ func TestBuildChainErrors(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%s:\ngot  %v\nwant %s", tc.steps, err, tc.want)
 		}
+	}
+}
+
+// Without an expression compiler the SDK compiles no expression: a step
+// whose factory asks for one, or a `when`, is a config error at its place.
+func TestBuildWithoutExprs(t *testing.T) {
+	env := transformstest.Env{}
+	const want = "steps.yaml:%s: expressions are not available here: the chain is built without an expression compiler " +
+		"(set transforms.ChainOptions.Exprs, such as expression.Compiler{})"
+	for steps, at := range map[string]string{
+		"- filter: 'amount > 0'":        "1:11",
+		"- drop: [a]\n  when: 'a == 1'": "2:9",
+	} {
+		if _, err := env.Chain(steps); err == nil || err.Error() != fmt.Sprintf(want, at) {
+			t.Errorf("%s: got %v", steps, err)
+		}
+	}
+	if _, err := env.Chain("- drop: [a]"); err != nil {
+		t.Errorf("a step without expressions: %v", err)
 	}
 }
 

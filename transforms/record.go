@@ -1,10 +1,18 @@
-// Package transforms holds the record model, the Transform interface, the
-// registry that YAML names resolve through, and the built-in transforms.
+// Package transforms is the SDK a transform is written with: the record
+// model, the Transform interface, the spec a transform declares its config
+// with, the registry that YAML names resolve through, and the chain that
+// runs steps in order. It depends on no expression language, JSON Schema
+// validator or jq: the built-ins live in package transforms/builtin, the
+// expression language in transforms/expression, which a chain's builder
+// supplies (ChainOptions.Exprs). Package transforms/transformstest tests a
+// transform without a broker.
 package transforms
 
 import (
 	"errors"
 	"time"
+
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 // Record is one Kafka record on its way through a chain. Transforms may change
@@ -53,25 +61,6 @@ func (r *Record) Clone() *Record {
 		c.Key = append([]byte(nil), r.Key...)
 	}
 	c.Headers = r.Headers.Clone()
-	c.Value = DeepCopy(r.Value)
+	c.Value = codec.DeepCopy(r.Value)
 	return &c
-}
-
-// DeepCopy copies a decoded JSON value.
-func DeepCopy(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			m[k] = DeepCopy(x)
-		}
-		return m
-	case []any:
-		s := make([]any, len(v))
-		for i, x := range v {
-			s[i] = DeepCopy(x)
-		}
-		return s
-	}
-	return v
 }

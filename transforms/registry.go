@@ -7,7 +7,8 @@ import (
 )
 
 // Registry maps transform names to their specs and factories. Default holds
-// the built-ins; embedders and tests may make isolated ones with NewRegistry.
+// what registers itself with Register; embedders and tests may make
+// isolated ones with NewRegistry, or extend a Clone.
 type Registry struct {
 	mu      sync.RWMutex
 	entries map[string]*Registration
@@ -19,7 +20,9 @@ type Registration struct {
 	New  Factory
 }
 
-// Default is the registry YAML configs use unless told otherwise.
+// Default is the registry YAML configs use unless told otherwise. Importing
+// package transforms/builtin registers the built-ins in it (pipeline/config
+// does); importing this package alone leaves it empty.
 var Default = NewRegistry()
 
 // NewRegistry returns an empty registry.
@@ -27,15 +30,20 @@ func NewRegistry() *Registry {
 	return &Registry{entries: map[string]*Registration{}}
 }
 
-// Register adds a transform to the Default registry. It panics on a duplicate
-// name or an incomplete spec: those are programming errors.
+// Register adds a transform to the Default registry, typically from an
+// init function. It panics on a duplicate name or an incomplete spec: those
+// are programming errors.
 func Register(s Spec, f Factory) { Default.Register(s, f) }
 
-// Register adds a transform. It panics on a duplicate name or a spec without
-// a name, summary or config shape.
+// Register adds a transform. It panics on a duplicate name, a spec without
+// a name, summary or config shape, or a default that does not fit its
+// field.
 func (r *Registry) Register(s Spec, f Factory) {
 	if s.Name == "" || s.Summary == "" || s.Config == nil || f == nil {
 		panic(fmt.Sprintf("transforms: incomplete spec for %q: name, summary, config and factory are required", s.Name))
+	}
+	if err := s.Config.CheckDefaults(); err != nil {
+		panic(fmt.Sprintf("transforms: spec for %q: %v", s.Name, err))
 	}
 	if reservedStepKeys[s.Name] {
 		panic(fmt.Sprintf("transforms: %q is a reserved step key", s.Name))

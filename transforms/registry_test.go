@@ -3,13 +3,14 @@ package transforms_test
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/expression"
 	"github.com/millrace-dev/millrace/transforms/spec"
+	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
 
 // maskSpec is a transform as a Go developer would add one: a spec that
@@ -31,13 +32,16 @@ var maskSpec = transforms.Spec{
 }
 
 func newMask(b *transforms.Build) (transforms.Transform, error) {
-	fields := b.Config.Get("fields").Strings()
-	keep := 4
-	if k := b.Config.Get("keep"); k != nil {
-		keep = k.Int()
-		if keep < 0 {
-			return nil, k.Errorf("keep must not be negative")
-		}
+	var c struct {
+		Fields []string
+		Keep   int // the spec's default when not given
+	}
+	if err := b.Decode(&c); err != nil {
+		return nil, err
+	}
+	fields, keep := c.Fields, c.Keep
+	if keep < 0 {
+		return nil, b.Config.Get("keep").Errorf("keep must not be negative")
 	}
 	return transforms.Func(func(_ context.Context, r *transforms.Record) ([]*transforms.Record, error) {
 		obj, err := r.Object()
@@ -68,11 +72,7 @@ func TestCustomTransform(t *testing.T) {
 	reg := transforms.Default.Clone()
 	reg.Register(maskSpec, newMask)
 
-	for _, ex := range maskSpec.Examples {
-		if err := reg.RunExample("stars", ex); err != nil {
-			t.Errorf("example %q: %v", ex.Title, err)
-		}
-	}
+	transformstest.Env{Registry: reg, Exprs: expression.Compiler{}}.Examples(t, "stars")
 
 	chain := buildChain(t, reg, `
 - filter: 'card.brand == "visa"'
@@ -108,17 +108,13 @@ func TestCustomTransform(t *testing.T) {
 	}
 }
 
-func TestDefaultRegistry(t *testing.T) {
-	want := []string{"cast", "dedupe", "drop", "extract", "filter", "flatten", "hash", "headers", "hoist", "jq",
-		"keep", "key", "mask", "rename", "route", "set", "split", "timestamp", "unflatten", "validate"}
-	if got := transforms.Default.Names(); !reflect.DeepEqual(got, want) {
-		t.Errorf("Default.Names() = %q", got)
+func TestLookup(t *testing.T) {
+	reg := transforms.NewRegistry()
+	reg.Register(maskSpec, newMask)
+	if r, ok := reg.Lookup("stars"); !ok || r.Spec.Name != "stars" || r.New == nil {
+		t.Errorf("Lookup(stars) = %+v, %v", r, ok)
 	}
-	reg, ok := transforms.Default.Lookup("filter")
-	if !ok || reg.Spec.Name != "filter" || reg.New == nil || reg.Spec.Config.Kind != spec.TExpr {
-		t.Errorf("Lookup(filter) = %+v, %v", reg, ok)
-	}
-	if _, ok := transforms.Default.Lookup("nope"); ok {
+	if _, ok := reg.Lookup("nope"); ok {
 		t.Error("Lookup(nope) found something")
 	}
 }
@@ -162,6 +158,8 @@ func TestRegisterPanics(t *testing.T) {
 		{"no summary", transforms.Spec{Name: "y", Config: anyConfig}, factory, `transforms: incomplete spec for "y": name, summary, config and factory are required`},
 		{"no config", transforms.Spec{Name: "y", Summary: "Y."}, factory, `transforms: incomplete spec for "y": name, summary, config and factory are required`},
 		{"no factory", transforms.Spec{Name: "y", Summary: "Y.", Config: anyConfig}, nil, `transforms: incomplete spec for "y": name, summary, config and factory are required`},
+		{"bad default", transforms.Spec{Name: "y", Summary: "Y.", Config: spec.Object("", &spec.Field{Name: "every", Type: spec.Duration(""), Default: 5})}, factory,
+			`transforms: spec for "y": default of every: expected a duration such as 100ms or 5s, got "5"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := transforms.Default.Clone()
@@ -187,7 +185,7 @@ func TestRunExampleReportsMismatch(t *testing.T) {
 		{transforms.Example{Config: `{a: b}`, Input: `{`}, "input: invalid JSON: unexpected EOF"},
 		{transforms.Example{Title: "t", Config: `{}`, Input: `{}`}, `rename example "t":1:11: expected at least 1 entry, got 0`},
 	} {
-		err := transforms.Default.RunExample("rename", tc.ex)
+		err := (transformstest.Env{Exprs: expression.Compiler{}}).RunExample("rename", tc.ex)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("got %v, want %s", err, tc.want)
 		}

@@ -60,14 +60,18 @@ type Example struct {
 	Headers map[string]string
 }
 
-// Factory builds a transform from its validated config. It runs once, when
-// the config loads: compile expressions, read files and secrets, and check
-// what the spec cannot express here, never per record. Errors should be
-// positioned with Config.Errorf (or the Value of the offending field).
+// Factory builds a transform from its validated config. It runs when the
+// config loads, to check it, and again for each run, replay and config
+// test case, which get instances of their own: compile expressions, read
+// files and secrets, and check what the spec cannot express here, never
+// per record. Errors should be positioned with Config.Errorf (or the Value
+// of the offending field).
 type Factory func(b *Build) (Transform, error)
 
-// Closer is implemented by transforms that hold resources; the runner calls
-// Close once when it stops.
+// Closer is implemented by transforms that hold resources. Close is called
+// once on each instance: when the run, replay or test case it was built
+// for ends, or right after loading for the instances built to check the
+// config.
 type Closer interface {
 	Close() error
 }
@@ -77,42 +81,52 @@ type Closer interface {
 type Build struct {
 	// Config is the value under the transform's key.
 	Config *spec.Value
+	// Type is the spec's Config: the shape Config was checked against,
+	// which declares the defaults Decode applies.
+	Type *spec.Type
 	// Pipeline is the name of the pipeline being built.
 	Pipeline string
 	// Index is the position of the step in the chain, from 0.
 	Index int
 	// Logger logs for the transform; records' payloads must not be logged.
 	Logger *slog.Logger
+	// Exprs compiles expressions for Expr and Bool; nil when the chain is
+	// built without an expression language (see ChainOptions.Exprs).
+	Exprs ExprCompiler
 }
 
 // Decode copies the config into out (a pointer to a struct whose fields
-// follow the spec; see spec.Decode).
+// follow the spec; see spec.Decode). A field the config does not give
+// takes the default its spec declares.
 func (b *Build) Decode(out any) error {
-	return spec.Decode(b.Config, out)
+	return spec.Decode(b.Config, b.Type, out)
 }
 
 // Expr compiles the expression in v, reporting a failure at v's position.
 // A value whose error was already reported (an unset variable) gives
 // spec.ErrReported, which spec.Errors.Add ignores.
-func (b *Build) Expr(v *spec.Value) (*Program, error) {
-	if v.Failed {
-		return nil, spec.ErrReported
+func (b *Build) Expr(v *spec.Value) (Program, error) {
+	if err := b.canCompile(v); err != nil {
+		return nil, err
 	}
-	p, err := CompileExpr(v.Text)
-	if err != nil {
-		return nil, exprConfigError(v, err)
-	}
-	return p, nil
+	return b.Exprs.Compile(v)
 }
 
 // Bool compiles an expression in v that must yield a boolean.
-func (b *Build) Bool(v *spec.Value) (*Program, error) {
+func (b *Build) Bool(v *spec.Value) (Program, error) {
+	if err := b.canCompile(v); err != nil {
+		return nil, err
+	}
+	return b.Exprs.CompileBool(v)
+}
+
+func (b *Build) canCompile(v *spec.Value) error {
 	if v.Failed {
-		return nil, spec.ErrReported
+		return spec.ErrReported
 	}
-	p, err := CompileBool(v.Text)
-	if err != nil {
-		return nil, exprConfigError(v, err)
+	if b.Exprs == nil {
+		return v.Errorf("expressions are not available here: the chain is built without an expression compiler").
+			WithHint("set transforms.ChainOptions.Exprs, such as expression.Compiler{}")
 	}
-	return p, nil
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/millrace-dev/millrace/internal/docs"
 	"github.com/millrace-dev/millrace/transforms"
+	_ "github.com/millrace-dev/millrace/transforms/builtin" // the catalogue is theirs
 )
 
 func main() {

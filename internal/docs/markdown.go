@@ -11,6 +11,7 @@ import (
 
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/builtin"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -34,7 +35,7 @@ func Transforms(reg *transforms.Registry) []byte {
 		writeTransform(&b, r.Spec, "##")
 	}
 	b.WriteString("\n## Kafka Connect SMTs in Millrace\n\n")
-	b.WriteString(transforms.SMTMapping)
+	b.WriteString(builtin.SMTMapping)
 	b.WriteString("\n")
 	return b.Bytes()
 }

@@ -169,18 +169,6 @@ func runReplay(cmd *cobra.Command, g *globals, name string, o replayOpts) error 
 			return usageErr("--to-topic %s is the topic the replay reads", o.toTopic)
 		}
 	}
-	if o.dryRun && o.show > 0 {
-		// The preview runs its own copy of the chain, so that transforms
-		// with state (dedupe) do not see the records twice.
-		if again, err := g.loadConfig(); err == nil {
-			for _, p := range again.Pipelines {
-				if p.Name == name {
-					opts.Preview = p
-				}
-			}
-		}
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	prepCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -192,9 +180,6 @@ func runReplay(cmd *cobra.Command, g *globals, name string, o replayOpts) error 
 	}
 	if err != nil {
 		return err
-	}
-	if opts.Preview != nil {
-		defer opts.Preview.Chain.Close()
 	}
 	plan := r.Plan()
 	stderr := cmd.ErrOrStderr()

@@ -1,5 +1,10 @@
 // Package config loads and validates pipelines.yaml. Every error names its
 // file, line and column; all errors of a file are reported in one go.
+//
+// A loaded Config is plain data: what the file says, with positions, and
+// never changed afterwards. Config.Build makes the running parts of a
+// pipeline from it (transform instances, compiled expressions), new ones
+// for each run, replay or config test case.
 package config
 
 import (
@@ -13,6 +18,9 @@ import (
 	"time"
 
 	"github.com/millrace-dev/millrace/transforms"
+	// The built-in transforms register in transforms.Default: every program
+	// that loads a config has them.
+	_ "github.com/millrace-dev/millrace/transforms/builtin"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -24,7 +32,8 @@ type Config struct {
 	Admin     Admin
 	Pipelines []*Pipeline
 
-	testsValue *spec.Value // the `tests:` section, read by LoadTests
+	testsValue *spec.Value          // the `tests:` section, read by LoadTests
+	reg        *transforms.Registry // what the steps' names were checked against, for Build
 }
 
 // Kafka says where the brokers are.
@@ -87,10 +96,12 @@ func (a Admin) Enabled() bool { return a.Address != AdminOff && a.Address != "" 
 
 // Pipeline is one consume → transform → produce pipeline.
 type Pipeline struct {
-	Name    string
-	Pos     spec.Pos
-	Input   Input
-	Chain   *transforms.Chain
+	Name  string
+	Pos   spec.Pos
+	Input Input
+	// Steps are the transform steps as written, in order; Config.Build
+	// makes a chain of them.
+	Steps   []Step
 	Output  Output
 	Errors  Errors
 	Timeout time.Duration
@@ -112,6 +123,16 @@ type Input struct {
 	MaxInFlight int
 }
 
+// Step is one transform step of a pipeline, as written.
+type Step struct {
+	Name  string   // the transform, such as "filter"
+	Index int      // position in the chain, from 0
+	Pos   spec.Pos // of the transform's key
+	// Value is the whole step: the transform's key with its config, and
+	// `when`.
+	Value *spec.Value
+}
+
 // Output is where records go.
 type Output struct {
 	Topic  string
@@ -120,7 +141,8 @@ type Output struct {
 
 // Route sends records matching When to Topic.
 type Route struct {
-	When  *transforms.Program
+	// When is the condition as written: an expression and its position.
+	When  *spec.Value
 	Topic string
 }
 
@@ -184,7 +206,7 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	if root.Kind != spec.KindMap {
 		return nil, errs.Err()
 	}
-	b := builder{file: file, reg: opts.Registry, errs: errs}
+	b := builder{cfg: &Config{File: file, reg: opts.Registry}, errs: errs}
 	cfg := b.build(root)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
@@ -193,15 +215,15 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 }
 
 type builder struct {
-	file string
-	reg  *transforms.Registry
+	cfg  *Config // what is read so far
 	errs spec.Errors
 }
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 func (b *builder) build(root *spec.Value) *Config {
-	cfg := &Config{File: b.file, testsValue: root.Get("tests")}
+	cfg := b.cfg
+	cfg.testsValue = root.Get("tests")
 	if v := root.Get("version"); v != nil && v.Kind == spec.KindInt && v.Int() != 1 {
 		shown := v.Text
 		if v.Secret {
@@ -337,9 +359,6 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 	if mv := in.Get("max_in_flight"); mv != nil && p.Input.MaxInFlight < 1 {
 		b.errs = append(b.errs, mv.Errorf("max_in_flight must be at least 1"))
 	}
-	chain, errs := transforms.BuildChain(b.reg, v.Get("transforms"), p.Name)
-	b.errs = append(b.errs, errs...)
-	p.Chain = chain
 	out := v.Get("output")
 	p.Output.Topic = stringOr(out.Get("topic"), "")
 	if routes := out.Get("routes"); routes != nil && routes.Kind == spec.KindList {
@@ -348,14 +367,10 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 			if w == nil || t == nil || !w.IsScalar() {
 				continue
 			}
-			prog, err := (&transforms.Build{Config: w, Pipeline: p.Name}).Bool(w)
-			if err != nil {
-				b.errs.Add(w.Pos, err)
-				continue
-			}
-			p.Output.Routes = append(p.Output.Routes, Route{When: prog, Topic: t.Text})
+			p.Output.Routes = append(p.Output.Routes, Route{When: w, Topic: t.Text})
 		}
 	}
+	b.checkParts(p, v.Get("transforms"))
 	ev := v.Get("errors")
 	rv := ev.Get("retry")
 	p.Errors = Errors{
@@ -374,6 +389,20 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 	p.FromEnv = fromEnv(v)
 	b.checkLoops(p, v)
 	return p
+}
+
+// checkParts builds the pipeline's parts once, as Build will, to report
+// what does not build, and takes the descriptions of the steps from the
+// chain; then it closes what it built.
+func (b *builder) checkParts(p *Pipeline, steps *spec.Value) {
+	parts, errs := b.cfg.build(p, steps, BuildOptions{})
+	b.errs = append(b.errs, errs...)
+	if parts.Chain != nil {
+		for _, s := range parts.Chain.Steps {
+			p.Steps = append(p.Steps, Step{Name: s.Name, Index: s.Index, Pos: s.Pos, Value: steps.Items[s.Index]})
+		}
+	}
+	parts.Close() // nothing of it runs: an error closing it is no config error
 }
 
 // fromEnv lists the names of pipeline v that came from the environment.

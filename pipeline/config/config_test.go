@@ -13,6 +13,7 @@ import (
 
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -196,9 +197,9 @@ func TestLoadRootExample(t *testing.T) {
 		t.Errorf("Timeout = %v", p.Timeout)
 	}
 	var names []string
-	for i, s := range p.Chain.Steps {
+	for i, s := range p.Steps {
 		names = append(names, s.Name)
-		if s.Index != i || s.Transform == nil || s.When != nil {
+		if s.Index != i || s.Value.Get(s.Name) == nil || s.Value.Get("when") != nil || s.Pos.Line == 0 {
 			t.Errorf("step %d: %+v", i, s)
 		}
 	}
@@ -211,14 +212,31 @@ func TestLoadRootExample(t *testing.T) {
 	if got := p.Output.Topics(); !reflect.DeepEqual(got, []string{"orders-enriched", "orders-de"}) {
 		t.Errorf("Topics() = %q", got)
 	}
-	route := p.Output.Routes[0]
-	for country, want := range map[string]bool{"DE": true, "FR": false} {
+	if route := p.Output.Routes[0]; route.When.Text != `customer.country == "DE"` || route.When.Pos.Line == 0 {
+		t.Errorf("route when = %+v", route.When)
+	}
+	parts := build(t, cfg, p)
+	for country, want := range map[string]string{"DE": "orders-de", "FR": "orders-enriched"} {
 		r := &transforms.Record{Value: map[string]any{"customer": map[string]any{"country": country}}}
-		got, err := route.When.EvalBool(r)
-		if err != nil || got != want {
-			t.Errorf("route when for %s = %v, %v; want %v", country, got, err, want)
+		if got, err := parts.Destination(r); err != nil || got != want {
+			t.Errorf("destination for %s = %v, %v; want %v", country, got, err, want)
 		}
 	}
+}
+
+// build makes the parts of p, closed when the test ends.
+func build(t *testing.T, cfg *config.Config, p *config.Pipeline) *config.Parts {
+	t.Helper()
+	parts, err := cfg.Build(p, config.BuildOptions{})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := parts.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return parts
 }
 
 // The root config takes its broker and embedded settings from the
@@ -249,8 +267,8 @@ func TestRootExampleChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chain := cfg.Pipelines[0].Chain
-	in, err := transforms.Decode([]byte(`{"amount":12.5,"status":"new","user":"u1","debug":true,"customer":{"email":"A@B.de","country":"DE"}}`))
+	chain := build(t, cfg, cfg.Pipelines[0]).Chain
+	in, err := codec.Decode([]byte(`{"amount":12.5,"status":"new","user":"u1","debug":true,"customer":{"email":"A@B.de","country":"DE"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,12 +276,12 @@ func TestRootExampleChain(t *testing.T) {
 	if err != nil || len(outs) != 1 {
 		t.Fatalf("Run = %v, %v", outs, err)
 	}
-	got, _ := transforms.Encode(outs[0].Value)
+	got, _ := codec.Encode(outs[0].Value)
 	want := `{"amount":12.5,"customer":{"country":"DE","email_hash":"363a175f65786e7799e43a17e3f9f7baa20553a6408901bc04db39da72261fe3"},"status":"new","total_cents":1250,"user_id":"u1"}`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	test, _ := transforms.Decode([]byte(`{"amount":1,"status":"test"}`))
+	test, _ := codec.Decode([]byte(`{"amount":1,"status":"test"}`))
 	if outs, err := chain.Run(t.Context(), &transforms.Record{Value: test}); err != nil || len(outs) != 0 {
 		t.Errorf("test traffic: got %v, %v; want it dropped", outs, err)
 	}
@@ -321,7 +339,6 @@ func TestDefaults(t *testing.T) {
 		Name:    "p",
 		Pos:     spec.Pos{File: "test.yaml", Line: 4, Col: 11},
 		Input:   config.Input{Topic: "in", Group: "p", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight},
-		Chain:   &transforms.Chain{},
 		Output:  config.Output{Topic: "out"},
 		Errors:  config.Errors{Retry: config.Retry{MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}},
 		Timeout: 30 * time.Second,
@@ -550,7 +567,7 @@ pipelines:
 		t.Fatal(err)
 	}
 	r := &transforms.Record{Value: map[string]any{}}
-	if _, err := cfg.Pipelines[0].Chain.Run(t.Context(), r); err != nil || r.Headers.Map()["tag"] != "blue" {
+	if _, err := build(t, cfg, cfg.Pipelines[0]).Chain.Run(t.Context(), r); err != nil || r.Headers.Map()["tag"] != "blue" {
 		t.Errorf("Run: %v, headers %v", err, r.Headers)
 	}
 	// The default registry does not know the custom transform.

@@ -50,9 +50,15 @@ func FuzzParse(f *testing.F) {
 				t.Fatal("no config and no error")
 			}
 			for _, p := range cfg.Pipelines {
-				if p.Name == "" || p.Input.Topic == "" || p.Output.Topic == "" || p.Chain == nil {
+				if p.Name == "" || p.Input.Topic == "" || p.Output.Topic == "" {
 					t.Fatalf("incomplete pipeline accepted: %+v", p)
 				}
+				// What loaded builds.
+				parts, err := cfg.Build(p, config.BuildOptions{})
+				if err != nil {
+					t.Fatalf("pipeline %q loaded but does not build: %v", p.Name, err)
+				}
+				parts.Close()
 				if p.Input.Topic == p.Output.Topic {
 					t.Fatalf("pipeline %q writes to its input topic", p.Name)
 				}

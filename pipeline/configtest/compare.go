@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/engine"
-	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 // compare checks what was written against the test's expectations and
@@ -55,7 +55,7 @@ func check(where string, e config.Expectation, r record, dead bool) []string {
 		fails = append(fails, where+": "+fmt.Sprintf(format, args...))
 	}
 	if e.JSONEquals != nil || e.JSONContains != nil {
-		got, err := transforms.Decode(r.Value)
+		got, err := codec.Decode(r.Value)
 		if err != nil {
 			fail("value is not JSON (%v): %s", err, r.Value)
 		} else {
@@ -98,7 +98,7 @@ func normalize(v any) any {
 	if err != nil {
 		return v
 	}
-	out, err := transforms.Decode(b)
+	out, err := codec.Decode(b)
 	if err != nil {
 		return v
 	}
@@ -140,7 +140,7 @@ func quoteKey(k []byte) string {
 }
 
 func mustJSON(v any) string {
-	b, _ := transforms.Encode(v)
+	b, _ := codec.Encode(v)
 	return string(b)
 }
 

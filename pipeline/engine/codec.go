@@ -1,10 +1,13 @@
 package engine
 
-import "github.com/millrace-dev/millrace/transforms"
+import (
+	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
+)
 
 // decode parses an input value, which must be a JSON object.
 func decode(b []byte) (any, error) {
-	v, err := transforms.Decode(b)
+	v, err := codec.Decode(b)
 	if err != nil {
 		return nil, err
 	}
@@ -15,4 +18,4 @@ func decode(b []byte) (any, error) {
 }
 
 // encode writes an output value.
-func encode(v any) ([]byte, error) { return transforms.Encode(v) }
+func encode(v any) ([]byte, error) { return codec.Encode(v) }

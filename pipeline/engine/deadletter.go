@@ -65,7 +65,7 @@ func IsDataError(err error) bool {
 // routeError is an output route whose condition failed on a record.
 type routeError struct{ err error }
 
-func (e *routeError) Error() string { return "output route: " + e.err.Error() }
+func (e *routeError) Error() string { return e.err.Error() }
 func (e *routeError) Unwrap() error { return e.err }
 
 // asDataError names the step a record failed in.

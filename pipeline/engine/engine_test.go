@@ -63,9 +63,13 @@ func newEngine(t testing.TB, yaml string, prod engine.Producer, mod func(*engine
 		t.Fatal(err)
 	}
 	p := cfg.Pipelines[0]
+	parts, err := cfg.Build(p, config.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ec := engine.Config{
-		Pipeline: p.Name, InputTopic: p.Input.Topic, Chain: p.Chain, DeadLetterTopic: p.Errors.DeadLetterTopic,
-		Destination: func(r *transforms.Record) (string, error) { return p.Output.Topic, nil },
+		Pipeline: p.Name, InputTopic: p.Input.Topic, Chain: parts.Chain, DeadLetterTopic: p.Errors.DeadLetterTopic,
+		Destination: parts.Destination,
 		Retry:       engine.Retry{MaxRetries: p.Errors.Retry.MaxRetries, InitialInterval: time.Millisecond, MaxInterval: 2 * time.Millisecond, Multiplier: 2},
 		Producer:    prod,
 	}

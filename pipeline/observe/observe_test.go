@@ -20,9 +20,7 @@ func testPipeline(name string) *config.Pipeline {
 		Output:  config.Output{Topic: "out", Routes: []config.Route{{Topic: "out-de"}}},
 		Errors:  config.Errors{DeadLetterTopic: "dlq", Retry: config.Retry{MaxRetries: 3, MaxInterval: 5 * time.Second}},
 		Timeout: 30 * time.Second,
-		Chain: &transforms.Chain{Steps: []*transforms.Step{
-			{Name: "filter", Index: 0}, {Name: "set", Index: 1},
-		}},
+		Steps:   []config.Step{{Name: "filter", Index: 0}, {Name: "set", Index: 1}},
 	}
 }
 

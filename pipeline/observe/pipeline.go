@@ -122,14 +122,12 @@ func newPipeline(o *Observer, cp *config.Pipeline, index int) *Pipeline {
 	for _, t := range p.outputs {
 		p.out.WithLabelValues(t) // export zero before the first record
 	}
-	if cp.Chain != nil {
-		for _, s := range cp.Chain.Steps {
-			idx := strconv.Itoa(s.Index)
-			p.steps = append(p.steps, stepInfo{Name: s.Name, Index: s.Index})
-			p.stepDuration = append(p.stepDuration, m.stepDuration.WithLabelValues(p.label, s.Name, idx))
-			p.stepOutputs = append(p.stepOutputs, m.stepOutputs.WithLabelValues(p.label, s.Name, idx))
-			m.failures.WithLabelValues(p.label, s.Name, idx) // export zero before the first failure
-		}
+	for _, s := range cp.Steps {
+		idx := strconv.Itoa(s.Index)
+		p.steps = append(p.steps, stepInfo{Name: s.Name, Index: s.Index})
+		p.stepDuration = append(p.stepDuration, m.stepDuration.WithLabelValues(p.label, s.Name, idx))
+		p.stepOutputs = append(p.stepOutputs, m.stepOutputs.WithLabelValues(p.label, s.Name, idx))
+		m.failures.WithLabelValues(p.label, s.Name, idx) // export zero before the first failure
 	}
 	p.lastProgress.Store(time.Now().UnixNano())
 	return p

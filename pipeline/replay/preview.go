@@ -12,10 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/millrace-dev/millrace/pipeline"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 // Preview is what a dry run shows of one record: the record after each
@@ -53,10 +53,11 @@ type PreviewOut struct {
 }
 
 // previewer runs the first records of a dry run through the chain one step
-// at a time. It uses its own copy of the pipeline (loaded separately), so
-// that transforms with state, such as dedupe, do not see records twice.
+// at a time. It uses parts of its own, so that transforms with state, such
+// as dedupe, do not see records twice.
 type previewer struct {
 	p       *config.Pipeline
+	parts   *config.Parts
 	toTopic string
 	max     int
 
@@ -96,7 +97,7 @@ func (v *previewer) preview(in *engine.Record) Preview {
 	ctx, cancel := context.WithTimeout(context.Background(), v.p.Timeout)
 	defer cancel()
 	recs := []*transforms.Record{rec}
-	for _, s := range v.p.Chain.Steps {
+	for _, s := range v.parts.Chain.Steps {
 		step := PreviewStep{Index: s.Index, Name: s.Name, Changes: []string{}}
 		one := &transforms.Chain{Steps: []*transforms.Step{s}}
 		var next []*transforms.Record
@@ -133,7 +134,7 @@ func (v *previewer) preview(in *engine.Record) Preview {
 		}
 	}
 	for _, r := range recs {
-		topic, err := pipeline.Destination(v.p, r)
+		topic, err := v.parts.Destination(r)
 		if err != nil {
 			pv.DeadLetter = "output route: " + err.Error()
 			pv.Outputs = pv.Outputs[:0]
@@ -142,7 +143,7 @@ func (v *previewer) preview(in *engine.Record) Preview {
 		if v.toTopic != "" {
 			topic = v.toTopic
 		}
-		val, err := transforms.Encode(r.Value)
+		val, err := codec.Encode(r.Value)
 		if err != nil {
 			pv.DeadLetter = "encode: " + err.Error()
 			pv.Outputs = pv.Outputs[:0]
@@ -228,7 +229,7 @@ func flatten(path string, v any, out map[string]string) {
 			flatten(fmt.Sprintf("%s[%d]", path, i), x, out)
 		}
 	default:
-		b, err := transforms.Encode(v)
+		b, err := codec.Encode(v)
 		if err != nil {
 			b, _ = json.Marshal(fmt.Sprint(v))
 		}

@@ -70,9 +70,6 @@ type Options struct {
 	DryRun bool
 	// Show is how many records a dry run previews step by step.
 	Show int
-	// Preview is a separately loaded copy of the pipeline for the dry-run
-	// preview; nil previews with the pipeline itself.
-	Preview *config.Pipeline
 
 	// Rate limits records per second; 0 is unlimited.
 	Rate float64
@@ -415,11 +412,14 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 	log := r.opts.Logger.With("pipeline", r.p.Name, "replay_id", r.cp.ID)
 	var pv *previewer
 	if r.opts.DryRun && r.opts.Show > 0 {
-		pp := r.opts.Preview
-		if pp == nil {
-			pp = r.p
+		// Parts of its own: transforms with state (dedupe) must not see
+		// the previewed records twice.
+		parts, err := r.cfg.Build(r.p, config.BuildOptions{Logger: r.opts.Logger})
+		if err != nil {
+			return nil, err
 		}
-		pv = &previewer{p: pp, toTopic: r.cp.ToTopic, max: r.opts.Show}
+		defer parts.Close()
+		pv = &previewer{p: r.p, parts: parts, toTopic: r.cp.ToTopic, max: r.opts.Show}
 	}
 	if r.plan.Empty() {
 		return r.summary(nil, nil, pv, time.Since(start)), nil

@@ -175,7 +175,12 @@ func TestPreview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &previewer{p: cfg.Pipelines[0], max: 2}
+	parts, err := cfg.Build(cfg.Pipelines[0], config.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer parts.Close()
+	v := &previewer{p: cfg.Pipelines[0], parts: parts, max: 2}
 	mk := func(off int, value string) *engine.Record {
 		return &engine.Record{Topic: "in", Partition: 0, Offset: int64(off), Key: []byte("k"), Value: []byte(value)}
 	}
@@ -206,14 +211,14 @@ func TestPreview(t *testing.T) {
 			t.Errorf("preview lacks %q:\n%s", want, text)
 		}
 	}
-	v = &previewer{p: cfg.Pipelines[0], max: 1, toTopic: "scratch"}
+	v = &previewer{p: cfg.Pipelines[0], parts: parts, max: 1, toTopic: "scratch"}
 	v.take(mk(3, `{"amount":"x"}`))
 	v.take(mk(4, `{"amount":1}`))
 	ps = v.previews()
 	if len(ps) != 1 || !strings.Contains(ps[0].DeadLetter, "invalid operation") || ps[0].Steps[0].Error == "" {
 		t.Errorf("failing record: %+v", ps)
 	}
-	v = &previewer{p: cfg.Pipelines[0], max: 2, toTopic: "scratch"}
+	v = &previewer{p: cfg.Pipelines[0], parts: parts, max: 2, toTopic: "scratch"}
 	v.take(mk(5, `not json`))
 	v.take(mk(6, `{"amount":1}`))
 	ps = v.previews()

@@ -12,6 +12,7 @@ import (
 	"github.com/buger/jsonparser"
 	gojson "github.com/goccy/go-json"
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -38,9 +39,9 @@ type editApproach struct {
 }
 
 // editApproaches lists the measured approaches; the first is what Millrace
-// does (transforms.Decode/Encode).
+// does (codec.Decode/Encode).
 var editApproaches = []editApproach{
-	{"millrace", editStdlib, "transforms.Decode/Encode: one-pass parser into map[string]any and writer, encoding/json's results (Millrace)"},
+	{"millrace", editStdlib, "codec.Decode/Encode: one-pass parser into map[string]any and writer, encoding/json's results (Millrace)"},
 	{"stdlib-plain", editStdlibPlain, "json.Unmarshal/Marshal into map[string]any, numbers as float64 (W0's handler)"},
 	{"goccy-decode", editGoccy, "github.com/goccy/go-json as a drop-in for encoding/json in Decode/Encode"},
 	{"gjson-sjson", editGjson, "github.com/tidwall/gjson to read, sjson to edit in place (one pass per edit)"},
@@ -58,10 +59,10 @@ var errAmount = errors.New("amount is missing or not a number")
 
 // --- full decode into map[string]any ---------------------------------------
 
-// editStdlib is the chain as Millrace runs it: transforms.Decode, map edits,
-// transforms.Encode (sorted keys), which give encoding/json's results.
+// editStdlib is the chain as Millrace runs it: codec.Decode, map edits,
+// codec.Encode (sorted keys), which give encoding/json's results.
 func editStdlib(dst, src []byte) ([]byte, bool, error) {
-	v, err := transforms.Decode(src)
+	v, err := codec.Decode(src)
 	if err != nil {
 		return nil, false, err
 	}
@@ -72,7 +73,7 @@ func editStdlib(dst, src []byte) ([]byte, bool, error) {
 	if keep, err := editMap(m); !keep || err != nil {
 		return nil, keep, err
 	}
-	b, err := transforms.Encode(m)
+	b, err := codec.Encode(m)
 	if err != nil {
 		return nil, false, err
 	}
@@ -126,7 +127,7 @@ func editGoccy(dst, src []byte) ([]byte, bool, error) {
 	return append(dst, b[:len(b)-1]...), true, nil
 }
 
-// normalizeGoccy mirrors transforms' number normalization for go-json's
+// normalizeGoccy mirrors codec's number normalization for go-json's
 // json.Number.
 func normalizeGoccy(v any) any {
 	switch v := v.(type) {

@@ -14,26 +14,39 @@ var (
 )
 
 // Decode copies a validated value into out, a pointer to a struct, map,
-// slice or scalar. Struct fields are matched by their `yaml` tag, else by
-// their name in snake_case. time.Duration reads "100ms"; a *Value field
-// receives the raw value (for expressions that need their position); an
-// `any` field receives plain Go values. Validate the value against its spec
-// first: Decode reports mismatches but does not suggest fixes.
-func Decode(v *Value, out any) error {
+// slice or scalar. t is the shape v was validated against (nil: none):
+// where an object of t declares a Default for a field that v does not
+// give, Decode sets the field to the default, as if it had been written,
+// so that a default is declared once, in the spec. An absent object field
+// without a default leaves the Go field as it is, but a struct is filled
+// with the defaults of its own fields.
+//
+// Struct fields are matched by their `yaml` tag, else by their name in
+// snake_case. time.Duration reads "100ms"; a *Value field receives the raw
+// value (for expressions that need their position; a default comes as a
+// Value at the place of its object); an `any` field receives plain Go
+// values. A value whose error was reported already (Value.Failed) counts
+// as absent, except for a *Value field, which receives it. Validate the value against its spec first: Decode reports
+// mismatches but does not suggest fixes.
+func Decode(v *Value, t *Type, out any) error {
 	rv := reflect.ValueOf(out)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("spec.Decode: out must be a non-nil pointer, got %T", out)
 	}
-	return decode(v, rv.Elem())
+	return decode(v, t, rv.Elem())
 }
 
-func decode(v *Value, dst reflect.Value) error {
+func decode(v *Value, t *Type, dst reflect.Value) error {
 	if v == nil {
 		return nil
 	}
+	t = t.shapeOf(v)
 	if dst.Type() == valueType {
 		dst.Set(reflect.ValueOf(v))
 		return nil
+	}
+	if v.Failed {
+		return nil // reported already: one mistake, one message
 	}
 	if dst.Type() == durationType {
 		d, err := time.ParseDuration(v.Text)
@@ -48,7 +61,7 @@ func decode(v *Value, dst reflect.Value) error {
 		dst.Set(reflect.ValueOf(v.Plain()))
 	case reflect.Pointer:
 		p := reflect.New(dst.Type().Elem())
-		if err := decode(v, p.Elem()); err != nil {
+		if err := decode(v, t, p.Elem()); err != nil {
 			return err
 		}
 		dst.Set(p)
@@ -86,7 +99,7 @@ func decode(v *Value, dst reflect.Value) error {
 		}
 		s := reflect.MakeSlice(dst.Type(), len(v.Items), len(v.Items))
 		for i, it := range v.Items {
-			if err := decode(it, s.Index(i)); err != nil {
+			if err := decode(it, t.elem(), s.Index(i)); err != nil {
 				return err
 			}
 		}
@@ -101,7 +114,7 @@ func decode(v *Value, dst reflect.Value) error {
 		m := reflect.MakeMapWithSize(dst.Type(), len(v.Entries))
 		for _, e := range v.Entries {
 			ev := reflect.New(dst.Type().Elem()).Elem()
-			if err := decode(e.Value, ev); err != nil {
+			if err := decode(e.Value, t.elem(), ev); err != nil {
 				return err
 			}
 			m.SetMapIndex(reflect.ValueOf(e.Key.Text).Convert(dst.Type().Key()), ev)
@@ -116,12 +129,68 @@ func decode(v *Value, dst reflect.Value) error {
 			if !f.IsExported() {
 				continue
 			}
-			if err := decode(v.Get(fieldName(f)), dst.Field(i)); err != nil {
+			name := fieldName(f)
+			fv, ft := v.Get(name), t.fieldType(name)
+			if fv == nil || (fv.Failed && f.Type != valueType) {
+				fv = absent(v, t.field(name), dst.Field(i))
+			}
+			if err := decode(fv, ft, dst.Field(i)); err != nil {
 				return err
 			}
 		}
 	default:
 		return fmt.Errorf("spec.Decode: unsupported type %s", dst.Type())
+	}
+	return nil
+}
+
+// absent is what Decode reads for a field f of object v that v does not
+// give: its default, an empty mapping for a struct (whose fields may have
+// defaults of their own), else nothing.
+func absent(v *Value, f *Field, dst reflect.Value) *Value {
+	if f == nil {
+		return nil
+	}
+	if f.Default != nil {
+		return defaultValue(f.Default, v.Pos)
+	}
+	if f.Type.Kind == TObject && dst.Kind() == reflect.Struct {
+		return &Value{Pos: v.Pos, Kind: KindMap}
+	}
+	return nil
+}
+
+// defaultValue is a declared default as a value written at pos: a string,
+// a boolean, an integer, a float, or a list of those. Anything else is
+// nil, and Type.CheckDefaults rejects it.
+func defaultValue(d any, pos Pos) *Value {
+	switch d := d.(type) {
+	case string:
+		return &Value{Pos: pos, Kind: KindString, Text: d}
+	case bool:
+		return &Value{Pos: pos, Kind: KindBool, Text: strconv.FormatBool(d)}
+	case int:
+		return &Value{Pos: pos, Kind: KindInt, Text: strconv.Itoa(d)}
+	case int64:
+		return &Value{Pos: pos, Kind: KindInt, Text: strconv.FormatInt(d, 10)}
+	case float64:
+		return &Value{Pos: pos, Kind: KindFloat, Text: strconv.FormatFloat(d, 'g', -1, 64)}
+	case []string:
+		l := &Value{Pos: pos, Kind: KindList}
+		for _, x := range d {
+			l.Items = append(l.Items, defaultValue(x, pos))
+		}
+		return l
+	case []any:
+		l := &Value{Pos: pos, Kind: KindList}
+		for _, x := range d {
+			it := defaultValue(x, pos)
+			if it == nil {
+				return nil
+			}
+			l.Items = append(l.Items, it)
+		}
+		return l
 	}
 	return nil
 }

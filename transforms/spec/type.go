@@ -1,5 +1,10 @@
 package spec
 
+import (
+	"errors"
+	"fmt"
+)
+
 // TypeKind says what a Type accepts.
 type TypeKind int
 
@@ -36,7 +41,10 @@ type Field struct {
 	Name     string
 	Type     *Type
 	Required bool
-	Default  any // shown in docs and the JSON Schema
+	// Default is the value of the field when it is not given: spec.Decode
+	// sets it, and the docs and the JSON Schema show it. A string, a
+	// boolean, an int, a float64, or a list of those, fitting Type.
+	Default  any
 	Doc      string
 	Examples []any
 }
@@ -140,6 +148,69 @@ func (t *Type) plural() string {
 		return "lists"
 	}
 	return "values"
+}
+
+// CheckDefaults reports every declared Default that does not fit its
+// field's type or that Decode cannot apply: a programming error, which
+// Registry.Register turns into a panic.
+func (t *Type) CheckDefaults() error {
+	var errs []error
+	t.checkDefaults("", &errs)
+	return errors.Join(errs...)
+}
+
+func (t *Type) checkDefaults(path string, errs *[]error) {
+	if t == nil {
+		return
+	}
+	for _, f := range t.Fields {
+		at := f.Name
+		if path != "" {
+			at = path + "." + f.Name
+		}
+		if f.Default != nil {
+			if dv := defaultValue(f.Default, Pos{}); dv == nil {
+				*errs = append(*errs, fmt.Errorf("default of %s: a %T cannot be a default", at, f.Default))
+			} else if verrs := Validate(dv, f.Type); len(verrs) > 0 {
+				*errs = append(*errs, fmt.Errorf("default of %s: %s", at, verrs[0].Msg))
+			}
+		}
+		f.Type.checkDefaults(at, errs)
+	}
+	t.Elem.checkDefaults(path, errs)
+	for _, a := range t.Alts {
+		a.checkDefaults(path, errs)
+	}
+}
+
+// shapeOf is the type a value of t is decoded with: for a TOneOf the
+// alternative v fits, as Validate chooses it.
+func (t *Type) shapeOf(v *Value) *Type {
+	if t == nil || t.Kind != TOneOf {
+		return t
+	}
+	for _, a := range t.Alts {
+		if fits(v, a) {
+			return a.shapeOf(v)
+		}
+	}
+	return nil
+}
+
+// elem is the type of a list's items or a map's values.
+func (t *Type) elem() *Type {
+	if t == nil || (t.Kind != TList && t.Kind != TMap) {
+		return nil
+	}
+	return t.Elem
+}
+
+// fieldType is the type of an object's field, or nil.
+func (t *Type) fieldType(name string) *Type {
+	if f := t.field(name); f != nil {
+		return f.Type
+	}
+	return nil
 }
 
 // FieldNames lists the names of an object's fields.

@@ -150,6 +150,9 @@ func requiredHint(f *Field) string {
 }
 
 func (t *Type) field(name string) *Field {
+	if t == nil {
+		return nil
+	}
 	for _, f := range t.Fields {
 		if f.Name == name {
 			return f

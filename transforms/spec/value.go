@@ -101,6 +101,21 @@ func (v *Value) Get(key string) *Value {
 	return nil
 }
 
+// PosAt is the place in the file of byte i of a scalar's Text, for an error
+// inside it (the bad token of an expression). It is exact only for a scalar
+// written inline (see Inline); otherwise ok is false and the place is v's.
+func (v *Value) PosAt(i int) (p Pos, ok bool) {
+	if !v.Inline || v.Pos.Line == 0 {
+		return v.Pos, false
+	}
+	p = v.Pos
+	if v.Quoted {
+		p.Col++ // the opening quote
+	}
+	p.Col += i
+	return p, true
+}
+
 // Errorf returns an error positioned at v.
 func (v *Value) Errorf(format string, args ...any) *Error {
 	return &Error{Pos: v.Pos, Msg: fmt.Sprintf(format, args...)}

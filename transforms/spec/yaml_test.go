@@ -155,6 +155,13 @@ comment: a > 1   # note
 			t.Errorf("%s: Inline = %v, want %v", name, got, want)
 		}
 	}
+	// PosAt maps byte 2 of the text (">") onto its column in the file.
+	for name, col := range map[string]int{"plain": 10, "single": 12, "double": 12, "literal": 10} {
+		p, ok := at(t, root, name).PosAt(2)
+		if ok != (name != "literal") || p.Col != col {
+			t.Errorf("%s: PosAt(2) = %v, %v; want column %d", name, p, ok, col)
+		}
+	}
 	if got := at(t, root, "literal").Text; got != "a > 1\n" {
 		t.Errorf("literal text = %q", got)
 	}

@@ -16,7 +16,8 @@ import (
 // Name is the transform's key in pipelines.yaml.
 const Name = "convert_currency"
 
-// Config is the transform's config, decoded from YAML by Build.Decode.
+// Config is the transform's config, decoded from YAML by Build.Decode; a
+// field the YAML leaves out takes the default the spec declares.
 type Config struct {
 	Amount   string             // field holding the amount
 	Currency string             // field holding the ISO currency code
@@ -52,9 +53,9 @@ var Spec = transforms.Spec{
 	},
 }
 
-// New builds the transform once, when the config loads.
+// New builds the transform when the config loads and for each run.
 func New(b *transforms.Build) (transforms.Transform, error) {
-	c := Config{Amount: "amount", Currency: "currency", Decimals: 2}
+	var c Config
 	if err := b.Decode(&c); err != nil {
 		return nil, err
 	}

@@ -2,44 +2,30 @@ package currency_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/millrace-dev/millrace/examples/custom-transform/currency"
 	"github.com/millrace-dev/millrace/transforms"
-	"github.com/millrace-dev/millrace/transforms/spec"
+	"github.com/millrace-dev/millrace/transforms/codec"
+	"github.com/millrace-dev/millrace/transforms/transformstest"
 )
 
-// registry returns the built-ins plus convert_currency, isolated from the
-// default registry.
+// registry holds convert_currency alone: its tests need no other transform.
 func registry() *transforms.Registry {
-	reg := transforms.Default.Clone()
+	reg := transforms.NewRegistry()
 	reg.Register(currency.Spec, currency.New)
 	return reg
 }
 
 // The spec's examples are the transform's documentation; they must hold.
 func TestSpecExamples(t *testing.T) {
-	reg := registry()
-	for _, ex := range currency.Spec.Examples {
-		t.Run(ex.Title, func(t *testing.T) {
-			if err := reg.RunExample(currency.Name, ex); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+	transformstest.Env{Registry: registry()}.Examples(t, currency.Name)
 }
 
 func chain(t *testing.T, yaml string) *transforms.Chain {
 	t.Helper()
-	v, errs := spec.ParseYAML("steps.yaml", []byte(yaml), nil)
-	if err := errs.Err(); err != nil {
-		t.Fatal(err)
-	}
-	c, errs := transforms.BuildChain(registry(), v, "test")
-	if err := errs.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return transformstest.Env{Registry: registry()}.MustChain(t, yaml)
 }
 
 func TestConvertsNestedFieldsAndRounds(t *testing.T) {
@@ -49,7 +35,7 @@ func TestConvertsNestedFieldsAndRounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := transforms.Encode(out[0].Value)
+	got, _ := codec.Encode(out[0].Value)
 	if string(got) != `{"price":{"ccy":"USD","value":10.9}}` {
 		t.Errorf("got %s", got)
 	}
@@ -75,10 +61,9 @@ func TestConfigErrorsArePositioned(t *testing.T) {
 		"- convert_currency: {to: EUR, rates: {USD: 1}, decimal: 2}\n": `steps.yaml:1:48: unknown key "decimal" (did you mean "decimals"?)`,
 	}
 	for yaml, want := range cases {
-		v, _ := spec.ParseYAML("steps.yaml", []byte(yaml), nil)
-		_, errs := transforms.BuildChain(registry(), v, "test")
-		if len(errs) == 0 || errs[0].Error()[:len(want)] != want {
-			t.Errorf("%q: got %v, want prefix %q", yaml, errs, want)
+		_, err := transformstest.Env{Registry: registry()}.Chain(yaml)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: got %v, want prefix %q", yaml, err, want)
 		}
 	}
 }

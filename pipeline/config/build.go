@@ -1,0 +1,112 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/expression"
+	"github.com/millrace-dev/millrace/transforms/spec"
+)
+
+// exprs compiles the expressions of steps and routes.
+var exprs transforms.ExprCompiler = expression.Compiler{}
+
+// BuildOptions tune Build.
+type BuildOptions struct {
+	// Logger is the parent of the transforms' loggers; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Parts are the running parts of one pipeline: its transform instances
+// and compiled expressions, for one run, one replay or one config test
+// case. State that transforms keep (dedupe's keys) lives here, so parts
+// from two Builds share nothing. Close them when done.
+type Parts struct {
+	// Chain runs the steps; set its Observe before it runs.
+	Chain *transforms.Chain
+	// Routes are the output routes with their conditions compiled, in
+	// order.
+	Routes []BuiltRoute
+	// Topic is output.topic, for records that no route takes.
+	Topic string
+}
+
+// BuiltRoute is an output route ready to run.
+type BuiltRoute struct {
+	When  transforms.Program
+	Topic string
+}
+
+// Build makes new running parts of pipeline p, one of c's pipelines. Each
+// call returns new instances. The config was checked when it loaded, so
+// Build fails only when what a factory reads changed since (a schema file,
+// an environment variable); the error is spec.Errors.
+func (c *Config) Build(p *Pipeline, opts BuildOptions) (*Parts, error) {
+	steps := &spec.Value{Kind: spec.KindList}
+	for _, s := range p.Steps {
+		steps.Items = append(steps.Items, s.Value)
+	}
+	parts, errs := c.build(p, steps, opts)
+	if err := errs.Err(); err != nil {
+		parts.Close()
+		return nil, err
+	}
+	return parts, nil
+}
+
+// build makes the parts of p with the steps in the list steps, reporting
+// every error at its place; Parse runs it on the `transforms:` list as
+// written, Build on p.Steps.
+func (c *Config) build(p *Pipeline, steps *spec.Value, opts BuildOptions) (*Parts, spec.Errors) {
+	reg := c.reg
+	if reg == nil {
+		reg = transforms.Default
+	}
+	chain, errs := transforms.BuildChain(reg, steps, transforms.ChainOptions{Pipeline: p.Name, Exprs: exprs, Logger: opts.Logger})
+	parts := &Parts{Chain: chain, Topic: p.Output.Topic}
+	for _, rt := range p.Output.Routes {
+		when, err := (&transforms.Build{Config: rt.When, Pipeline: p.Name, Exprs: exprs}).Bool(rt.When)
+		if err != nil {
+			errs.Add(rt.When.Pos, err)
+			continue
+		}
+		parts.Routes = append(parts.Routes, BuiltRoute{When: when, Topic: rt.Topic})
+	}
+	return parts, errs
+}
+
+// Destination picks the output topic of a record: the one a transform set
+// (Record.Topic), else that of the first route whose condition holds, else
+// Topic. A condition that fails on the record gives a *RouteError, which
+// the pipeline reports as the step "output".
+func (p *Parts) Destination(r *transforms.Record) (string, error) {
+	if r.Topic != "" {
+		return r.Topic, nil
+	}
+	for _, rt := range p.Routes {
+		ok, err := rt.When.EvalBool(r)
+		if err != nil {
+			return "", &RouteError{Err: err}
+		}
+		if ok {
+			return rt.Topic, nil
+		}
+	}
+	return p.Topic, nil
+}
+
+// Close closes the transforms that hold resources (transforms.Closer).
+func (p *Parts) Close() error {
+	if p == nil || p.Chain == nil {
+		return nil
+	}
+	return p.Chain.Close()
+}
+
+// RouteError is an output route whose condition failed on a record.
+type RouteError struct{ Err error }
+
+func (e *RouteError) Error() string { return fmt.Sprintf("output route: %v", e.Err) }
+func (e *RouteError) Unwrap() error { return e.Err }

@@ -1,0 +1,36 @@
+package builtin
+
+import (
+	"context"
+
+	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/spec"
+)
+
+func init() {
+	transforms.Register(transforms.Spec{
+		Name:        "drop",
+		Summary:     "Remove fields; dotted paths reach into nested objects.",
+		Description: "Each listed field path is removed when present. Missing fields are ignored.",
+		Config:      spec.List(spec.String("Field path."), 1, "Field paths to remove."),
+		Examples: []transforms.Example{
+			{Title: "Drop a debug field", Config: `[debug]`, Input: `{"id":1,"debug":{"trace":true}}`, Output: []string{`{"id":1}`}},
+			{Title: "Drop a nested field", Config: `[card.number, missing]`, Input: `{"card":{"number":"4111","brand":"visa"}}`, Output: []string{`{"card":{"brand":"visa"}}`}},
+		},
+	}, func(b *transforms.Build) (transforms.Transform, error) {
+		return drop(b.Config.Strings()), nil
+	})
+}
+
+type drop []string
+
+func (d drop) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Record, error) {
+	obj, err := r.Object()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range d {
+		transforms.Delete(obj, p)
+	}
+	return []*transforms.Record{r}, nil
+}

@@ -1,0 +1,151 @@
+package builtin
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
+	"github.com/millrace-dev/millrace/transforms/spec"
+)
+
+// Helpers shared by the built-in transforms for values that leave or enter
+// the JSON model: text for keys and headers, plain JSON for third-party
+// evaluators, and descriptions for error messages.
+
+// textOf is the text of a value for a place that holds text, such as a key or
+// a header: a string as it is, a time in RFC 3339, anything else as its JSON
+// encoding.
+func textOf(v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case time.Time:
+		return v.Format(time.RFC3339Nano), nil
+	case int:
+		return strconv.Itoa(v), nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	case json.Number:
+		return string(v), nil
+	}
+	b, err := codec.Encode(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// isPlain reports whether v holds only the types Decode produces.
+func isPlain(v any) bool {
+	switch v := v.(type) {
+	case nil, bool, string, int, float64, json.Number:
+		return true
+	case map[string]any:
+		for _, x := range v {
+			if !isPlain(x) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, x := range v {
+			if !isPlain(x) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// plainJSON returns v made of the types Decode produces. A value set by an
+// expression may hold others (a time from now(), an int64, a []string); those
+// go through their JSON encoding. A value that is already plain is returned
+// as it is, without copying.
+func plainJSON(v any) (any, error) {
+	if isPlain(v) {
+		return v, nil
+	}
+	b, err := codec.Encode(v)
+	if err != nil {
+		return nil, err
+	}
+	return codec.Decode(b)
+}
+
+// derive returns a copy of r that carries v as its value, with its own key
+// and headers, for transforms that fan out into new values.
+func derive(r *transforms.Record, v any) *transforms.Record {
+	c := *r
+	if r.Key != nil {
+		c.Key = append([]byte(nil), r.Key...)
+	}
+	c.Headers = r.Headers.Clone()
+	c.Value = v
+	return &c
+}
+
+// kindOf names the JSON type of v, for error messages: "a string",
+// "a number", "an object".
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case int, int64, float64, json.Number:
+		return "a number"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// maxQuoted bounds how much of a value an error message shows.
+const maxQuoted = 40
+
+// quoteValue shows a scalar value in an error message, shortened; objects and
+// lists are named by their type only.
+func quoteValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		if utf8.RuneCountInString(v) > maxQuoted {
+			r := []rune(v)
+			return strconv.Quote(string(r[:maxQuoted])) + "..."
+		}
+		return strconv.Quote(v)
+	case map[string]any, []any:
+		return kindOf(v)
+	}
+	s, err := textOf(v)
+	if err != nil || len(s) > maxQuoted {
+		return kindOf(v)
+	}
+	return s
+}
+
+// fieldError is a field of a record that a transform cannot use.
+func fieldError(path, format string, args ...any) error {
+	return &transforms.PathError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// decodeShort decodes a config that is either an options object of type
+// options or its short form, the value of the options' field key alone
+// (`jq: '.a'` for `jq: {program: '.a'}`). Both come with the defaults the
+// options declare.
+func decodeShort(b *transforms.Build, options *spec.Type, key string, out any) error {
+	v := b.Config
+	if v.Kind != spec.KindMap {
+		k := &spec.Value{Pos: v.Pos, Kind: spec.KindString, Text: key}
+		v = &spec.Value{Pos: v.Pos, Kind: spec.KindMap, Entries: []spec.Entry{{Key: k, Value: v}}}
+	}
+	return spec.Decode(v, options, out)
+}

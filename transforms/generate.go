@@ -1,3 +1,0 @@
-package transforms
-
-//go:generate go run ../internal/docgen -dir ../docs
