@@ -70,7 +70,7 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 	}
 	done := make(chan error, 1)
 	go func() {
-		<-sub.done
+		<-sub.ended
 		wg.Wait()
 		done <- sub.err
 		close(done)

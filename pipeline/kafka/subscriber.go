@@ -132,6 +132,7 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 		committed: make(chan commitResult, 16),
 		windows:   map[int32]*window{},
 		done:      make(chan struct{}),
+		ended:     make(chan struct{}),
 		log:       s.cfg.Logger.With("topic", topic, "group", s.cfg.Group),
 	}
 	start := kgo.NewOffset().AtStart()
@@ -184,7 +185,7 @@ func (s *ConcurrentSubscriber) Close() error {
 	subs := append([]*stream(nil), s.subs...)
 	s.mu.Unlock()
 	for _, sub := range subs {
-		<-sub.done
+		<-sub.ended
 	}
 	return nil
 }
@@ -205,7 +206,8 @@ type stream struct {
 	acks      chan ackEvent
 	rebalance chan rebalanceEvent
 	committed chan commitResult
-	done      chan struct{} // closed when the loop has exited and out is closed
+	done      chan struct{} // closed when the loop has finished: no more acks are taken
+	ended     chan struct{} // closed when out is closed and the client too
 	// msgCtx is the context of every handed-out message; it is cancelled
 	// when the subscription has ended.
 	msgCtx     context.Context
@@ -449,6 +451,7 @@ func (s *stream) end() {
 	s.cancelMsgs()
 	s.finishRevokes(true)
 	s.cl.Close()
+	close(s.ended)
 }
 
 // add puts polled records into their partitions' windows.
