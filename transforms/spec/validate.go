@@ -48,7 +48,11 @@ func validate(v *Value, t *Type, errs *Errors) {
 			*errs = append(*errs, v.Errorf("empty expression"))
 		}
 	case TInt:
-		if _, err := strconv.Atoi(v.Text); err != nil || !v.IsScalar() || v.Kind == KindNull {
+		if v.Kind == KindInt && !v.Secret {
+			if _, err := strconv.Atoi(v.Text); err != nil {
+				*errs = append(*errs, v.Errorf("integer %s is out of range", v.Text))
+			}
+		} else if _, err := strconv.Atoi(v.Text); err != nil || !v.IsScalar() || v.Kind == KindNull {
 			mismatch()
 		}
 	case TFloat:

@@ -4,8 +4,10 @@
 package spec
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -161,8 +163,10 @@ func (v *Value) Plain() any {
 	case KindNull:
 		return nil
 	case KindInt:
-		n, _ := strconv.ParseInt(v.Text, 10, 64)
-		return n
+		if n, err := strconv.ParseInt(v.Text, 10, 64); err == nil {
+			return n
+		}
+		return json.Number(strings.TrimPrefix(v.Text, "+")) // every digit kept, as the codec keeps them
 	case KindFloat:
 		return v.Float()
 	case KindBool:

@@ -109,7 +109,11 @@ func (c *converter) convert(n ast.Node) *Value {
 		t := n.GetToken()
 		return c.scalar(t, KindFloat, t.Value)
 	case *ast.StringNode:
-		return c.scalar(n.Token, KindString, n.Value)
+		kind := KindString
+		if isPlain(n.Token) && isIntegerLiteral(n.Value) {
+			kind = KindInt // an integer too large for the parser's int64
+		}
+		return c.scalar(n.Token, kind, n.Value)
 	case *ast.LiteralNode:
 		return c.scalar(n.Start, KindString, n.Value.Value)
 	case nil:
@@ -204,4 +208,18 @@ func inferKind(s string) Kind {
 		return KindFloat
 	}
 	return KindString
+}
+
+// isIntegerLiteral reports whether s is a decimal integer: digits with an
+// optional sign.
+func isIntegerLiteral(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

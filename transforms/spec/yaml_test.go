@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -380,5 +381,24 @@ m: {k: [1, {z: null}], s: "t"}
 	}
 	if !strings.Contains(at(t, root, "m").Pos.String(), "t.yaml:6:") {
 		t.Errorf("map pos %v", at(t, root, "m").Pos)
+	}
+}
+
+// An integer beyond 64 bits, unquoted, is an integer that keeps every
+// digit (the YAML parser hands it over as a string); quoted, it is a
+// string.
+func TestBigInteger(t *testing.T) {
+	v, errs := ParseYAML("t.yaml", []byte("a: 123456789012345678901234567890\nb: \"123456789012345678901234567890\"\nc: -12\n"), nil)
+	if err := errs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if a := v.Get("a"); a.Kind != KindInt || a.Plain() != json.Number("123456789012345678901234567890") {
+		t.Errorf("a: %v %#v", a.Kind, a.Plain())
+	}
+	if b := v.Get("b"); b.Kind != KindString || b.Plain() != "123456789012345678901234567890" {
+		t.Errorf("b: %v %#v", b.Kind, b.Plain())
+	}
+	if c := v.Get("c"); c.Plain() != int64(-12) {
+		t.Errorf("c: %#v", c.Plain())
 	}
 }
