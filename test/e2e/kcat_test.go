@@ -34,6 +34,7 @@ type kcatRecord struct {
 	Topic     string   `json:"topic"`
 	Partition int32    `json:"partition"`
 	Offset    int64    `json:"offset"`
+	TS        int64    `json:"ts"` // the record timestamp, ms
 	Headers   []string `json:"headers"`
 	Key       *string  `json:"key"`
 	Payload   *string  `json:"payload"`
