@@ -6,7 +6,7 @@
 // checkpoint and resume from.
 //
 // Messages are built exactly as the pipeline's Kafka marshaler builds them
-// (kafka.Marshaler.Unmarshal: key, headers, timestamp and the record's
+// (watermillkafka.Marshaler.Unmarshal: key, headers, timestamp and the record's
 // topic, partition and offset in metadata), so a pipeline handler sees the
 // same records it sees when reading through its consumer group.
 //
@@ -31,6 +31,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/pipeline/kafka/watermillkafka"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/time/rate"
@@ -74,7 +75,7 @@ type Config struct {
 	// Message builds the message of a record; default Message(Marshaler, r).
 	Message func(*kgo.Record) *message.Message
 	// Marshaler builds messages when Message is nil.
-	Marshaler kafka.Marshaler
+	Marshaler watermillkafka.Marshaler
 	// NackDelay is the pause before a nacked message is handed out again.
 	// Default 100ms.
 	NackDelay time.Duration
@@ -127,8 +128,8 @@ func (c *Config) Validate() error {
 }
 
 // Message builds the Watermill message of a Kafka record as the pipeline's
-// Kafka subscriber does: through kafka.Marshaler.Unmarshal.
-func Message(m kafka.Marshaler, r *kgo.Record) *message.Message {
+// Kafka subscriber does: through watermillkafka.Marshaler.Unmarshal.
+func Message(m watermillkafka.Marshaler, r *kgo.Record) *message.Message {
 	cm := &sarama.ConsumerMessage{
 		Topic:     r.Topic,
 		Partition: r.Partition,

@@ -14,7 +14,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/tests"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/pipeline/kafka/watermillkafka"
 	"github.com/millrace-dev/millrace/pipeline/replay/source"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -50,8 +52,8 @@ func (f follower) SubscribeInitialize(topic string) error {
 
 func pubSub(window int, keyed bool) tests.PubSubConstructor {
 	return func(t *testing.T) (message.Publisher, message.Subscriber) {
-		m := kafka.Marshaler{KeepUUID: true}
-		pub, err := kafka.NewPublisher([]string{brokerAddr}, clientID, m, watermill.NopLogger{})
+		m := watermillkafka.Marshaler{KeepUUID: true}
+		pub, err := watermillkafka.NewPublisher([]string{brokerAddr}, clientID, m, watermill.NopLogger{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +79,7 @@ type keyedPublisher struct{ message.Publisher }
 
 func (p keyedPublisher) Publish(topic string, msgs ...*message.Message) error {
 	for _, msg := range msgs {
-		msg.Metadata.Set(kafka.MetaKey, string(msg.Payload))
+		msg.Metadata.Set(engine.MetaKey, string(msg.Payload))
 	}
 	return p.Publisher.Publish(topic, msgs...)
 }
@@ -194,9 +196,9 @@ func TestBoundedRanges(t *testing.T) {
 			if n > peak.Load() {
 				peak.Store(n)
 			}
-			part := msg.Metadata.Get(kafka.MetaPartition)
-			k := part + "/" + msg.Metadata.Get(kafka.MetaKey)
-			off, _ := strconv.Atoi(msg.Metadata.Get(kafka.MetaOffset))
+			part := msg.Metadata.Get(engine.MetaPartition)
+			k := part + "/" + msg.Metadata.Get(engine.MetaKey)
+			off, _ := strconv.Atoi(msg.Metadata.Get(engine.MetaOffset))
 			keyMu.Lock()
 			if keys[k] {
 				t.Errorf("two messages with key %s in flight", k)
@@ -278,7 +280,7 @@ func TestStopAndResume(t *testing.T) {
 		}
 		var offs []int
 		for msg := range msgs {
-			off, _ := strconv.Atoi(msg.Metadata.Get(kafka.MetaOffset))
+			off, _ := strconv.Atoi(msg.Metadata.Get(engine.MetaOffset))
 			if hold && off >= ackUpTo {
 				// Unacked: with a window of 4 the next three still come.
 				if off == ackUpTo+3 {
@@ -331,7 +333,7 @@ func TestSkip(t *testing.T) {
 	for n < 10 {
 		select {
 		case msg := <-msgs:
-			if off, _ := strconv.Atoi(msg.Metadata.Get(kafka.MetaOffset)); off%2 == 1 {
+			if off, _ := strconv.Atoi(msg.Metadata.Get(engine.MetaOffset)); off%2 == 1 {
 				t.Errorf("skipped offset %d handed out", off)
 			}
 			n++
