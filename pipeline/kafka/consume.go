@@ -91,16 +91,3 @@ func (s *stream) settler(p pending, rec *engine.Record) func(engine.Result) {
 		}
 	}
 }
-
-// settleQueued takes the acks that are already waiting, so that the loop
-// dispatches and commits once for many of them.
-func (s *stream) settleQueued() {
-	for range cap(s.acks) {
-		select {
-		case ev := <-s.acks:
-			s.settle(ev)
-		default:
-			return
-		}
-	}
-}
