@@ -18,14 +18,14 @@ type commitResult struct {
 // keeps one asynchronous commit in flight and sends the next as soon as it
 // returns, so the committed offsets trail the acks by about one round trip:
 // after a crash, what is consumed again is little more than what was in
-// flight.
+// flight. Bounded-range mode commits nothing: its prefix is its Progress.
 func (s *stream) commit(sync bool) error {
-	if s.cfg.Group == "" {
+	if s.ranges != nil {
 		return nil
 	}
-	// A synchronous commit sends every partition's offset, not only those
-	// that moved: franz-go cancels an asynchronous commit still in flight
-	// when a new one starts, and what it carried must not be lost.
+	// A synchronous commit (the last one) sends every partition's offset,
+	// not only those that moved, so that it carries what an asynchronous
+	// commit still in flight, or one that failed, carried.
 	offsets := map[int32]kgo.EpochOffset{}
 	for p, w := range s.windows {
 		if w.dirty() || (sync && w.commit.Offset >= 0) {
@@ -104,11 +104,8 @@ func commitError(resp *kmsg.OffsetCommitResponse) error {
 	return nil
 }
 
-// commitSync commits the given partitions now.
+// commitSync commits the given revoked partitions now (group mode only).
 func (s *stream) commitSync(parts []int32) {
-	if s.cfg.Group == "" {
-		return
-	}
 	offsets := map[int32]kgo.EpochOffset{}
 	for _, p := range parts {
 		if w := s.windows[p]; w != nil && w.commit.Offset >= 0 {

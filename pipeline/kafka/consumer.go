@@ -8,22 +8,36 @@ import (
 	"sync"
 	"time"
 
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// ConcurrentSubscriberConfig configures a ConcurrentSubscriber.
+// ConcurrentSubscriberConfig configures a ConcurrentSubscriber. Group and
+// Ranges choose its mode; exactly one of them is set.
 type ConcurrentSubscriberConfig struct {
 	Brokers  []string
 	ClientID string
-	// Group is the consumer group; empty reads every partition from Start
-	// without a group and commits nothing.
+	// Group selects group mode (`run`): the consumer group spreads the
+	// topic's partitions over its members, rebalances move them, and the
+	// contiguous settled prefix of each partition is committed to the
+	// group.
 	Group string
 	// Start is "oldest" or "newest": where a group without offsets begins.
+	// Group mode only.
 	Start string
+	// Ranges select bounded-range mode (`replay`): the subscriber reads
+	// exactly these partitions of the topic it is given, by assignment and
+	// without a group, each from its Start up to its End fixed in advance,
+	// and commits nothing. Progress reports each range's contiguous settled
+	// prefix, Done closes once every range is complete, and the
+	// subscription then ends by itself. An offset deleted under the read is
+	// an error (see Err), never a silent jump. A bounded subscriber reads
+	// its ranges once: one Subscribe or Consume.
+	Ranges []Range
 	// Ordering says which records of a partition may run at once.
 	Ordering Ordering
 	// MaxInFlight bounds the records of one partition handed out and not yet
-	// acked. Default 256.
+	// settled. Default 256.
 	MaxInFlight int
 	// RetryInterval is how often failed commits are retried and timed-out
 	// revocations released. Default 500ms.
@@ -42,9 +56,22 @@ type ConcurrentSubscriberConfig struct {
 	NackResendSleep time.Duration
 	// SessionTimeout is how long the group waits for a member that stopped
 	// heartbeating (a crashed runner) before giving its partitions to
-	// others. Default 10s (franz-go's default is 45s).
+	// others. Default 10s (franz-go's default is 45s). Group mode only.
 	SessionTimeout time.Duration
-	// KeepUUID reads Watermill message UUIDs from the UUIDHeader header.
+	// Skip, if set, is asked about every record as it is polled; a record
+	// it skips is never handed out and counts as settled (Progress.Skipped):
+	// a replay's time range and a redrive's filters. It runs on the loop
+	// goroutine, so it must be quick.
+	Skip func(*engine.Record) bool
+	// Rewrite, if set, is applied to every record after its conversion from
+	// Kafka (and after Skip), before it is first handed out: a redrive
+	// restores each dead letter with it.
+	Rewrite func(*engine.Record)
+	// Limiter, if set, is waited on before each record is first handed to
+	// Consume's process function (a replay's --rate). Subscribe refuses it.
+	Limiter Limiter
+	// KeepUUID reads Watermill message UUIDs from the UUIDHeader header
+	// (Subscribe).
 	KeepUUID bool
 	Logger   *slog.Logger
 	// ClientOpts are appended to the franz-go client options (tests, tuning).
@@ -75,28 +102,55 @@ func (c *ConcurrentSubscriberConfig) setDefaults() {
 	}
 }
 
-// ConcurrentSubscriber is a Watermill subscriber over a Kafka consumer group
-// (franz-go) that hands out up to MaxInFlight records per partition at once,
-// in the order the Ordering allows. Acks may come in any order; the committed
-// offset of a partition only moves to the end of its contiguous acked prefix.
-// A nacked record is handed out again before any later record of its lane.
-// On revocation, on context cancellation and on Close it stops handing out
-// records, waits (bounded) for those in flight, and commits.
+// Limiter paces a read: Wait returns when the next record may go, or with
+// the context's error. A *rate.Limiter (golang.org/x/time/rate) is one.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// validate rejects a config with no mode, or with both.
+func (c *ConcurrentSubscriberConfig) validate() error {
+	switch {
+	case len(c.Brokers) == 0:
+		return errors.New("concurrent subscriber: no brokers")
+	case c.Group == "" && len(c.Ranges) == 0:
+		return errors.New("concurrent subscriber: neither a consumer group nor ranges to read")
+	case c.Group != "" && len(c.Ranges) > 0:
+		return errors.New("concurrent subscriber: a consumer group and ranges: a group reads what it is assigned, ranges are read without one")
+	}
+	return validateRanges(c.Ranges)
+}
+
+// ConcurrentSubscriber is Millrace's Kafka consumer (franz-go). It hands
+// out up to MaxInFlight records per partition at once, in the order the
+// Ordering allows, to Watermill (Subscribe) or to the engine (Consume).
+// Records may settle in any order; each partition's window tracks the
+// contiguous settled prefix, which group mode commits to the consumer group
+// and bounded-range mode reports as Progress. A record settled as not done
+// is handed out again before any later record of its lane. On revocation,
+// on context cancellation and on Close it stops handing out records, waits
+// (bounded) for those in flight, and commits.
 type ConcurrentSubscriber struct {
 	cfg     ConcurrentSubscriberConfig
 	mu      sync.Mutex
 	subs    []*stream
 	closing chan struct{}
 	once    sync.Once
+
+	ranges *ranges // bounded-range mode's progress; nil in group mode
 }
 
 // NewConcurrentSubscriber validates cfg; it does not connect yet.
 func NewConcurrentSubscriber(cfg ConcurrentSubscriberConfig) (*ConcurrentSubscriber, error) {
 	cfg.setDefaults()
-	if len(cfg.Brokers) == 0 {
-		return nil, errors.New("concurrent subscriber: no brokers")
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
-	return &ConcurrentSubscriber{cfg: cfg, closing: make(chan struct{})}, nil
+	s := &ConcurrentSubscriber{cfg: cfg, closing: make(chan struct{})}
+	if len(cfg.Ranges) > 0 {
+		s.ranges = newRanges(cfg.Ranges)
+	}
+	return s, nil
 }
 
 // start creates a stream for topic, set up by init before it runs, and
@@ -109,41 +163,35 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 		return nil, errors.New("subscriber closed")
 	default:
 	}
+	if s.ranges != nil && len(s.subs) > 0 {
+		return nil, fmt.Errorf("bounded subscriber: its ranges are read once, already by a subscription to %s", s.subs[0].topic)
+	}
 	sub := &stream{
 		cfg:       &s.cfg,
 		topic:     topic,
 		polled:    make(chan []*kgo.Record),
+		failed:    make(chan error, 1),
 		acks:      make(chan ackEvent, 1024),
 		rebalance: make(chan rebalanceEvent),
 		committed: make(chan commitResult, 16),
 		windows:   map[int32]*window{},
 		done:      make(chan struct{}),
-		log:       s.cfg.Logger.With("topic", topic, "group", s.cfg.Group),
-	}
-	start := kgo.NewOffset().AtStart()
-	if s.cfg.Start == "newest" {
-		start = kgo.NewOffset().AtEnd()
+		ranges:    s.ranges,
 	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(s.cfg.Brokers...),
 		kgo.ClientID(s.cfg.ClientID),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(start),
 		// Fetched data waits in the client until polled; franz-go's 50 MB
 		// default made the peak RSS of a 1M-record drain 280 MiB, 8 MB
 		// keeps it under 180 MiB at the same throughput (test/bench).
 		kgo.FetchMaxBytes(8 << 20),
 	}
-	if s.cfg.Group != "" {
-		opts = append(opts,
-			kgo.ConsumerGroup(s.cfg.Group),
-			kgo.DisableAutoCommit(),
-			kgo.SessionTimeout(s.cfg.SessionTimeout),
-			kgo.HeartbeatInterval(s.cfg.SessionTimeout/4),
-			kgo.OnPartitionsAssigned(sub.onAssigned),
-			kgo.OnPartitionsRevoked(sub.onRevoked),
-			kgo.OnPartitionsLost(sub.onLost),
-		)
+	if s.ranges != nil {
+		sub.log = s.cfg.Logger.With("topic", topic)
+		opts = append(opts, sub.boundedOpts()...)
+	} else {
+		sub.log = s.cfg.Logger.With("topic", topic, "group", s.cfg.Group)
+		opts = append(opts, sub.groupOpts()...)
 	}
 	cl, err := kgo.NewClient(append(opts, s.cfg.ClientOpts...)...)
 	if err != nil {
@@ -151,10 +199,9 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 	}
 	sub.cl = cl
 	sub.msgCtx, sub.cancelMsgs = context.WithCancel(context.Background())
-	pollCtx, stopPoll := context.WithCancel(context.Background())
-	sub.stopPoll = stopPoll
+	sub.readCtx, sub.stopRead = context.WithCancel(context.Background())
 	init(sub)
-	go sub.poll(pollCtx)
+	go sub.poll()
 	go sub.run(ctx, s.closing)
 	s.subs = append(s.subs, sub)
 	return sub, nil
@@ -176,7 +223,8 @@ func (s *ConcurrentSubscriber) Close() error {
 }
 
 // GroupMemberID is the consumer group member id of the subscriber's first
-// subscription, "" while it has not joined; readiness checks use it.
+// subscription, "" while it has not joined or in bounded-range mode;
+// readiness checks use it.
 func (s *ConcurrentSubscriber) GroupMemberID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

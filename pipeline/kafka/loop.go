@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,19 +13,24 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// stream is one Subscribe call: a franz-go client, a poller goroutine
-// and the loop goroutine that owns every window.
+// stream is one Subscribe or Consume call: a franz-go client, a poller
+// goroutine and the loop goroutine that owns every window.
 type stream struct {
-	cfg      *ConcurrentSubscriberConfig
-	topic    string
-	cl       *kgo.Client
-	log      *slog.Logger
-	stopPoll context.CancelFunc
+	cfg    *ConcurrentSubscriberConfig
+	topic  string
+	cl     *kgo.Client
+	log    *slog.Logger
+	ranges *ranges // bounded-range mode; nil in group mode
+	// readCtx ends when the stream stops reading: polls and Limiter
+	// waits return.
+	readCtx  context.Context
+	stopRead context.CancelFunc
 
 	out       chan *message.Message // Subscribe: messages one by one
 	work      chan []pending        // Consume: batches for the workers
 	process   Process
 	polled    chan []*kgo.Record
+	failed    chan error // a fetch error that ends a bounded read
 	acks      chan ackEvent
 	rebalance chan rebalanceEvent
 	committed chan commitResult
@@ -44,11 +50,13 @@ type stream struct {
 	lastCommit time.Time
 	commitWake *time.Timer // wakes the loop for a commit held back by CommitInterval
 	stopping   bool        // the subscription is finishing what is in flight
+	incomplete int         // bounded ranges not complete yet
 }
 
 type pending struct {
 	msg    *message.Message // built by the loop for Subscribe
 	rec    *engine.Record   // a record handed out again: the same one, attempts counted
+	again  bool             // handed out before
 	e      *entry
 	w      *window
 	cancel context.CancelFunc // ends the message's context once it is settled
@@ -63,18 +71,30 @@ type ackEvent struct {
 }
 
 // poll feeds fetched records to the loop; the loop stops taking them while
-// its buffer is full, which stops the fetching.
-func (s *stream) poll(ctx context.Context) {
+// its buffer is full, which stops the fetching. A fetch error that ends a
+// bounded read (see fatal) goes to the loop and ends the polling; the
+// others are logged, and the client retries.
+func (s *stream) poll() {
+	ctx := s.readCtx
 	for {
 		fs := s.cl.PollRecords(ctx, 10_000)
 		if ctx.Err() != nil || fs.IsClientClosed() {
 			return
 		}
+		var end error
 		fs.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
+			switch {
+			case errors.Is(err, context.Canceled):
+			case s.ranges != nil && fatal(err):
+				end = cmp.Or(end, fmt.Errorf("read %s partition %d: %w", t, p, err))
+			default:
 				s.log.Warn("fetch failed", "partition", p, "error", err.Error())
 			}
 		})
+		if end != nil {
+			s.failed <- end // the only send: buffered
+			return
+		}
 		recs := fs.Records()
 		if len(recs) == 0 {
 			continue
@@ -111,6 +131,11 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 		}
 	}
 	for {
+		if s.ranges != nil && s.incomplete == 0 && deadline == nil {
+			// Every range is read and settled: the read ends by itself.
+			s.ranges.complete()
+			stop()
+		}
 		if deadline != nil && s.stopped() {
 			s.end()
 			return
@@ -137,12 +162,21 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			p := s.toSend[0]
 			s.toSend[0] = pending{}
 			s.toSend = s.toSend[1:]
+			s.delivered(p)
 			go s.watch(p)
 		case work <- batch:
 			s.toSend = s.toSend[len(batch):]
+			for _, p := range batch {
+				s.delivered(p)
+			}
 		case ev := <-s.acks:
 			s.settle(ev)
 			s.settleQueued()
+		case err := <-s.failed:
+			s.log.Warn("read ended", "error", err.Error())
+			s.ranges.fail(err)
+			s.err = err
+			stop()
 		case ev := <-s.rebalance:
 			s.onRebalance(ev)
 		case res := <-s.committed:
@@ -156,9 +190,12 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 		case <-closing:
 			stop()
 		case <-deadline:
-			n := s.inflight()
-			s.log.Warn("shutdown timeout: records still in flight are not committed", "in_flight", n)
-			s.err = fmt.Errorf("shutdown timeout: %d record(s) of %s were still in flight and are not committed", n, s.topic)
+			n, undone := s.inflight(), "not committed"
+			if s.ranges != nil {
+				undone = "not done"
+			}
+			s.log.Warn("shutdown timeout: records still in flight are "+undone, "in_flight", n)
+			s.err = errors.Join(s.err, fmt.Errorf("shutdown timeout: %d record(s) of %s were still in flight and are %s", n, s.topic, undone))
 			s.end()
 			return
 		}
@@ -178,7 +215,7 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 // the highest one handed out; the loop goes on until those are done.
 func (s *stream) beginStop() {
 	s.stopping = true
-	s.stopPoll()
+	s.stopRead()
 	for _, w := range s.windows {
 		w.finish()
 	}
@@ -213,23 +250,40 @@ func (s *stream) end() {
 	s.cl.Close()
 }
 
-// add puts polled records into their partitions' windows.
+// add puts polled records into their partitions' windows. A control
+// record, and a record Skip skips, is settled on arrival; the record Skip
+// looked at is kept for the hand-out, so that it is converted once.
 func (s *stream) add(recs []*kgo.Record) {
 	for _, r := range recs {
 		w := s.windows[r.Partition]
-		if w == nil {
-			if s.cfg.Group != "" {
-				continue // not (or no longer) assigned here
-			}
-			w = newWindow(s.cfg.Ordering, s.cfg.MaxInFlight)
-			s.windows[r.Partition] = w
+		if w == nil || w.revoked {
+			continue // not (or no longer) assigned here
 		}
-		if w.revoked {
-			continue
+		var in *engine.Record
+		var id string
+		done, skipped := r.Attrs.IsControl(), false
+		if !done && s.cfg.Skip != nil {
+			in, id = fromKafka(r, s.keepUUID())
+			skipped = s.cfg.Skip(in)
+			done = skipped
 		}
 		before := w.buffered()
-		w.add(r)
+		e := w.add(r, done)
 		s.buffered += w.buffered() - before
+		if e != nil {
+			e.in, e.id = in, id
+			if skipped {
+				w.prog.count(countSkipped)
+			}
+		}
+		s.track(w)
+	}
+}
+
+// delivered counts a record handed out for the first time.
+func (s *stream) delivered(p pending) {
+	if !p.again {
+		p.w.prog.count(countDelivered)
 	}
 }
 
@@ -274,6 +328,8 @@ func (s *stream) settle(ev ackEvent) {
 	if s.windows[ev.e.rec.Partition] == ev.w {
 		s.buffered += ev.w.buffered() - before
 	}
+	ev.w.prog.count(countAcked)
+	s.track(ev.w)
 }
 
 // dropQueued takes the queued messages for which drop holds off the queue:

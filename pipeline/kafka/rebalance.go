@@ -8,6 +8,31 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// Group mode: the consumer group assigns the topic's partitions, and
+// takes them back.
+
+// groupOpts are the client options of group mode: the topic through the
+// group, from Start where the group has no offset, commits left to the
+// loop, and the rebalance callbacks, which hand each change to the loop
+// and wait until it is handled.
+func (s *stream) groupOpts() []kgo.Opt {
+	start := kgo.NewOffset().AtStart()
+	if s.cfg.Start == "newest" {
+		start = kgo.NewOffset().AtEnd()
+	}
+	return []kgo.Opt{
+		kgo.ConsumeTopics(s.topic),
+		kgo.ConsumeResetOffset(start),
+		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.DisableAutoCommit(),
+		kgo.SessionTimeout(s.cfg.SessionTimeout),
+		kgo.HeartbeatInterval(s.cfg.SessionTimeout / 4),
+		kgo.OnPartitionsAssigned(s.onAssigned),
+		kgo.OnPartitionsRevoked(s.onRevoked),
+		kgo.OnPartitionsLost(s.onLost),
+	}
+}
+
 type rebalanceKind int
 
 const (
