@@ -37,13 +37,6 @@ func fromKafka(r *kgo.Record, keepUUID bool) (*engine.Record, string) {
 	return rec, uuid
 }
 
-// FromKafka is the engine record of a consumed Kafka record, for sources
-// outside this package (a replay's).
-func FromKafka(r *kgo.Record) *engine.Record {
-	rec, _ := fromKafka(r, false)
-	return rec
-}
-
 // toKafka is the Kafka record of an output or dead letter.
 func toKafka(r *engine.Record) *kgo.Record {
 	kr := &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
