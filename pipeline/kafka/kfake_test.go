@@ -1,13 +1,14 @@
 package kafka
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -60,10 +61,14 @@ func produce(t *testing.T, addr, topic string, partitions int32, n int) {
 	}
 }
 
-// committed returns the offsets group committed on topic, by partition.
+// committed returns the offsets group committed on topic, by partition;
+// none while the group does not exist yet.
 func committed(t *testing.T, addr, group, topic string) map[int32]int64 {
 	t.Helper()
 	res, err := kadm.NewClient(client(t, addr)).FetchOffsets(t.Context(), group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return nil
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +129,3 @@ func answer(req kmsg.Request, code int16) kmsg.Response {
 
 // quickly bounds what a test may wait on something that should not wait.
 const quickly = 5 * time.Second
-
-// background is a context for waits that outlive a test's own.
-var background = context.Background()
