@@ -65,7 +65,7 @@ func produce(t *testing.T, addr, topic string, partitions int32, n int) {
 // none while the group does not exist yet.
 func committed(t *testing.T, addr, group, topic string) map[int32]int64 {
 	t.Helper()
-	res, err := kadm.NewClient(client(t, addr)).FetchOffsets(t.Context(), group)
+	res, err := kadm.NewClient(client(t, addr)).FetchOffsetsForTopics(t.Context(), group, topic)
 	if errors.Is(err, kerr.GroupIDNotFound) {
 		return nil
 	}
@@ -73,11 +73,11 @@ func committed(t *testing.T, addr, group, topic string) map[int32]int64 {
 		t.Fatal(err)
 	}
 	out := map[int32]int64{}
-	res.Each(func(o kadm.OffsetResponse) {
-		if o.Topic == topic {
-			out[o.Partition] = o.At
+	for p, o := range res[topic] {
+		if o.Err == nil && o.At >= 0 {
+			out[p] = o.At
 		}
-	})
+	}
 	return out
 }
 
