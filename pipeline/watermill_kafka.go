@@ -11,6 +11,7 @@ import (
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/pipeline/kafka/watermillkafka"
 )
 
 // runWatermillKafka runs the pipelines on Watermill's Sarama adapter
@@ -23,7 +24,7 @@ import (
 func (r *Runner) runWatermillKafka(ctx context.Context, brokers []string) error {
 	k := r.cfg.Kafka
 	wlog := r.watermillLogger()
-	sp, err := kafka.NewPublisher(brokers, k.ClientID, kafka.Marshaler{}, wlog)
+	sp, err := watermillkafka.NewPublisher(brokers, k.ClientID, watermillkafka.Marshaler{}, wlog)
 	if err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func (r *Runner) runWatermillKafka(ctx context.Context, brokers []string) error 
 		return err
 	}
 	for _, p := range r.pipelines {
-		sub, err := kafka.NewSubscriber(kafka.SubscriberOptions{
+		sub, err := watermillkafka.NewSubscriber(watermillkafka.SubscriberOptions{
 			Brokers:         brokers,
 			ClientID:        k.ClientID,
 			Group:           p.Input.Group,
@@ -105,7 +106,7 @@ func settled(eng *engine.Engine) message.NoPublishHandlerFunc {
 // in-flight records finish within the shutdown timeout. The router runs on
 // its own context: cancelling the subscriptions' context would make
 // watermill-kafka drop the acks of in-flight records, while Close drains
-// them (see kafka.DrainingSubscriber) and commits.
+// them (see watermillkafka.DrainingSubscriber) and commits.
 func (r *Runner) runRouter(ctx context.Context, router *message.Router) error {
 	stopped := make(chan struct{})
 	closed := make(chan error, 1)
@@ -146,7 +147,7 @@ func (p publisherProducer) Produce(recs []*engine.Record, done func(error)) {
 func NewProducer(cfg *config.Config, brokers []string, log watermill.LoggerAdapter) (engine.Producer, func() error, error) {
 	k := cfg.Kafka
 	if k.Adapter == config.AdapterWatermillKafka {
-		pub, err := kafka.NewPublisher(brokers, k.ClientID, kafka.Marshaler{}, log)
+		pub, err := watermillkafka.NewPublisher(brokers, k.ClientID, watermillkafka.Marshaler{}, log)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -34,10 +34,12 @@ func noCancel() {}
 // goroutine is started per record. workers <= 0 means four per CPU.
 //
 // The returned channel yields one value and is closed when the
-// subscription has ended (ctx cancelled or Close), what was in flight has
-// finished or timed out, the offsets are committed and every worker has
-// returned: nil, or what went wrong at the end (a shutdown that timed out
-// with records in flight, a last commit that failed).
+// subscription has ended (ctx cancelled, Close, or in bounded-range mode
+// every range complete or a fetch error that ends the read), what was in
+// flight has finished or timed out, the offsets are committed and every
+// worker has returned: nil, or what went wrong (the fetch error, a
+// shutdown that timed out with records in flight, a last commit that
+// failed).
 func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, workers int, process Process) (<-chan error, error) {
 	if process == nil {
 		return nil, errors.New("consume: no process function")
@@ -59,11 +61,7 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 			defer wg.Done()
 			for batch := range sub.work {
 				for _, p := range batch {
-					rec := p.rec
-					if rec == nil {
-						rec, _ = fromKafka(p.e.rec, false)
-					}
-					sub.process(rec, sub.settler(p, rec))
+					sub.handOut(p)
 				}
 			}
 		}()
@@ -78,6 +76,21 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 	return done, nil
 }
 
+// handOut calls process for a record. The first time, it converts the
+// record (unless Skip did) and rewrites it, and waits on the Limiter; a
+// wait cut short by a stop settles the record as not done, unprocessed.
+func (s *stream) handOut(p pending) {
+	rec := p.rec
+	if rec == nil {
+		rec, _ = s.record(p.e)
+		if lim := s.cfg.Limiter; lim != nil && lim.Wait(s.readCtx) != nil {
+			s.settler(p, rec)(engine.Result{})
+			return
+		}
+	}
+	s.process(rec, s.settler(p, rec))
+}
+
 // settler returns the settle function of a record handed out by Consume.
 func (s *stream) settler(p pending, rec *engine.Record) func(engine.Result) {
 	return func(res engine.Result) {
@@ -88,19 +101,6 @@ func (s *stream) settler(p pending, rec *engine.Record) func(engine.Result) {
 		select {
 		case s.acks <- ev:
 		case <-s.done:
-		}
-	}
-}
-
-// settleQueued takes the acks that are already waiting, so that the loop
-// dispatches and commits once for many of them.
-func (s *stream) settleQueued() {
-	for range cap(s.acks) {
-		select {
-		case ev := <-s.acks:
-			s.settle(ev)
-		default:
-			return
 		}
 	}
 }

@@ -13,6 +13,12 @@ import (
 // record and the one back. Headers keep their order and repeats; header
 // values and the record value are shared with the Kafka record, not copied.
 
+// UUIDHeader carries a Watermill message UUID with KeepUUID (on the
+// consumer and the producer), for Watermill code that relies on UUIDs
+// surviving the trip; pipelines leave it off, so outputs carry exactly the
+// headers of their inputs. It is the header watermill-kafka uses.
+const UUIDHeader = "_watermill_message_uuid"
+
 // fromKafka is the engine record of a consumed Kafka record. With keepUUID
 // the UUIDHeader header is left out (it becomes the Watermill UUID).
 func fromKafka(r *kgo.Record, keepUUID bool) (*engine.Record, string) {
@@ -31,13 +37,6 @@ func fromKafka(r *kgo.Record, keepUUID bool) (*engine.Record, string) {
 	return rec, uuid
 }
 
-// FromKafka is the engine record of a consumed Kafka record, for sources
-// outside this package (a replay's).
-func FromKafka(r *kgo.Record) *engine.Record {
-	rec, _ := fromKafka(r, false)
-	return rec
-}
-
 // toKafka is the Kafka record of an output or dead letter.
 func toKafka(r *engine.Record) *kgo.Record {
 	kr := &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
@@ -51,13 +50,13 @@ func toKafka(r *engine.Record) *kgo.Record {
 }
 
 // fromMessage is the record of a Watermill message published to topic:
-// MetaDestination overrides the topic, MetaKey and MetaTimestamp give the
+// engine.MetaDestination overrides the topic, MetaKey and MetaTimestamp give the
 // key and timestamp, every other metadata entry is a header (in key order:
 // a map has no other).
 func fromMessage(topic string, m *message.Message, keepUUID bool) *engine.Record {
 	r := engine.RecordOf(m)
 	out := &engine.Record{Topic: topic, Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: r.Timestamp}
-	if dest := m.Metadata.Get(MetaDestination); dest != "" {
+	if dest := m.Metadata.Get(engine.MetaDestination); dest != "" {
 		out.Topic = dest
 	}
 	if keepUUID {

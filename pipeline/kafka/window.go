@@ -3,7 +3,9 @@ package kafka
 import (
 	"container/heap"
 	"fmt"
+	"math"
 
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -44,12 +46,18 @@ type entry struct {
 	lane   string // records of one lane run one at a time
 	solo   bool   // no lane: may always run
 	acked  bool
+	// in is the record converted early, for Skip, with its Watermill
+	// UUID id; nil until it is handed out.
+	in *engine.Record
+	id string
 }
 
-// window tracks the records of one partition from poll to commit. Records
-// wait in their lane until the one before them is acked, and at most max
-// run at once. The committable offset only moves over the contiguous prefix
-// of acked records, so it never passes a record that is still in flight.
+// window tracks the records of one partition from poll to commit (group
+// mode) or to the end of its range (bounded-range mode). Records wait in
+// their lane until the one before them is acked, and at most max run at
+// once. The committable offset only moves over the contiguous prefix of
+// acked records, so it never passes a record that is still in flight; in
+// bounded-range mode that prefix is the range's progress.
 //
 // A window is used by one goroutine; it does no locking.
 type window struct {
@@ -66,38 +74,67 @@ type window struct {
 	committed int64           // last offset committed to the broker, -1 for none
 	revoked   bool            // no more records are handed out
 	handed    int64           // highest offset handed out, -1 for none
-	limit     int64           // when >= 0, only records up to it are handed out
+	limit     int64           // only records up to it are handed out (math.MaxInt64 until a stop)
+
+	// bounded-range mode
+	prog   *rangeProgress // the range read, nil in group mode
+	end    int64          // the range's exclusive end, -1 in group mode
+	ended  bool           // every record below end was taken in
+	paused bool           // fetching stopped at the end
 }
 
 func newWindow(ordering Ordering, max int) *window {
 	return &window{ordering: ordering, max: max, lanes: map[string][]*entry{}, last: -1,
-		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: -1}
+		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: math.MaxInt64, end: -1}
 }
 
-// add appends a polled record. Records at or below the last added offset
-// (stale fetches after a rebalance) are ignored.
-func (w *window) add(r *kgo.Record) {
-	if r.Offset <= w.last {
-		return
+// bound makes w read the range of p: records from its start, none at or
+// after its end, the settled prefix starting at its start.
+func (w *window) bound(p *rangeProgress) {
+	w.prog, w.end = p, p.End
+	w.last = p.Start - 1
+	w.commit.Offset = p.Start
+	w.ended = p.Start >= p.End
+}
+
+// add appends a polled record and returns its entry, or nil for a record
+// not taken: at or below the last added offset (stale fetches after a
+// rebalance), or at or after a range's end. A done record (a control
+// record, one that is skipped) is settled on arrival: it is never handed
+// out, and the prefix moves over it once the records before it are done.
+func (w *window) add(r *kgo.Record, done bool) *entry {
+	if r.Offset <= w.last || w.ended {
+		return nil
+	}
+	if w.end >= 0 && r.Offset >= w.end {
+		w.ended = true // offsets up to the end are gone (compaction)
+		return nil
 	}
 	w.last = r.Offset
+	w.ended = w.end >= 0 && r.Offset >= w.end-1
 	e := &entry{rec: r, offset: r.Offset}
+	w.log = append(w.log, e)
+	if done {
+		e.acked = true
+		w.advance()
+		return e
+	}
 	switch {
 	case w.ordering == OrderNone, w.ordering == OrderKey && r.Key == nil:
 		e.solo = true
 	case w.ordering == OrderKey:
 		e.lane = string(r.Key)
 	}
-	w.log = append(w.log, e)
 	if e.solo {
 		heap.Push(&w.ready, e)
-		return
+		return e
 	}
 	q := w.lanes[e.lane]
 	w.lanes[e.lane] = append(q, e)
 	if len(q) == 0 {
 		heap.Push(&w.ready, e)
 	}
+	return e
 }
 
 // next returns the records that may be handed out now, and marks them in
@@ -105,7 +142,7 @@ func (w *window) add(r *kgo.Record) {
 func (w *window) next() []*entry {
 	var out []*entry
 	for len(w.ready) > 0 && w.inflight < w.max {
-		if w.limit >= 0 && w.ready[0].rec.Offset > w.limit {
+		if w.ready[0].rec.Offset > w.limit {
 			break
 		}
 		e := heap.Pop(&w.ready).(*entry)
@@ -117,9 +154,9 @@ func (w *window) next() []*entry {
 }
 
 // finish limits the window to the records up to the highest one handed
-// out: with concurrency, records after a waiting one may already be done,
-// and handing out the waiting ones lets the committed offset reach them, so
-// that a stop re-processes nothing.
+// out (none, if none was): with concurrency, records after a waiting one
+// may already be done, and handing out the waiting ones lets the committed
+// offset reach them, so that a stop re-processes nothing.
 func (w *window) finish() { w.limit = w.handed }
 
 // finished reports whether nothing up to the limit is in flight or can
@@ -147,6 +184,12 @@ func (w *window) ack(e *entry) bool {
 			heap.Push(&w.ready, q[0])
 		}
 	}
+	return w.advance()
+}
+
+// advance moves the committable offset over the acked prefix and reports
+// whether it moved.
+func (w *window) advance() bool {
 	moved := false
 	for len(w.log) > 0 && w.log[0].acked {
 		r := w.log[0].rec
@@ -156,6 +199,19 @@ func (w *window) ack(e *entry) bool {
 		moved = true
 	}
 	return moved
+}
+
+// complete reports whether a bounded window's range is done: every record
+// below its end was taken in and settled.
+func (w *window) complete() bool { return w.ended && len(w.log) == 0 }
+
+// position is a bounded window's first offset not done: its end once
+// complete, else the end of its settled prefix.
+func (w *window) position() int64 {
+	if w.complete() {
+		return w.end
+	}
+	return w.commit.Offset
 }
 
 // buffered is the number of records added and not yet acked.

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -26,7 +27,7 @@ func offsets(es []*entry) []int64 {
 func TestWindowKeyOrdering(t *testing.T) {
 	w := newWindow(OrderKey, 10)
 	for i, k := range []string{"a", "b", "a", "", "b", "a"} {
-		w.add(rec(int64(i), k))
+		w.add(rec(int64(i), k), false)
 	}
 	got := w.next()
 	if o := offsets(got); len(o) != 3 || o[0] != 0 || o[1] != 1 || o[2] != 3 {
@@ -54,7 +55,7 @@ func TestWindowKeyOrdering(t *testing.T) {
 func TestWindowPartitionOrderingRunsOneAtATime(t *testing.T) {
 	w := newWindow(OrderPartition, 10)
 	for i := range 3 {
-		w.add(rec(int64(i), "k"+string(rune('0'+i))))
+		w.add(rec(int64(i), "k"+string(rune('0'+i))), false)
 	}
 	for i := range 3 {
 		got := w.next()
@@ -74,12 +75,12 @@ func TestWindowPartitionOrderingRunsOneAtATime(t *testing.T) {
 func TestWindowBoundsInFlight(t *testing.T) {
 	w := newWindow(OrderNone, 4)
 	for i := range 10 {
-		w.add(rec(int64(i), "k"))
+		w.add(rec(int64(i), "k"), false)
 	}
 	if n := len(w.next()); n != 4 {
 		t.Fatalf("%d in flight, window is 4", n)
 	}
-	w.add(rec(5, "stale")) // at or below the last offset: ignored
+	w.add(rec(5, "stale"), false) // at or below the last offset: ignored
 	if w.buffered() != 10 {
 		t.Fatalf("buffered %d", w.buffered())
 	}
@@ -93,7 +94,7 @@ func TestWindowCommitNeverPassesUnacked(t *testing.T) {
 		w := newWindow(OrderKey, 1+rnd.IntN(8))
 		const n = 300
 		for i := range n {
-			w.add(rec(int64(i*2), string(rune('a'+rnd.IntN(5))))) // gaps, as after compaction
+			w.add(rec(int64(i*2), string(rune('a'+rnd.IntN(5)))), false) // gaps, as after compaction
 		}
 		acked := map[int64]bool{}
 		lastByKey := map[string]int64{}
@@ -125,5 +126,58 @@ func TestWindowCommitNeverPassesUnacked(t *testing.T) {
 		if w.commit.Offset != 2*(n-1)+1 {
 			t.Fatalf("seed %d: final commit %d", seed, w.commit.Offset)
 		}
+	}
+}
+
+// A stop before anything was handed out hands out nothing more: the
+// window is finished at once, whatever it holds.
+func TestWindowFinishBeforeHandOut(t *testing.T) {
+	w := newWindow(OrderNone, 1)
+	w.add(rec(0, ""), false)
+	w.add(rec(1, ""), false)
+	w.finish()
+	if got := w.next(); got != nil || !w.finished() {
+		t.Fatalf("handed out %v after a stop with none handed out before", offsets(got))
+	}
+}
+
+// A bounded window takes the records of its range only; records done on
+// arrival (control records, skipped ones) are never handed out but the
+// prefix moves over them; it is complete once every record up to its end
+// was taken in and settled, also when the last offsets are gone (a record
+// past the end shows that).
+func TestWindowBoundedRange(t *testing.T) {
+	w := newWindow(OrderKey, 10)
+	w.bound(&rangeProgress{Range: Range{Start: 5, End: 10}})
+	if w.add(rec(4, "a"), false) != nil {
+		t.Error("took a record before the start")
+	}
+	w.add(rec(5, "a"), false)
+	w.add(rec(6, "a"), true) // done on arrival, behind 5
+	w.add(rec(7, "b"), false)
+	if got := offsets(w.next()); !slices.Equal(got, []int64{5, 7}) {
+		t.Fatalf("handed out %v, want [5 7]", got)
+	}
+	if w.position() != 5 || w.complete() {
+		t.Fatalf("position %d complete %v before any ack", w.position(), w.complete())
+	}
+	w.ack(w.log[0])
+	if w.position() != 7 {
+		t.Fatalf("position %d, want 7: 5 acked, 6 done on arrival", w.position())
+	}
+	if w.add(rec(12, "c"), false) != nil || !w.ended {
+		t.Fatal("a record past the end was taken, or did not end the range")
+	}
+	if w.add(rec(13, "c"), false) != nil {
+		t.Fatal("took a record after the end")
+	}
+	w.ack(w.log[0])
+	if !w.complete() || w.position() != 10 {
+		t.Fatalf("complete %v position %d, want the end 10", w.complete(), w.position())
+	}
+	empty := newWindow(OrderKey, 10)
+	empty.bound(&rangeProgress{Range: Range{Start: 3, End: 3}})
+	if !empty.complete() || empty.position() != 3 {
+		t.Fatal("an empty range is complete at its start")
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/millrace-dev/millrace/pipeline/replay/source"
+	"github.com/millrace-dev/millrace/pipeline/kafka"
 )
 
 // DefaultCheckpointDir is where checkpoints are kept, relative to the
@@ -79,16 +79,17 @@ func CheckpointPath(dir, pipeline, id string) string {
 }
 
 // ranges returns what is left to read: from Next to End per partition.
-func (c *Checkpoint) ranges() []source.Range {
-	rs := make([]source.Range, len(c.Partitions))
+func (c *Checkpoint) ranges() []kafka.Range {
+	rs := make([]kafka.Range, len(c.Partitions))
 	for i, p := range c.Partitions {
-		rs[i] = source.Range{Partition: p.Partition, Start: min(p.Next, p.End), End: p.End}
+		rs[i] = kafka.Range{Partition: p.Partition, Start: min(p.Next, p.End), End: p.End}
 	}
 	return rs
 }
 
-// update takes the positions of a progress report.
-func (c *Checkpoint) update(progress []source.Progress, now time.Time) {
+// update takes the positions of a progress report: each partition's
+// contiguous settled prefix.
+func (c *Checkpoint) update(progress []kafka.Progress, now time.Time) {
 	for _, pr := range progress {
 		for i := range c.Partitions {
 			if c.Partitions[i].Partition == pr.Partition {

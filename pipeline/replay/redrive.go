@@ -7,7 +7,6 @@ import (
 
 	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/transforms"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // restore turns a dead letter back into the record its pipeline first
@@ -36,17 +35,6 @@ func restore(rec *engine.Record) {
 	rec.Attempts, _ = strconv.Atoi(attempts)
 }
 
-// header returns the last value of a record header.
-func header(r *kgo.Record, key string) (string, bool) {
-	v, ok := "", false
-	for _, h := range r.Headers {
-		if h.Key == key {
-			v, ok = string(h.Value), true
-		}
-	}
-	return v, ok
-}
-
 // filters decide which records a replay skips.
 type filters struct {
 	// Replay by time: record timestamps in [fromTime, toTime).
@@ -58,8 +46,8 @@ type filters struct {
 	since         *time.Time
 }
 
-// skip reports whether r is left out.
-func (f *filters) skip(r *kgo.Record) bool {
+// skip reports whether r, as read, is left out.
+func (f *filters) skip(r *engine.Record) bool {
 	if f.fromTime != nil && r.Timestamp.Before(*f.fromTime) {
 		return true
 	}
@@ -68,17 +56,17 @@ func (f *filters) skip(r *kgo.Record) bool {
 	}
 	if f.pipeline != "" {
 		// A dead-letter topic may be shared: redrive only our records.
-		if p, ok := header(r, engine.HeaderPipeline); ok && p != f.pipeline {
+		if p, ok := r.Headers.Get(engine.HeaderPipeline); ok && p != f.pipeline {
 			return true
 		}
 	}
 	if f.errorContains != "" {
-		if e, _ := header(r, engine.HeaderError); !strings.Contains(e, f.errorContains) {
+		if e, _ := r.Headers.Get(engine.HeaderError); !strings.Contains(e, f.errorContains) {
 			return true
 		}
 	}
 	if f.since != nil {
-		at, ok := header(r, engine.HeaderFailedAt)
+		at, ok := r.Headers.Get(engine.HeaderFailedAt)
 		t, err := time.Parse(time.RFC3339Nano, at)
 		if !ok || err != nil || t.Before(*f.since) {
 			return true

@@ -5,8 +5,9 @@
 // outputs go to the pipeline's outputs or to one topic of choice.
 //
 // A replay never touches the pipeline's consumer group: it reads by
-// partition assignment (package source). The end of the range is fixed when
-// the replay starts, so new traffic does not extend it. A checkpoint file
+// partition assignment (the consumer's bounded-range mode, package kafka).
+// The end of the range is fixed when the replay starts, so new traffic
+// does not extend it. A checkpoint file
 // records how far each partition got (every record below its position was
 // processed and all of its outputs acknowledged); an interrupted replay
 // resumes from it and covers the rest of the range, no more. A record
@@ -20,7 +21,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -28,16 +28,13 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/replay/offsets"
-	"github.com/millrace-dev/millrace/pipeline/replay/source"
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/time/rate"
 )
 
@@ -103,18 +100,18 @@ type Replay struct {
 	warnings []string
 	ordering kafka.Ordering
 
-	sub     atomic.Pointer[source.Subscriber]
+	sub     atomic.Pointer[kafka.ConcurrentSubscriber]
 	counts  atomic.Pointer[counts]
 	started atomic.Int64 // unix nanoseconds
 }
 
 // Plan is what a replay will read.
 type Plan struct {
-	ID       string         `json:"replay_id"`
-	Pipeline string         `json:"pipeline"`
-	Mode     string         `json:"mode"`
-	Topic    string         `json:"topic"`
-	Ranges   []source.Range `json:"ranges"`
+	ID       string        `json:"replay_id"`
+	Pipeline string        `json:"pipeline"`
+	Mode     string        `json:"mode"`
+	Topic    string        `json:"topic"`
+	Ranges   []kafka.Range `json:"ranges"`
 	// Records is the size of the range in offsets, an upper bound of the
 	// records (compaction and transaction markers leave gaps).
 	Records int64 `json:"records"`
@@ -453,7 +450,7 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 				close(halted)
 			})
 		},
-		Subscriber: "source.Subscriber",
+		Subscriber: "kafka.ConcurrentSubscriber",
 		Logger:     log,
 	}
 	if toTopic := r.cp.ToTopic; toTopic != "" {
@@ -472,31 +469,25 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 	}
 	defer closeParts()
 
-	redrive := r.cp.Mode == ModeRedrive
-	build := func(kr *kgo.Record) *message.Message {
-		rec := kafka.FromKafka(kr)
-		if redrive {
-			restore(rec)
-		}
-		return engine.InputMessage(context.Background(), kafka.MessageID(rec), rec)
-	}
-	sc := source.Config{
-		Brokers:      r.brokers,
-		ClientID:     r.cfg.Kafka.ClientID,
-		Ranges:       map[string][]source.Range{r.cp.Topic: r.cp.ranges()},
-		Window:       r.opts.InFlight,
-		Ordering:     r.ordering,
-		Message:      build,
-		DrainTimeout: r.cfg.Runner.ShutdownTimeout,
-		Logger:       log,
+	sc := kafka.ConcurrentSubscriberConfig{
+		Brokers:         r.brokers,
+		ClientID:        r.cfg.Kafka.ClientID,
+		Ranges:          r.cp.ranges(),
+		Ordering:        r.ordering,
+		MaxInFlight:     r.opts.InFlight,
+		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
+		Logger:          log,
 	}
 	if r.filters.active() {
 		sc.Skip = r.filters.skip
 	}
+	if r.cp.Mode == ModeRedrive {
+		sc.Rewrite = restore
+	}
 	if r.opts.Rate > 0 {
 		sc.Limiter = rate.NewLimiter(rate.Limit(r.opts.Rate), max(1, int(r.opts.Rate/20)))
 	}
-	sub, err := source.New(sc)
+	sub, err := kafka.NewConcurrentSubscriber(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -512,52 +503,42 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	msgs, err := sub.Subscribe(runCtx, r.cp.Topic)
+	// The consumer's workers take each record through the engine; it is
+	// settled when its outputs are acknowledged, and the read ends by
+	// itself once every range is.
+	ended, err := sub.Consume(runCtx, r.cp.Topic, 0, func(rec *engine.Record, settle func(engine.Result)) {
+		if pv != nil {
+			pv.take(rec)
+		}
+		eng.Process(rec, func(res engine.Result) {
+			tally.add(rec, res)
+			settle(res)
+		})
+	})
 	if err != nil {
 		stopCheckpoints()
 		return nil, err
 	}
-	var interrupted atomic.Bool
-	go func() {
-		select {
-		case <-sub.Done():
-		case <-ctx.Done():
-			interrupted.Store(true)
-			log.Info("interrupted; finishing the records in flight")
-		case <-halted:
-		case <-runCtx.Done():
-		}
-		cancel()
-	}()
-	// A few workers take the records through the engine; each is settled
-	// (acked or nacked) when its outputs are acknowledged.
-	var workers sync.WaitGroup
-	for range 4 * runtime.GOMAXPROCS(0) {
-		workers.Go(func() {
-			for msg := range msgs {
-				rec := engine.RecordOf(msg)
-				if pv != nil {
-					pv.take(rec)
-				}
-				eng.Process(rec, func(res engine.Result) {
-					tally.add(rec, res)
-					if res.Done {
-						msg.Ack()
-					} else {
-						msg.Nack()
-					}
-				})
-			}
-		})
+	interrupted := false
+	var readErr error // how the read ended: nil, or a fetch error, a timed-out stop
+	select {
+	case readErr = <-ended:
+	case <-ctx.Done():
+		interrupted = true
+		log.Info("interrupted; finishing the records in flight")
+	case <-halted:
 	}
-	workers.Wait()
+	cancel()
+	if err, ok := <-ended; ok {
+		readErr = err
+	}
 	var runErr error
 	select {
 	case <-halted:
 		runErr = haltErr
 	default:
 	}
-	_ = sub.Close()
+	runErr = errors.Join(runErr, readErr)
 	stopCheckpoints()
 	progress := sub.Progress()
 	sum := r.summary(progress, tally, pv, time.Since(start))
@@ -571,17 +552,14 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 	if r.opts.DryRun {
 		sum.Complete = allComplete(progress)
 	}
-	if err := sub.Err(); err != nil {
-		runErr = errors.Join(runErr, err)
-	}
 	if sum.Complete && runErr == nil {
 		return sum, nil
 	}
 	return sum, &IncompleteError{ID: r.cp.ID, Pipeline: r.p.Name, Done: sum.Read, Total: r.plan.Records - r.plan.Done,
-		Interrupted: interrupted.Load(), DryRun: r.opts.DryRun, Err: runErr}
+		Interrupted: interrupted, DryRun: r.opts.DryRun, Err: runErr}
 }
 
-func allComplete(ps []source.Progress) bool {
+func allComplete(ps []kafka.Progress) bool {
 	for _, p := range ps {
 		if !p.Complete {
 			return false
@@ -592,7 +570,7 @@ func allComplete(ps []source.Progress) bool {
 
 // checkpointLoop saves the checkpoint every checkpointEvery until the
 // returned function is called.
-func (r *Replay) checkpointLoop(sub *source.Subscriber, log *slog.Logger) func() {
+func (r *Replay) checkpointLoop(sub *kafka.ConcurrentSubscriber, log *slog.Logger) func() {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -677,7 +655,7 @@ type PartitionSummary struct {
 	Skipped      int64 `json:"skipped"`
 }
 
-func (r *Replay) summary(progress []source.Progress, tally *counts, pv *previewer, elapsed time.Duration) *Summary {
+func (r *Replay) summary(progress []kafka.Progress, tally *counts, pv *previewer, elapsed time.Duration) *Summary {
 	s := &Summary{
 		ID: r.cp.ID, Pipeline: r.p.Name, Mode: r.cp.Mode, Topic: r.cp.Topic, DryRun: r.opts.DryRun,
 		Resumed: r.resumed, WrittenByTopic: map[string]int64{}, Partitions: []PartitionSummary{},
@@ -686,7 +664,7 @@ func (r *Replay) summary(progress []source.Progress, tally *counts, pv *previewe
 	}
 	if progress == nil {
 		for _, rg := range r.cp.ranges() {
-			progress = append(progress, source.Progress{Partition: rg.Partition, Start: rg.Start, End: rg.End, Next: rg.Start, Complete: rg.Start >= rg.End})
+			progress = append(progress, kafka.Progress{Partition: rg.Partition, Start: rg.Start, End: rg.End, Next: rg.Start, Complete: rg.Start >= rg.End})
 		}
 		s.Complete = allComplete(progress)
 	}

@@ -12,8 +12,7 @@ import (
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
-	"github.com/millrace-dev/millrace/pipeline/replay/source"
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/millrace-dev/millrace/transforms"
 )
 
 func TestCheckpointSaveLoad(t *testing.T) {
@@ -29,7 +28,7 @@ func TestCheckpointSaveLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	latest.update([]source.Progress{{Partition: 0, Next: 8}}, t0)
+	latest.update([]kafka.Progress{{Partition: 0, Next: 8}}, t0)
 	if latest.Complete {
 		t.Error("complete before the end")
 	}
@@ -40,7 +39,7 @@ func TestCheckpointSaveLoad(t *testing.T) {
 	if err != nil || got.ID != latest.ID || got.Partitions[0].Next != 8 || path != CheckpointPath(dir, "a", latest.ID) {
 		t.Fatalf("latest: %+v %s %v", got, path, err)
 	}
-	if rs := got.ranges(); !slices.Equal(rs, []source.Range{{Partition: 0, Start: 8, End: 10}, {Partition: 1, Start: 0, End: 0}}) {
+	if rs := got.ranges(); !slices.Equal(rs, []kafka.Range{{Partition: 0, Start: 8, End: 10}, {Partition: 1, Start: 0, End: 0}}) {
 		t.Errorf("ranges left: %v", rs)
 	}
 	if got, _, err := loadCheckpoint(dir, "a", old.ID); err != nil || got.ID != old.ID {
@@ -53,7 +52,7 @@ func TestCheckpointSaveLoad(t *testing.T) {
 	if _, _, err := loadCheckpoint(dir, "zzz", ""); !errors.As(err, &nc) {
 		t.Errorf("no checkpoint: %v", err)
 	}
-	latest.update([]source.Progress{{Partition: 0, Next: 10}, {Partition: 0, Next: 9}}, t0)
+	latest.update([]kafka.Progress{{Partition: 0, Next: 10}, {Partition: 0, Next: 9}}, t0)
 	if !latest.Complete || latest.Partitions[0].Next != 10 {
 		t.Errorf("positions never move back, and the end completes: %+v", latest)
 	}
@@ -88,10 +87,11 @@ func TestCounts(t *testing.T) {
 	}
 }
 
-func deadLetter() *kgo.Record {
-	return &kgo.Record{
+// deadLetter is a dead letter as the consumer hands it out.
+func deadLetter() *engine.Record {
+	return &engine.Record{
 		Topic: "orders-dlq", Partition: 1, Offset: 7, Key: []byte("k"), Value: []byte(`{"amount":"ten"}`), Timestamp: time.UnixMilli(1_700_000_000_000),
-		Headers: []kgo.RecordHeader{
+		Headers: transforms.Headers{
 			{Key: "trace", Value: []byte("t-1")},
 			{Key: engine.HeaderError, Value: []byte("invalid operation: string > int")},
 			{Key: engine.HeaderStep, Value: []byte("filter")},
@@ -110,7 +110,7 @@ func deadLetter() *kgo.Record {
 // A dead letter is restored as first read: original key, value, timestamp,
 // headers and coordinates; its attempt count carries on.
 func TestRestore(t *testing.T) {
-	rec := kafka.FromKafka(deadLetter())
+	rec := deadLetter()
 	restore(rec)
 	var hs []string
 	for _, h := range rec.Headers {

@@ -114,7 +114,7 @@ func TestKeyOrderUnderConcurrency(t *testing.T) {
 				mu.Lock()
 				t.Fatalf("only %d of %d records processed", done, keys*perKey)
 			}
-			key := m.Metadata.Get(kafka.MetaKey)
+			key := m.Metadata.Get(engine.MetaKey)
 			mu.Lock()
 			if busy[key] {
 				t.Errorf("key %s handed out while one of its records is in flight", key)
@@ -182,7 +182,7 @@ func TestCommitNeverPassesUnacked(t *testing.T) {
 		var held *message.Message
 		for range 50 {
 			m := <-msgs
-			if m.Metadata.Get(kafka.MetaOffset) == "10" {
+			if m.Metadata.Get(engine.MetaOffset) == "10" {
 				held = m
 				continue
 			}

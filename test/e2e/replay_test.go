@@ -283,7 +283,9 @@ func TestReplayKillAndResume(t *testing.T) {
 	eachBroker(t, func(t *testing.T, b broker) {
 		in, out := topicName(t, "in"), topicName(t, "out")
 		createTopics(t, b, 3, in, out)
-		const before, per = 1000, 33_334 // records per partition before and in the range
+		// Records per partition before and in the range: enough that the
+		// replay is still running at the SIGKILL and at the SIGINT.
+		const before, per = 1000, 66_667
 		start := time.Now()
 		var recs []*kgo.Record
 		for p := range int32(3) {

@@ -1,7 +1,10 @@
 // Package pubsub runs Watermill's universal Pub/Sub test suite
 // (github.com/ThreeDotsLabs/watermill/pubsub/tests) against the Kafka
-// publisher and subscriber pipelines use, configured as the pipeline runner
-// configures them (pipeline/kafka.NewPublisher and NewSubscriber).
+// publishers and subscribers pipelines use, configured as the pipeline
+// runner configures them: Millrace's own (pipeline/kafka's
+// ConcurrentSubscriber and BatchPublisher) and Watermill's
+// Sarama adapter (pipeline/kafka/watermillkafka's NewPublisher and
+// NewSubscriber).
 //
 // Brokers come from MILLRACE_TEST_BROKERS ("name=host:port,..."); the suite
 // runs once per broker, as subtests named after the brokers. Without the
@@ -35,7 +38,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/tests"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/millrace-dev/millrace/pipeline/kafka/watermillkafka"
 )
 
 const (
@@ -315,12 +320,12 @@ func (c constructors) pubSub(group string) (message.Publisher, message.Subscribe
 		return pub, sub, nil
 	}
 	log := logger()
-	m := kafka.Marshaler{KeepUUID: true}
-	pub, err := kafka.NewPublisher(c.brokers, clientID, m, log)
+	m := watermillkafka.Marshaler{KeepUUID: true}
+	pub, err := watermillkafka.NewPublisher(c.brokers, clientID, m, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	sub, err := kafka.NewSubscriber(kafka.SubscriberOptions{
+	sub, err := watermillkafka.NewSubscriber(watermillkafka.SubscriberOptions{
 		Brokers:         c.brokers,
 		ClientID:        clientID,
 		Group:           group,
@@ -357,7 +362,7 @@ type keyedPublisher struct {
 
 func (p keyedPublisher) Publish(topic string, msgs ...*message.Message) error {
 	for _, msg := range msgs {
-		msg.Metadata.Set(kafka.MetaKey, string(msg.Payload))
+		msg.Metadata.Set(engine.MetaKey, string(msg.Payload))
 	}
 	return p.Publisher.Publish(topic, msgs...)
 }

@@ -1,31 +1,22 @@
-// Package kafka connects pipelines to Kafka: the Watermill marshaler that
-// keeps keys, headers and timestamps, Sarama settings, the embedded broker,
-// and the franz-go clients used by the CLI and admin tasks.
-package kafka
+// Package watermillkafka is the Kafka adapter `kafka.adapter:
+// watermill-kafka` selects: Watermill's Sarama-based publisher and
+// subscriber (watermill-kafka v3), configured as pipelines need them. It
+// holds the marshaler that keeps keys, headers and timestamps, the Sarama
+// settings, and the subscriber wrapper that lets a shutdown commit what was
+// processed. The default adapter, on franz-go, is package kafka; this one
+// lives apart so that a program using only the default does not link
+// Sarama.
+package watermillkafka
 
 import (
 	"strconv"
 	"time"
 
 	"github.com/IBM/sarama"
+	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline/engine"
 )
-
-// Message metadata keys that carry Kafka record fields through Watermill
-// (see engine.MetaKey and the others). They never become Kafka headers;
-// every other metadata entry does.
-const (
-	MetaKey         = engine.MetaKey
-	MetaTimestamp   = engine.MetaTimestamp
-	MetaTopic       = engine.MetaTopic
-	MetaPartition   = engine.MetaPartition
-	MetaOffset      = engine.MetaOffset
-	MetaDestination = engine.MetaDestination
-)
-
-// IsInternal reports whether a metadata key is Millrace's own, not a header.
-func IsInternal(key string) bool { return engine.IsInternal(key) }
 
 // Marshaler converts between Kafka records and Watermill messages without
 // losing the key, headers or timestamp, and without adding headers of its
@@ -39,25 +30,26 @@ type Marshaler struct {
 	KeepUUID bool
 }
 
-// UUIDHeader carries the message UUID when Marshaler.KeepUUID is set.
-const UUIDHeader = "_watermill_message_uuid"
+// UUIDHeader carries the message UUID when Marshaler.KeepUUID is set:
+// watermill-kafka's own header for it.
+const UUIDHeader = wmkafka.UUIDHeaderKey
 
 // Marshal builds the Kafka record for msg.
 func (m Marshaler) Marshal(topic string, msg *message.Message) (*sarama.ProducerMessage, error) {
 	pm := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(msg.Payload)}
-	if dest := msg.Metadata.Get(MetaDestination); dest != "" {
+	if dest := msg.Metadata.Get(engine.MetaDestination); dest != "" {
 		pm.Topic = dest
 	}
-	if key, ok := msg.Metadata[MetaKey]; ok {
+	if key, ok := msg.Metadata[engine.MetaKey]; ok {
 		pm.Key = sarama.ByteEncoder(key)
 	}
-	if ts, ok := msg.Metadata[MetaTimestamp]; ok {
+	if ts, ok := msg.Metadata[engine.MetaTimestamp]; ok {
 		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
 			pm.Timestamp = time.UnixMilli(ms)
 		}
 	}
 	for k, v := range msg.Metadata {
-		if IsInternal(k) {
+		if engine.IsInternal(k) {
 			continue
 		}
 		pm.Headers = append(pm.Headers, sarama.RecordHeader{Key: []byte(k), Value: []byte(v)})
@@ -75,7 +67,7 @@ func (m Marshaler) Unmarshal(km *sarama.ConsumerMessage) (*message.Message, erro
 	msg := message.NewMessage(id, km.Value)
 	md := make(message.Metadata, len(km.Headers)+5)
 	for _, h := range km.Headers {
-		if h == nil || IsInternal(string(h.Key)) {
+		if h == nil || engine.IsInternal(string(h.Key)) {
 			continue
 		}
 		if m.KeepUUID && string(h.Key) == UUIDHeader {
@@ -85,14 +77,14 @@ func (m Marshaler) Unmarshal(km *sarama.ConsumerMessage) (*message.Message, erro
 		md[string(h.Key)] = string(h.Value)
 	}
 	if km.Key != nil {
-		md[MetaKey] = string(km.Key)
+		md[engine.MetaKey] = string(km.Key)
 	}
 	if !km.Timestamp.IsZero() {
-		md[MetaTimestamp] = strconv.FormatInt(km.Timestamp.UnixMilli(), 10)
+		md[engine.MetaTimestamp] = strconv.FormatInt(km.Timestamp.UnixMilli(), 10)
 	}
-	md[MetaTopic] = km.Topic
-	md[MetaPartition] = strconv.Itoa(int(km.Partition))
-	md[MetaOffset] = strconv.FormatInt(km.Offset, 10)
+	md[engine.MetaTopic] = km.Topic
+	md[engine.MetaPartition] = strconv.Itoa(int(km.Partition))
+	md[engine.MetaOffset] = strconv.FormatInt(km.Offset, 10)
 	msg.Metadata = md
 	return msg, nil
 }

@@ -1,0 +1,372 @@
+package kafka
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/engine"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// stream is one Subscribe or Consume call: a franz-go client, a poller
+// goroutine and the loop goroutine that owns every window.
+type stream struct {
+	cfg    *ConcurrentSubscriberConfig
+	topic  string
+	cl     *kgo.Client
+	log    *slog.Logger
+	ranges *ranges // bounded-range mode; nil in group mode
+	// readCtx ends when the stream stops reading: polls and Limiter
+	// waits return.
+	readCtx  context.Context
+	stopRead context.CancelFunc
+
+	out       chan *message.Message // Subscribe: messages one by one
+	work      chan []pending        // Consume: batches for the workers
+	process   Process
+	polled    chan []*kgo.Record
+	failed    chan error // a fetch error that ends a bounded read
+	acks      chan ackEvent
+	rebalance chan rebalanceEvent
+	committed chan commitResult
+	done      chan struct{} // closed when the loop has finished: no more acks are taken
+	ended     chan struct{} // closed when out is closed and the client too
+	// msgCtx is the context of every handed-out message; it is cancelled
+	// when the subscription has ended.
+	msgCtx     context.Context
+	cancelMsgs context.CancelFunc
+
+	// owned by the loop goroutine
+	windows    map[int32]*window
+	toSend     []pending
+	buffered   int
+	revokes    []*revokeWait
+	err        error // why the subscription ended badly, set before done is closed
+	committing bool  // an asynchronous commit is in flight
+	lastCommit time.Time
+	commitWake *time.Timer // wakes the loop for a commit held back by CommitInterval
+	stopping   bool        // the subscription is finishing what is in flight
+	incomplete int         // bounded ranges not complete yet
+}
+
+type pending struct {
+	msg    *message.Message // built by the loop for Subscribe
+	rec    *engine.Record   // a record handed out again: the same one, attempts counted
+	again  bool             // handed out before
+	e      *entry
+	w      *window
+	cancel context.CancelFunc // ends the message's context once it is settled
+}
+
+type ackEvent struct {
+	e      *entry
+	w      *window
+	rec    *engine.Record // the settled record, for a resend
+	nack   bool           // the handler failed: hand the record out again later
+	resend bool           // the pause after a nack is over
+}
+
+// poll feeds fetched records to the loop; the loop stops taking them while
+// its buffer is full, which stops the fetching. A fetch error that ends a
+// bounded read (see fatal) goes to the loop and ends the polling; the
+// others are logged, and the client retries.
+func (s *stream) poll() {
+	ctx := s.readCtx
+	for {
+		fs := s.cl.PollRecords(ctx, 10_000)
+		if ctx.Err() != nil || fs.IsClientClosed() {
+			return
+		}
+		var end error
+		fs.EachError(func(t string, p int32, err error) {
+			switch {
+			case errors.Is(err, context.Canceled):
+			case s.ranges != nil && fatal(err):
+				end = cmp.Or(end, fmt.Errorf("read %s partition %d: %w", t, p, err))
+			default:
+				s.log.Warn("fetch failed", "partition", p, "error", err.Error())
+			}
+		})
+		if end != nil {
+			s.failed <- end // the only send: buffered
+			return
+		}
+		recs := fs.Records()
+		if len(recs) == 0 {
+			continue
+		}
+		select {
+		case s.polled <- recs:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// maxBuffered bounds the polled records not yet acked: twice what may be in
+// flight, so that a partition's window refills while the next poll is on
+// its way.
+func (s *stream) maxBuffered() int {
+	return max(1024, 2*s.cfg.MaxInFlight*max(1, len(s.windows)))
+}
+
+// run is the loop: it owns the windows, hands out messages, takes acks,
+// commits, and handles rebalances and the shutdown.
+func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
+	tick := time.NewTicker(s.cfg.RetryInterval)
+	defer tick.Stop()
+	s.commitWake = time.NewTimer(time.Hour)
+	s.commitWake.Stop()
+	defer s.commitWake.Stop()
+	var deadline <-chan time.Time // set when stopping
+	stop := func() {
+		if deadline == nil {
+			deadline = time.After(s.cfg.ShutdownTimeout)
+			s.beginStop()
+			ctx, closing = context.Background(), nil
+		}
+	}
+	for {
+		if s.ranges != nil && s.incomplete == 0 && deadline == nil {
+			// Every range is read and settled: the read ends by itself.
+			s.ranges.complete()
+			stop()
+		}
+		if deadline != nil && s.stopped() {
+			s.end()
+			return
+		}
+		var polled chan []*kgo.Record
+		if deadline == nil && s.buffered < s.maxBuffered() {
+			polled = s.polled
+		}
+		var out chan *message.Message
+		var next *message.Message
+		var work chan []pending
+		var batch []pending
+		if len(s.toSend) > 0 {
+			if s.work != nil {
+				work, batch = s.work, s.toSend[:min(len(s.toSend), workBatch)]
+			} else {
+				out, next = s.out, s.toSend[0].msg
+			}
+		}
+		select {
+		case recs := <-polled:
+			s.add(recs)
+		case out <- next:
+			p := s.toSend[0]
+			s.toSend[0] = pending{}
+			s.toSend = s.toSend[1:]
+			s.delivered(p)
+			go s.watch(p)
+		case work <- batch:
+			s.toSend = s.toSend[len(batch):]
+			for _, p := range batch {
+				s.delivered(p)
+			}
+		case ev := <-s.acks:
+			s.settle(ev)
+			s.settleQueued()
+		case err := <-s.failed:
+			s.log.Warn("read ended", "error", err.Error())
+			s.ranges.fail(err)
+			s.err = err
+			stop()
+		case ev := <-s.rebalance:
+			s.onRebalance(ev)
+		case res := <-s.committed:
+			s.onCommitted(res)
+		case <-tick.C:
+			// Wakes the loop for revocations that timed out and for
+			// commits that failed.
+		case <-s.commitWake.C:
+		case <-ctx.Done():
+			stop()
+		case <-closing:
+			stop()
+		case <-deadline:
+			n, undone := s.inflight(), "not committed"
+			if s.ranges != nil {
+				undone = "not done"
+			}
+			s.log.Warn("shutdown timeout: records still in flight are "+undone, "in_flight", n)
+			s.err = errors.Join(s.err, fmt.Errorf("shutdown timeout: %d record(s) of %s were still in flight and are %s", n, s.topic, undone))
+			s.end()
+			return
+		}
+		s.finishRevokes(false)
+		if !s.committing {
+			if wait := s.cfg.CommitInterval - time.Since(s.lastCommit); wait > 0 {
+				s.commitWake.Reset(wait)
+			} else {
+				s.commit(false)
+			}
+		}
+		s.dispatch()
+	}
+}
+
+// beginStop stops fetching and limits every partition to the records up to
+// the highest one handed out; the loop goes on until those are done.
+func (s *stream) beginStop() {
+	s.stopping = true
+	s.stopRead()
+	for _, w := range s.windows {
+		w.finish()
+	}
+	s.dropQueued(func(p pending) bool { return p.e.rec.Offset > p.w.limit })
+}
+
+// stopped reports whether every partition finished its records.
+func (s *stream) stopped() bool {
+	for _, w := range s.windows {
+		if !w.finished() {
+			return false
+		}
+	}
+	return true
+}
+
+// end commits, closes the output channel, leaves the group and closes the
+// client.
+func (s *stream) end() {
+	if err := s.commit(true); err != nil && s.err == nil {
+		s.err = fmt.Errorf("the last offset commit of %s failed; a restart processes again what was done since the one before: %w", s.topic, err)
+	}
+	close(s.done)
+	if s.out != nil {
+		close(s.out)
+	}
+	if s.work != nil {
+		close(s.work)
+	}
+	s.cancelMsgs()
+	s.finishRevokes(true)
+	s.cl.Close()
+	close(s.ended)
+}
+
+// add puts polled records into their partitions' windows. A control
+// record, and a record Skip skips, is settled on arrival; the record Skip
+// looked at is kept for the hand-out, so that it is converted once.
+func (s *stream) add(recs []*kgo.Record) {
+	for _, r := range recs {
+		w := s.windows[r.Partition]
+		if w == nil || w.revoked {
+			continue // not (or no longer) assigned here
+		}
+		var in *engine.Record
+		var id string
+		done, skipped := r.Attrs.IsControl(), false
+		if !done && s.cfg.Skip != nil {
+			in, id = fromKafka(r, s.keepUUID())
+			skipped = s.cfg.Skip(in)
+			done = skipped
+		}
+		before := w.buffered()
+		e := w.add(r, done)
+		s.buffered += w.buffered() - before
+		if e != nil {
+			e.in, e.id = in, id
+			if skipped {
+				w.prog.count(countSkipped)
+			}
+		}
+		s.track(w)
+	}
+}
+
+// delivered counts a record handed out for the first time.
+func (s *stream) delivered(p pending) {
+	if !p.again {
+		p.w.prog.count(countDelivered)
+	}
+}
+
+// dispatch queues every record its window lets run.
+func (s *stream) dispatch() {
+	for _, w := range s.windows {
+		if w.revoked {
+			continue
+		}
+		for _, e := range w.next() {
+			s.toSend = append(s.toSend, s.pending(e, w, nil))
+		}
+	}
+}
+
+func (s *stream) settle(ev ackEvent) {
+	if ev.nack {
+		// Hand the same record out again after a pause; the records behind
+		// it in its lane keep waiting, so key order holds.
+		time.AfterFunc(s.cfg.NackResendSleep, func() {
+			select {
+			case s.acks <- ackEvent{e: ev.e, w: ev.w, rec: ev.rec, resend: true}:
+			case <-s.done:
+			}
+		})
+		return
+	}
+	if ev.resend {
+		if s.stopping || ev.w.revoked || s.windows[ev.e.rec.Partition] != ev.w {
+			// Not handed out again: the partition is gone, or the
+			// subscription is stopping, which only finishes what is in
+			// flight. The record stays uncommitted.
+			ev.w.inflight--
+			return
+		}
+		// The same record is handed out again, its attempts counted.
+		s.toSend = append(s.toSend, s.pending(ev.e, ev.w, ev.rec))
+		return
+	}
+	before := ev.w.buffered()
+	ev.w.ack(ev.e)
+	if s.windows[ev.e.rec.Partition] == ev.w {
+		s.buffered += ev.w.buffered() - before
+	}
+	ev.w.prog.count(countAcked)
+	s.track(ev.w)
+}
+
+// dropQueued takes the queued messages for which drop holds off the queue:
+// they were counted in flight but never handed out.
+func (s *stream) dropQueued(drop func(pending) bool) {
+	kept := s.toSend[:0]
+	for _, p := range s.toSend {
+		if drop(p) {
+			p.w.inflight--
+			p.cancel()
+			continue
+		}
+		kept = append(kept, p)
+	}
+	clear(s.toSend[len(kept):])
+	s.toSend = kept
+}
+
+func (s *stream) inflight() int {
+	n := 0
+	for _, w := range s.windows {
+		n += w.inflight
+	}
+	return n
+}
+
+// settleQueued takes the acks that are already waiting, so that the loop
+// dispatches and commits once for many of them.
+func (s *stream) settleQueued() {
+	for range cap(s.acks) {
+		select {
+		case ev := <-s.acks:
+			s.settle(ev)
+		default:
+			return
+		}
+	}
+}

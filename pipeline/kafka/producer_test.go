@@ -1,0 +1,90 @@
+package kafka
+
+import (
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/engine"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// A produce the broker refuses reaches the caller, and nothing waits on
+// it. Every Produce request is answered INVALID_RECORD, an error franz-go
+// does not retry: Produce returns at once, and its done is called once,
+// with the broker's error, for the two records of the call; Publish (the
+// Watermill path, which waits) returns the error too. Once the broker
+// accepts records again the producer writes them (it reloads its producer
+// id, the refused batches having left a gap in its sequence numbers), and
+// Close returns promptly, leaving no goroutine behind.
+func TestProduceFailure(t *testing.T) {
+	cluster, addr := newCluster(t)
+	if _, err := kadm.NewClient(client(t, addr)).CreateTopic(t.Context(), 1, 1, nil, "out"); err != nil {
+		t.Fatal(err)
+	}
+	var refuse atomic.Bool
+	refuse.Store(true)
+	cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		cluster.KeepControl()
+		if !refuse.Load() {
+			return nil, nil, false
+		}
+		return answer(req, kerr.InvalidRecord.Code), nil, true
+	})
+	goroutines := runtime.NumGoroutine()
+	p, err := NewBatchPublisher(BatchPublisherConfig{Brokers: []string{addr}, DeliveryTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	done := make(chan error, 2)
+	start := time.Now()
+	p.Produce([]*engine.Record{{Topic: "out", Value: []byte("a")}, {Topic: "out", Value: []byte("b")}}, func(err error) {
+		calls.Add(1)
+		done <- err
+	})
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("Produce took %v: it must not wait", d)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, kerr.InvalidRecord) {
+			t.Errorf("done(%v), want INVALID_RECORD", err)
+		}
+	case <-time.After(quickly):
+		t.Fatal("done was not called")
+	}
+	if err := p.Publish("out", message.NewMessage("m", []byte("c"))); !errors.Is(err, kerr.InvalidRecord) {
+		t.Errorf("Publish: %v, want INVALID_RECORD", err)
+	}
+
+	refuse.Store(false)
+	p.Produce([]*engine.Record{{Topic: "out", Value: []byte("d")}}, func(err error) {
+		calls.Add(1)
+		done <- err
+	})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("a produce once the broker accepts again: %v", err)
+		}
+	case <-time.After(quickly):
+		t.Fatal("done was not called")
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("done called %d times for two calls", n)
+	}
+	start = time.Now()
+	if err := p.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	waitFor(t, quickly, "the producer's goroutines to end", func() bool { return runtime.NumGoroutine() <= goroutines })
+}
