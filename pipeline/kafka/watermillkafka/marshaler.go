@@ -9,13 +9,14 @@
 package watermillkafka
 
 import (
+	"context"
 	"strconv"
-	"time"
 
 	"github.com/IBM/sarama"
 	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline/engine"
+	"github.com/millrace-dev/millrace/transforms"
 )
 
 // Marshaler converts between Kafka records and Watermill messages without
@@ -34,25 +35,19 @@ type Marshaler struct {
 // watermill-kafka's own header for it.
 const UUIDHeader = wmkafka.UUIDHeaderKey
 
-// Marshal builds the Kafka record for msg.
+// Marshal builds the Kafka record for msg: its record as engine.RecordOf
+// reads it, to MetaDestination if set, else to topic.
 func (m Marshaler) Marshal(topic string, msg *message.Message) (*sarama.ProducerMessage, error) {
-	pm := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(msg.Payload)}
+	r := engine.RecordOf(msg)
+	pm := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(r.Value), Timestamp: r.Timestamp}
 	if dest := msg.Metadata.Get(engine.MetaDestination); dest != "" {
 		pm.Topic = dest
 	}
-	if key, ok := msg.Metadata[engine.MetaKey]; ok {
-		pm.Key = sarama.ByteEncoder(key)
+	if r.Key != nil {
+		pm.Key = sarama.ByteEncoder(r.Key)
 	}
-	if ts, ok := msg.Metadata[engine.MetaTimestamp]; ok {
-		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
-			pm.Timestamp = time.UnixMilli(ms)
-		}
-	}
-	for k, v := range msg.Metadata {
-		if engine.IsInternal(k) {
-			continue
-		}
-		pm.Headers = append(pm.Headers, sarama.RecordHeader{Key: []byte(k), Value: []byte(v)})
+	for _, h := range r.Headers {
+		pm.Headers = append(pm.Headers, sarama.RecordHeader{Key: []byte(h.Key), Value: h.Value})
 	}
 	if m.KeepUUID {
 		pm.Headers = append(pm.Headers, sarama.RecordHeader{Key: []byte(UUIDHeader), Value: []byte(msg.UUID)})
@@ -60,31 +55,24 @@ func (m Marshaler) Marshal(topic string, msg *message.Message) (*sarama.Producer
 	return pm, nil
 }
 
-// Unmarshal builds the Watermill message for a consumed Kafka record. The
-// message UUID is topic/partition/offset, unique and stable across redelivery.
+// Unmarshal builds the Watermill message for a consumed Kafka record, as
+// engine.InputMessage lays it out. The message UUID is
+// topic/partition/offset, unique and stable across redelivery.
 func (m Marshaler) Unmarshal(km *sarama.ConsumerMessage) (*message.Message, error) {
-	id := km.Topic + "/" + strconv.Itoa(int(km.Partition)) + "/" + strconv.FormatInt(km.Offset, 10)
-	msg := message.NewMessage(id, km.Value)
-	md := make(message.Metadata, len(km.Headers)+5)
+	r := &engine.Record{Topic: km.Topic, Partition: km.Partition, Offset: km.Offset, Key: km.Key, Value: km.Value, Timestamp: km.Timestamp}
+	id := ""
 	for _, h := range km.Headers {
 		if h == nil || engine.IsInternal(string(h.Key)) {
 			continue
 		}
 		if m.KeepUUID && string(h.Key) == UUIDHeader {
-			msg.UUID = string(h.Value)
+			id = string(h.Value)
 			continue
 		}
-		md[string(h.Key)] = string(h.Value)
+		r.Headers = append(r.Headers, transforms.Header{Key: string(h.Key), Value: h.Value})
 	}
-	if km.Key != nil {
-		md[engine.MetaKey] = string(km.Key)
+	if id == "" {
+		id = km.Topic + "/" + strconv.Itoa(int(km.Partition)) + "/" + strconv.FormatInt(km.Offset, 10)
 	}
-	if !km.Timestamp.IsZero() {
-		md[engine.MetaTimestamp] = strconv.FormatInt(km.Timestamp.UnixMilli(), 10)
-	}
-	md[engine.MetaTopic] = km.Topic
-	md[engine.MetaPartition] = strconv.Itoa(int(km.Partition))
-	md[engine.MetaOffset] = strconv.FormatInt(km.Offset, 10)
-	msg.Metadata = md
-	return msg, nil
+	return engine.InputMessage(context.Background(), id, r), nil
 }
