@@ -10,10 +10,15 @@
 //	GET /healthz       200 while the process is alive and not wedged, else 503
 //	GET /readyz        200 when every pipeline is ready, else 503 with the reasons
 //	GET /debug/pprof/  Go's profiler, only with admin.pprof: true
+//
+// Every path but /healthz and /readyz answers only requests whose Host it
+// knows (admin.allowed_hosts; against DNS rebinding) and, with admin.auth,
+// only requests with the credentials; admin.tls makes it HTTPS.
 package admin
 
 import (
 	"context"
+	"crypto/tls"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -23,6 +28,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 	"time"
 
 	"github.com/millrace-dev/millrace/pipeline/observe"
@@ -37,8 +43,15 @@ type Options struct {
 	// Address is the host:port to listen on; port 0 picks a free port.
 	Address string
 	// Pprof serves Go's profiler under /debug/pprof/.
-	Pprof    bool
-	Observer *observe.Observer
+	Pprof bool
+	// CertFile and KeyFile, when set, make the server speak HTTPS.
+	CertFile, KeyFile string
+	// Auth, when set, is required on every path but /healthz and /readyz.
+	Auth Auth
+	// AllowedHosts are Host header names accepted besides the listen
+	// address's (see newHostSet); "*" accepts any.
+	AllowedHosts []string
+	Observer     *observe.Observer
 	// Logger gets the server's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -56,10 +69,11 @@ const (
 
 // Server is a running admin server.
 type Server struct {
-	srv  *http.Server
-	ln   net.Listener
-	log  *slog.Logger
-	done chan struct{}
+	srv    *http.Server
+	ln     net.Listener
+	log    *slog.Logger
+	done   chan struct{}
+	scheme string // http or https
 }
 
 // Start listens on the address and serves in the background. The error of
@@ -72,9 +86,26 @@ func Start(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	var tlsConfig *tls.Config
+	if opts.CertFile != "" || opts.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("admin server: admin.tls: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	ln, err := net.Listen("tcp", opts.Address)
 	if err != nil {
 		return nil, fmt.Errorf("admin server: %w", err)
+	}
+	hosts := newHostSet(opts.Address, append(slices.Clone(opts.AllowedHosts), hostOf(ln.Addr().String())))
+	if !isLoopback(opts.Address) && !opts.Auth.Enabled() {
+		opts.Logger.Warn("admin server listens beyond this machine without authentication: anyone who can reach it reads the status and metrics; set admin.auth",
+			"addr", opts.Address)
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		ln, scheme = tls.NewListener(ln, tlsConfig), "https"
 	}
 	wt := writeTimeout
 	if opts.Pprof {
@@ -84,7 +115,7 @@ func Start(opts Options) (*Server, error) {
 		ln:  ln,
 		log: opts.Logger,
 		srv: &http.Server{
-			Handler:           Handler(opts.Observer, opts.Pprof),
+			Handler:           guard(Handler(opts.Observer, opts.Pprof), hosts, opts.Auth),
 			ReadHeaderTimeout: readHeaderTimeout,
 			ReadTimeout:       readTimeout,
 			WriteTimeout:      wt,
@@ -92,7 +123,8 @@ func Start(opts Options) (*Server, error) {
 			MaxHeaderBytes:    maxHeaderBytes,
 			ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
 		},
-		done: make(chan struct{}),
+		done:   make(chan struct{}),
+		scheme: scheme,
 	}
 	go func() {
 		defer close(s.done)
@@ -100,7 +132,7 @@ func Start(opts Options) (*Server, error) {
 			s.log.Error("admin server stopped", "error", err.Error())
 		}
 	}()
-	s.log.Info("admin server listening", "addr", s.URL(), "pprof", opts.Pprof)
+	s.log.Info("admin server listening", "addr", s.URL(), "pprof", opts.Pprof, "auth", opts.Auth.Enabled())
 	return s, nil
 }
 
@@ -108,7 +140,16 @@ func Start(opts Options) (*Server, error) {
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL is the server's base URL.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+func (s *Server) URL() string { return s.scheme + "://" + s.Addr() }
+
+// hostOf is the host of a host:port.
+func hostOf(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}
 
 // Close stops the server, letting requests in progress finish until ctx
 // ends.

@@ -1,6 +1,9 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +14,7 @@ import (
 func TestAdminDefaults(t *testing.T) {
 	cfg := parse(t, minimal, nil)
 	want := config.Admin{Address: config.DefaultAdminAddress, PollInterval: 5 * time.Second}
-	if cfg.Admin != want || !cfg.Admin.Enabled() {
+	if !reflect.DeepEqual(cfg.Admin, want) || !cfg.Admin.Enabled() {
 		t.Errorf("Admin = %+v, want %+v", cfg.Admin, want)
 	}
 	if cfg.Runner.LogPayloads {
@@ -27,7 +30,7 @@ func TestAdminExplicit(t *testing.T) {
 runner: {log_payloads: true}
 `, nil)
 	want := config.Admin{Address: "0.0.0.0:9999", AddressSet: true, Pprof: true, PollInterval: 250 * time.Millisecond}
-	if cfg.Admin != want || !cfg.Runner.LogPayloads {
+	if !reflect.DeepEqual(cfg.Admin, want) || !cfg.Runner.LogPayloads {
 		t.Errorf("Admin = %+v, LogPayloads %v", cfg.Admin, cfg.Runner.LogPayloads)
 	}
 	off := parse(t, minimal+"admin: {address: off}\n", nil)
@@ -79,5 +82,47 @@ pipelines:
 	}
 	if cfg.Pipelines[1].FromEnv != nil {
 		t.Errorf("plain pipeline: %v", cfg.Pipelines[1].FromEnv)
+	}
+}
+
+// TLS files are read relative to the config file; credentials and allowed
+// hosts are kept; an empty token or password, a missing file and auth
+// without credentials are errors at their place.
+func TestAdminSecurity(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"cert.pem", "key.pem"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("pem"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yaml := minimal + `admin:
+  address: "0.0.0.0:9469"
+  tls: {cert_file: cert.pem, key_file: key.pem}
+  auth: {bearer_token: "${TOKEN}", basic: {username: ops, password: "${PASS}"}}
+  allowed_hosts: [runner-1.internal]
+`
+	cfg, err := config.Parse(filepath.Join(dir, "p.yaml"), []byte(yaml), config.Options{LookupEnv: func(k string) (string, bool) {
+		return map[string]string{"TOKEN": "t0ken", "PASS": "s3cret"}[k], true
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Admin
+	if a.CertFile != filepath.Join(dir, "cert.pem") || a.KeyFile != filepath.Join(dir, "key.pem") || a.BearerToken != "t0ken" ||
+		a.User != "ops" || a.Password != "s3cret" || !reflect.DeepEqual(a.AllowedHosts, []string{"runner-1.internal"}) {
+		t.Errorf("Admin = %+v", a)
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{"admin: {tls: {cert_file: nope.pem, key_file: key.pem}}", `cannot read "nope.pem": no such file or directory`},
+		{"admin: {tls: {cert_file: cert.pem}}", `key_file`},
+		{"admin: {auth: {bearer_token: \"\"}}", "admin.auth.bearer_token is empty"},
+		{"admin: {auth: {basic: {username: u, password: \"\"}}}", "admin.auth.basic.password is empty"},
+		{"admin: {auth: {}}", "admin.auth gives no credentials"},
+		{"admin: {tls: {cert_file: ., key_file: key.pem}}", `"." is not a regular file`},
+	} {
+		_, err := config.Parse(filepath.Join(dir, "p.yaml"), []byte(minimal+c.yaml+"\n"), config.Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.yaml, err, c.want)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -89,6 +90,15 @@ type Admin struct {
 	AddressSet   bool
 	Pprof        bool
 	PollInterval time.Duration
+	// CertFile and KeyFile, when set, make the server speak HTTPS.
+	CertFile, KeyFile string
+	// BearerToken and the basic-auth User and Password, when set, are the
+	// credentials every path but /healthz and /readyz requires.
+	BearerToken      string
+	User, Password   string
+	// AllowedHosts are Host header names accepted besides the listen
+	// address (and localhost on a loopback address); "*" accepts any.
+	AllowedHosts []string
 }
 
 // Enabled reports whether the admin server is to run.
@@ -271,7 +281,47 @@ func (b *builder) admin(v *spec.Value) Admin {
 	if pv := v.Get("poll_interval"); pv != nil && a.PollInterval < 100*time.Millisecond {
 		b.errs = append(b.errs, pv.Errorf("poll_interval must be at least 100ms"))
 	}
+	if tv := v.Get("tls"); tv != nil {
+		a.CertFile, a.KeyFile = b.regularFile(tv.Get("cert_file")), b.regularFile(tv.Get("key_file"))
+	}
+	if av := v.Get("auth"); av != nil {
+		a.BearerToken = stringOr(av.Get("bearer_token"), "")
+		a.User = stringOr(av.Get("basic").Get("username"), "")
+		a.Password = stringOr(av.Get("basic").Get("password"), "")
+		if tv := av.Get("bearer_token"); tv != nil && tv.IsScalar() && !tv.Failed && a.BearerToken == "" {
+			b.errs = append(b.errs, tv.Errorf("admin.auth.bearer_token is empty").WithHint("set the token, or leave the key out"))
+		}
+		if pv := av.Get("basic").Get("password"); pv != nil && pv.IsScalar() && !pv.Failed && a.Password == "" {
+			b.errs = append(b.errs, pv.Errorf("admin.auth.basic.password is empty").WithHint("set the password, or leave basic out"))
+		}
+		if av.Kind == spec.KindMap && len(av.Entries) == 0 {
+			b.errs = append(b.errs, av.Errorf("admin.auth gives no credentials").WithHint("set bearer_token or basic"))
+		}
+	}
+	if hv := v.Get("allowed_hosts"); hv != nil {
+		a.AllowedHosts = hv.Strings()
+	}
 	return a
+}
+
+// regularFile is the path in v, checked to name a regular file that can be
+// read; "" when v is absent or failed.
+func (b *builder) regularFile(v *spec.Value) string {
+	if v == nil || !v.IsScalar() || v.Failed {
+		return ""
+	}
+	path := v.Text
+	if !filepath.IsAbs(path) && b.cfg.File != "" {
+		path = filepath.Join(filepath.Dir(b.cfg.File), path)
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		b.errs = append(b.errs, v.Errorf("cannot read %s: %v", show(v.Text, v), errors.Unwrap(err)).WithHint("give the path of a PEM file, relative to the config file or absolute"))
+	case !st.Mode().IsRegular():
+		b.errs = append(b.errs, v.Errorf("%s is not a regular file", show(v.Text, v)))
+	}
+	return path
 }
 
 // CheckAdminAddress checks an admin server address: host:port, or off.

@@ -63,8 +63,21 @@ const (
 )
 
 var adminSchema = spec.Object("The admin HTTP server.",
-	&spec.Field{Name: "address", Type: spec.String("host:port the server listens on; `off` disables it. It has no authentication: keep it on a loopback or private address."),
+	&spec.Field{Name: "address", Type: spec.String("host:port the server listens on; `off` disables it. Without `admin.auth`, keep it on a loopback or private address (a non-loopback address without auth is logged as a warning)."),
 		Default: DefaultAdminAddress, Examples: []any{"0.0.0.0:9469", AdminOff}},
+	&spec.Field{Name: "tls", Doc: "Serve HTTPS with this certificate.", Type: spec.Object("",
+		&spec.Field{Name: "cert_file", Type: spec.String("PEM certificate (chain) of the server."), Required: true},
+		&spec.Field{Name: "key_file", Type: spec.String("PEM private key of the certificate."), Required: true},
+	)},
+	&spec.Field{Name: "auth", Doc: "Credentials every path but /healthz and /readyz requires: a bearer token (for Prometheus and scripts), basic auth (for the status page in a browser), or both. Compared in constant time; never logged or shown.", Type: spec.Object("",
+		&spec.Field{Name: "bearer_token", Type: spec.String("`Authorization: Bearer TOKEN`; use ${VAR}."), Examples: []any{"${ADMIN_TOKEN}"}},
+		&spec.Field{Name: "basic", Doc: "`Authorization: Basic`, which browsers ask for.", Type: spec.Object("",
+			&spec.Field{Name: "username", Type: spec.String("User name."), Required: true},
+			&spec.Field{Name: "password", Type: spec.String("Password; use ${VAR}."), Required: true},
+		)},
+	)},
+	&spec.Field{Name: "allowed_hosts", Type: spec.List(spec.String(""), 1, "Host names (or IP addresses) requests may name in their Host header, besides the address the server listens on and, on a loopback address, localhost: a page on another site cannot read the server through DNS rebinding. `*` allows any."),
+		Examples: []any{[]any{"runner-1.internal"}}},
 	&spec.Field{Name: "pprof", Type: spec.Bool("Serve Go's profiler under /debug/pprof/."), Default: false},
 	&spec.Field{Name: "poll_interval", Type: spec.Duration("How often consumer lag and consumer group state are read from the brokers."), Default: DefaultPollInterval},
 )
