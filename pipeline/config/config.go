@@ -94,8 +94,8 @@ type Admin struct {
 	CertFile, KeyFile string
 	// BearerToken and the basic-auth User and Password, when set, are the
 	// credentials every path but /healthz and /readyz requires.
-	BearerToken      string
-	User, Password   string
+	BearerToken    string
+	User, Password string
 	// AllowedHosts are Host header names accepted besides the listen
 	// address (and localhost on a loopback address); "*" accepts any.
 	AllowedHosts []string
