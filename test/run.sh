@@ -52,7 +52,14 @@ done
 
 export MILLRACE_TEST_BROKERS="embedded=$embedded_addr,kafka=$kafka_addr"
 export MILLRACE_KAFKA_RESTART="$root/test/kafka/kafka.sh restart"
-echo "==> brokers: $MILLRACE_TEST_BROKERS" >&2
+# The secured listeners of the same Kafka broker (SASL_SSL, SSL with client
+# certificates): addresses, certificate files and users, as
+# MILLRACE_TEST_KAFKA_* variables (see test/kafka/README.md).
+secure_env="$(test/kafka/kafka.sh secure-env)"
+set -a
+eval "$secure_env"
+set +a
+echo "==> brokers: $MILLRACE_TEST_BROKERS (secured: SASL_SSL $MILLRACE_TEST_KAFKA_SASL_SSL, SSL $MILLRACE_TEST_KAFKA_SSL)" >&2
 
 echo "==> go vet" >&2
 go vet ./...

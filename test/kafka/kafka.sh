@@ -3,7 +3,13 @@
 # suite. The broker jars come from Maven Central via test/kafka/pom.xml and are
 # cached under .cache/; no Kafka distribution or container is needed.
 #
-# Usage: test/kafka/kafka.sh {fetch|start|stop|restart|status|reset|logs [-f]|bootstrap}
+# Besides PLAINTEXT the broker has two secured client listeners: SASL_SSL
+# (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and SSL with client certificates
+# required. Their certificates come from test/kafka/certs (go run), the SASL
+# passwords are generated; both are kept in the state dir, and `start` writes
+# the addresses, file paths and users to $STATE_DIR/secure.env.
+#
+# Usage: test/kafka/kafka.sh {fetch|start|stop|restart|status|reset|logs [-f]|bootstrap|secure-env}
 #
 # See test/kafka/README.md for the environment variables.
 set -euo pipefail
@@ -25,6 +31,9 @@ STATE_DIR=${MILLRACE_KAFKA_DIR:-$CACHE_ROOT/kafka-run}
 KAFKA_HOST=127.0.0.1
 KAFKA_PORT=${KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
+KAFKA_SASL_SSL_PORT=${KAFKA_SASL_SSL_PORT:-19094}
+KAFKA_SSL_PORT=${KAFKA_SSL_PORT:-19095}
+KAFKA_SECURE=${KAFKA_SECURE:-1}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 KAFKA_HEAP=${KAFKA_HEAP:--Xmx384m -Xms128m}
@@ -42,6 +51,21 @@ LOG4J_CONF="$STATE_DIR/log4j2.properties"
 TOOLS_LOG4J_CONF="$STATE_DIR/log4j2-tools.properties"
 PROBE_CONF="$STATE_DIR/probe.properties"
 STATE_MARKER="$STATE_DIR/.millrace-kafka-state"
+
+# Secured listeners: TLS material (written by test/kafka/certs), SASL users,
+# and the file that tells tests where everything is.
+TLS_DIR="$STATE_DIR/tls"
+TLS_HOSTS="$KAFKA_HOST,localhost"
+SASL_DIR="$STATE_DIR/sasl"
+SECURE_ENV="$STATE_DIR/secure.env"
+# Digest of the SCRAM credentials the data dir was formatted with.
+SCRAM_MARKER="$STATE_DIR/scram.formatted"
+SASL_MECHANISMS=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+# Valid for all three mechanisms.
+SASL_USER=millrace
+# Exists only as a SCRAM-SHA-512 credential: with PLAIN or SCRAM-SHA-256 it
+# fails, which shows that a client really uses the mechanism it was given.
+SCRAM512_USER=millrace-scram512
 
 JAVA=java
 if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
@@ -67,6 +91,7 @@ commands:
   reset      stop the broker and delete its data ($STATE_DIR); the jars are kept
   logs [-f]  show the end of the broker log (-f: follow)
   bootstrap  print the bootstrap address ($BOOTSTRAP)
+  secure-env print $SECURE_ENV: the secured listeners, certificates and users
 EOF
 }
 
@@ -205,7 +230,39 @@ probe_metadata() {
   esac
 }
 
-is_ready() { port_open "$KAFKA_PORT" && probe_metadata; }
+secure_enabled() {
+  case "$KAFKA_SECURE" in
+    1) return 0 ;;
+    0) return 1 ;;
+    *) die "KAFKA_SECURE must be 1 or 0 (got '$KAFKA_SECURE')" ;;
+  esac
+}
+
+# The ports of the listeners clients use, PLAINTEXT first.
+client_ports() {
+  printf '%s\n' "$KAFKA_PORT"
+  if secure_enabled; then
+    printf '%s\n' "$KAFKA_SASL_SSL_PORT" "$KAFKA_SSL_PORT"
+  fi
+}
+
+# The secured listeners open together with PLAINTEXT, so after a successful
+# metadata probe a connect to each is all the readiness check needs.
+secure_ports_open() {
+  secure_enabled || return 0
+  port_open "$KAFKA_SASL_SSL_PORT" && port_open "$KAFKA_SSL_PORT"
+}
+
+plain_ready() { port_open "$KAFKA_PORT" && probe_metadata; }
+is_ready() { plain_ready && secure_ports_open; }
+
+listeners_summary() {
+  if secure_enabled; then
+    printf '%s (SASL_SSL %s:%s, SSL %s:%s)' "$BOOTSTRAP" "$KAFKA_HOST" "$KAFKA_SASL_SSL_PORT" "$KAFKA_HOST" "$KAFKA_SSL_PORT"
+  else
+    printf '%s' "$BOOTSTRAP"
+  fi
+}
 
 file_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
@@ -228,21 +285,157 @@ show_logs_tail() {
   done
 }
 
+# ------------------------------------------------------- secured listeners
+
+# Writes the CA, broker and client certificates into $TLS_DIR unless a valid
+# set is there already (the program checks; it is fast once built).
+ensure_certs() {
+  command -v go >/dev/null 2>&1 \
+    || die "go not found on PATH; it generates the TLS certificates of the secured listeners (or set KAFKA_SECURE=0)"
+  # stdout carries only the bootstrap address.
+  go -C "$REPO_ROOT" run ./test/kafka/certs -dir "$TLS_DIR" -hosts "$TLS_HOSTS" >&2 \
+    || die "generating the TLS certificates into $TLS_DIR failed"
+}
+
+random_password() {
+  od -An -N12 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# Prints the password of a SASL user, generating it on first use. The file
+# holds the password alone, without a newline (a password_file for clients).
+user_password() {
+  local file="$SASL_DIR/$1.password"
+  if [[ ! -s "$file" ]]; then
+    mkdir -p "$SASL_DIR"
+    chmod 700 "$SASL_DIR"
+    (umask 077 && random_password >"$file.tmp") && mv "$file.tmp" "$file"
+  fi
+  cat "$file"
+}
+
+# A PEM file as a single-line properties value: the line breaks become \n
+# escapes, which the properties reader turns back into line breaks.
+pem_value() {
+  awk 'BEGIN { ORS = "" } { sub(/\r$/, ""); print $0 "\\n" }' "$1"
+}
+
+# The --add-scram arguments of the storage formatter, one a line.
+scram_credentials() {
+  local password scram512_password
+  password=$(user_password "$SASL_USER")
+  scram512_password=$(user_password "$SCRAM512_USER")
+  printf '%s\n' \
+    "SCRAM-SHA-256=[name=$SASL_USER,password=$password]" \
+    "SCRAM-SHA-512=[name=$SASL_USER,password=$password]" \
+    "SCRAM-SHA-512=[name=$SCRAM512_USER,password=$scram512_password]"
+}
+
+scram_digest() { scram_credentials | sha256sum | cut -d' ' -f1; }
+
+write_secure_config() {
+  local password
+  password=$(user_password "$SASL_USER")
+  cat <<EOF
+
+# Secured client listeners. TLS material is PEM, inline (test/kafka/certs
+# writes it to $TLS_DIR). SASL_SSL authenticates with SASL only; SSL
+# requires a client certificate signed by the CA.
+ssl.keystore.type=PEM
+ssl.keystore.certificate.chain=$(pem_value "$TLS_DIR/broker.pem")
+ssl.keystore.key=$(pem_value "$TLS_DIR/broker-key.pem")
+ssl.truststore.type=PEM
+ssl.truststore.certificates=$(pem_value "$TLS_DIR/ca.pem")
+ssl.client.auth=none
+listener.name.ssl.ssl.client.auth=required
+
+# SCRAM credentials are in the metadata log (storage format --add-scram);
+# PLAIN users are the user_<name> entries of the listener's JAAS config.
+sasl.enabled.mechanisms=$SASL_MECHANISMS
+listener.name.sasl_ssl.sasl.enabled.mechanisms=$SASL_MECHANISMS
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$password";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+}
+
+# One NAME=value line; the value is single-quoted only if the shell needs it.
+env_line() {
+  local value=$2 q="'"
+  if [[ ! "$value" =~ ^[A-Za-z0-9_./:,=@%+-]*$ ]]; then
+    value="$q${value//$q/$q\\$q$q}$q"
+  fi
+  printf '%s=%s\n' "$1" "$value"
+}
+
+# $SECURE_ENV: NAME=value lines in shell syntax (values quoted where needed),
+# read by test/run.sh through `kafka.sh secure-env`.
+write_secure_env() {
+  if ! secure_enabled; then
+    rm -f "$SECURE_ENV"
+    return 0
+  fi
+  local tmp="$SECURE_ENV.tmp"
+  {
+    printf '# Written by test/kafka/kafka.sh start; see test/kafka/README.md.\n'
+    env_line MILLRACE_TEST_KAFKA_SASL_SSL "$KAFKA_HOST:$KAFKA_SASL_SSL_PORT"
+    env_line MILLRACE_TEST_KAFKA_SSL "$KAFKA_HOST:$KAFKA_SSL_PORT"
+    env_line MILLRACE_TEST_KAFKA_TLS_DIR "$TLS_DIR"
+    env_line MILLRACE_TEST_KAFKA_TLS_SERVER_NAME localhost
+    env_line MILLRACE_TEST_KAFKA_CA_FILE "$TLS_DIR/ca.pem"
+    env_line MILLRACE_TEST_KAFKA_CERT_FILE "$TLS_DIR/client.pem"
+    env_line MILLRACE_TEST_KAFKA_KEY_FILE "$TLS_DIR/client-key.pem"
+    env_line MILLRACE_TEST_KAFKA_EXPIRED_CERT_FILE "$TLS_DIR/expired-client.pem"
+    env_line MILLRACE_TEST_KAFKA_EXPIRED_KEY_FILE "$TLS_DIR/expired-client-key.pem"
+    env_line MILLRACE_TEST_KAFKA_UNTRUSTED_CA_FILE "$TLS_DIR/untrusted-ca.pem"
+    env_line MILLRACE_TEST_KAFKA_UNTRUSTED_CERT_FILE "$TLS_DIR/untrusted-client.pem"
+    env_line MILLRACE_TEST_KAFKA_UNTRUSTED_KEY_FILE "$TLS_DIR/untrusted-client-key.pem"
+    env_line MILLRACE_TEST_KAFKA_SASL_MECHANISMS "$SASL_MECHANISMS"
+    env_line MILLRACE_TEST_KAFKA_SASL_USERNAME "$SASL_USER"
+    env_line MILLRACE_TEST_KAFKA_SASL_PASSWORD "$(user_password "$SASL_USER")"
+    env_line MILLRACE_TEST_KAFKA_SASL_PASSWORD_FILE "$SASL_DIR/$SASL_USER.password"
+    env_line MILLRACE_TEST_KAFKA_SCRAM512_USERNAME "$SCRAM512_USER"
+    env_line MILLRACE_TEST_KAFKA_SCRAM512_PASSWORD "$(user_password "$SCRAM512_USER")"
+  } >"$tmp"
+  mv "$tmp" "$SECURE_ENV"
+}
+
+cmd_secure_env() {
+  if [[ ! -f "$SECURE_ENV" ]]; then
+    if secure_enabled; then
+      die "no $SECURE_ENV yet: run '$0 start' first"
+    fi
+    die "the secured listeners are off (KAFKA_SECURE=0), so there is no $SECURE_ENV"
+  fi
+  cat "$SECURE_ENV"
+}
+
 # ------------------------------------------------------------------ config
 
 write_config() {
   mkdir -p "$DATA_DIR" "$LOG_DIR"
   : >"$STATE_MARKER"
+  local listeners advertised protocols
+  listeners="PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT"
+  protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  if secure_enabled; then
+    listeners+=",SASL_SSL://$KAFKA_HOST:$KAFKA_SASL_SSL_PORT,SSL://$KAFKA_HOST:$KAFKA_SSL_PORT"
+    protocols+=",SASL_SSL:SASL_SSL,SSL:SSL"
+  fi
+  advertised=$listeners
+  listeners+=",CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT"
+  # It holds the broker's private key and the PLAIN password.
+  install -m 600 /dev/null "$SERVER_PROPS"
   cat >"$SERVER_PROPS" <<EOF
 # Generated by test/kafka/kafka.sh; rewritten on every start.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+listeners=$listeners
+advertised.listeners=$advertised
+# Broker-to-controller and inter-broker traffic stays on PLAINTEXT.
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
 
 log.dirs=$DATA_DIR
 
@@ -271,6 +464,9 @@ log.cleaner.threads=1
 # Kafka requires more than 1 MiB per cleaner thread.
 log.cleaner.dedupe.buffer.size=2097152
 EOF
+  if secure_enabled; then
+    write_secure_config >>"$SERVER_PROPS"
+  fi
 
   cat >"$LOG4J_CONF" <<EOF
 # Generated by test/kafka/kafka.sh.
@@ -320,19 +516,42 @@ default.api.timeout.ms=10000
 EOF
 }
 
+# SCRAM credentials can only be added when the storage is formatted (or later
+# through the admin API), so data formatted without the current ones (by an
+# older kafka.sh, or before the passwords changed) is formatted again: the
+# topics of a test broker are disposable.
 format_storage() {
-  if [[ -f "$DATA_DIR/meta.properties" ]]; then
-    return 0
+  local want=""
+  if secure_enabled; then
+    want=$(scram_digest)
   fi
-  local cluster_id
+  if [[ -f "$DATA_DIR/meta.properties" ]]; then
+    if [[ -z "$want" || "$(cat "$SCRAM_MARKER" 2>/dev/null)" == "$want" ]]; then
+      return 0
+    fi
+    log "$DATA_DIR was formatted without the current SCRAM users; formatting it again (its topics are lost)"
+    rm -rf "$DATA_DIR"
+    mkdir -p "$DATA_DIR"
+  fi
+  rm -f "$SCRAM_MARKER"
+  local cluster_id line
+  local scram=()
+  if secure_enabled; then
+    while IFS= read -r line; do
+      scram+=(--add-scram "$line")
+    done < <(scram_credentials)
+  fi
   cluster_id=$("$JAVA" -Xmx96m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
     -Dlog4j2.configurationFile="$TOOLS_LOG4J_CONF" -cp "$LIBS/*" \
     kafka.tools.StorageTool random-uuid) || die "kafka.tools.StorageTool random-uuid failed"
   log "formatting $DATA_DIR (cluster id $cluster_id)"
   "$JAVA" -Xmx96m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
     -Dlog4j2.configurationFile="$TOOLS_LOG4J_CONF" -cp "$LIBS/*" \
-    kafka.tools.StorageTool format -t "$cluster_id" -c "$SERVER_PROPS" --ignore-formatted >/dev/null \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$SERVER_PROPS" --ignore-formatted "${scram[@]}" >/dev/null \
     || die "kafka.tools.StorageTool format failed for $DATA_DIR"
+  if [[ -n "$want" ]]; then
+    printf '%s\n' "$want" >"$SCRAM_MARKER"
+  fi
 }
 
 # ------------------------------------------------------------ start / stop
@@ -379,19 +598,22 @@ wait_ready() {
     if ((SECONDS >= deadline)); then
       show_logs_tail
       stop_broker
-      die "broker not ready at $BOOTSTRAP after ${KAFKA_START_TIMEOUT}s (logs: $LOG_DIR); it has been stopped"
+      die "broker not ready at $(listeners_summary) after ${KAFKA_START_TIMEOUT}s (logs: $LOG_DIR); it has been stopped"
     fi
     sleep 0.5
   done
-  log "ready at $BOOTSTRAP (pid $pid) in $(elapsed "$started")s"
+  log "ready at $(listeners_summary) (pid $pid) in $(elapsed "$started")s"
   printf '%s\n' "$BOOTSTRAP"
 }
 
 start_broker() {
   local pid started
   if pid=$(broker_pid); then
-    if is_ready; then
-      log "already running at $BOOTSTRAP (pid $pid)"
+    if plain_ready; then
+      if ! secure_ports_open; then
+        die "broker (pid $pid) answers at $BOOTSTRAP but not on its secured listeners ($KAFKA_HOST:$KAFKA_SASL_SSL_PORT, $KAFKA_HOST:$KAFKA_SSL_PORT): it was started with other settings; run '$0 restart'"
+      fi
+      log "already running at $(listeners_summary) (pid $pid)"
       printf '%s\n' "$BOOTSTRAP"
       return 0
     fi
@@ -404,14 +626,18 @@ start_broker() {
   require_java
   cmd_fetch
   local port
-  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+  for port in $(client_ports) "$KAFKA_CONTROLLER_PORT"; do
     if port_open "$port"; then
-      die "port $KAFKA_HOST:$port is already in use by another process (set KAFKA_PORT / KAFKA_CONTROLLER_PORT, or stop it)"
+      die "port $KAFKA_HOST:$port is already in use by another process (set KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_SASL_SSL_PORT / KAFKA_SSL_PORT, or stop it)"
     fi
   done
 
+  if secure_enabled; then
+    ensure_certs
+  fi
   write_config
   format_storage
+  write_secure_env
 
   SERVER_LOG_OFFSET=$(file_size "$SERVER_LOG")
   CONSOLE_LOG_OFFSET=$(file_size "$CONSOLE_LOG")
@@ -424,7 +650,7 @@ start_broker() {
     </dev/null >>"$CONSOLE_LOG" 2>&1 8>&- 9>&- &
   pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
-  log "launched broker (pid $pid), waiting up to ${KAFKA_START_TIMEOUT}s for $BOOTSTRAP"
+  log "launched broker (pid $pid), waiting up to ${KAFKA_START_TIMEOUT}s for $(listeners_summary)"
   wait_ready "$pid" "$started"
 }
 
@@ -437,11 +663,11 @@ cmd_restart() { lock_state; stop_broker; start_broker; }
 cmd_status() {
   local pid
   if pid=$(broker_pid) && is_ready; then
-    log "running at $BOOTSTRAP (pid $pid)"
+    log "running at $(listeners_summary) (pid $pid)"
     return 0
   fi
   if pid=$(broker_pid); then
-    log "process $pid is running but $BOOTSTRAP is not answering"
+    log "process $pid is running but $(listeners_summary) is not answering"
   else
     log "not running"
   fi
@@ -478,6 +704,9 @@ cmd_logs() {
 main() {
   local cmd=${1:-}
   [[ $# -gt 0 ]] && shift
+  # Checked once here: secure_enabled also runs in subshells, where its die
+  # would not end the script.
+  secure_enabled || true
   case "$cmd" in
     fetch) cmd_fetch ;;
     start) cmd_start ;;
@@ -487,6 +716,7 @@ main() {
     reset) cmd_reset ;;
     logs) cmd_logs "$@" ;;
     bootstrap) printf '%s\n' "$BOOTSTRAP" ;;
+    secure-env) cmd_secure_env ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
   esac
