@@ -187,10 +187,7 @@ func (r *Runner) stopOnSecurityFailure(ctx context.Context, cancel func()) {
 	select {
 	case <-ctx.Done():
 	case <-r.sec.Failed():
-		var se *kafka.SecurityError
-		if errors.As(r.sec.Err(), &se) {
-			r.log.Error("cannot connect to the brokers, stopping: "+se.Cause, "broker", se.Broker, "error", se.Error())
-		}
+		r.log.Error("cannot connect to the brokers: stopping", "error", r.sec.Err().Error())
 		r.obs.ShuttingDown()
 		cancel()
 	}
