@@ -174,24 +174,11 @@ func (b *builder) security(v *spec.Value, k *Kafka) {
 		return
 	}
 	for _, key := range []string{"tls", "sasl"} {
-		if kv := keyOf(v, key); kv != nil {
-			b.errs = append(b.errs, kv.Errorf("kafka.%s is set, but kafka.brokers is not: the embedded broker speaks plaintext", key).
+		if e, ok := v.Entry(key); ok {
+			b.errs = append(b.errs, e.Key.Errorf("kafka.%s is set, but kafka.brokers is not: the embedded broker speaks plaintext", key).
 				WithHint("add kafka.brokers"))
 		}
 	}
-}
-
-// keyOf returns the key (not the value) of an entry of map v.
-func keyOf(v *spec.Value, key string) *spec.Value {
-	if v == nil {
-		return nil
-	}
-	for _, e := range v.Entries {
-		if e.Key.Text == key {
-			return e.Key
-		}
-	}
-	return nil
 }
 
 func (b *builder) tls(v *spec.Value) TLS {

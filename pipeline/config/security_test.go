@@ -19,7 +19,7 @@ import (
 // canary is a password no text the config produces may contain.
 const canary = "canary-Pa55w0rd-7f3e"
 
-// writeConfig writes yaml as dir/pipelines.yaml and loads it.
+// loadIn writes yaml as dir/pipelines.yaml and loads it.
 func loadIn(t *testing.T, dir, yaml string, vars map[string]string) (*config.Config, error) {
 	t.Helper()
 	path := securitytest.WriteFile(t, dir, "pipelines.yaml", []byte(yaml))
@@ -32,15 +32,23 @@ const pipelinesPart = `pipelines:
     output: {topic: out}
 `
 
-// TLS files are read at load, relative to the config file's directory,
-// and make the client's crypto/tls config.
-func TestTLSConfig(t *testing.T) {
-	dir := t.TempDir()
+// writePKI writes a CA (ca.pem) and a client certificate it signed
+// (client.pem, client-key.pem) to dir.
+func writePKI(t *testing.T, dir string) (*securitytest.CA, securitytest.Pair) {
+	t.Helper()
 	ca := securitytest.NewCA(t, "test CA")
 	client := ca.Client(t, "millrace")
 	securitytest.WriteFile(t, dir, "ca.pem", ca.PEM)
 	securitytest.WriteFile(t, dir, "client.pem", client.CertPEM)
 	securitytest.WriteFile(t, dir, "client-key.pem", client.KeyPEM)
+	return ca, client
+}
+
+// TLS files are read at load, relative to the config file's directory,
+// and make the client's crypto/tls config.
+func TestTLSConfig(t *testing.T) {
+	dir := t.TempDir()
+	ca, client := writePKI(t, dir)
 	cfg, err := loadIn(t, dir, `version: 1
 kafka:
   brokers: [b1.example.com:9093]
@@ -158,10 +166,7 @@ func TestSASLConfig(t *testing.T) {
 // environment or from a file.
 func TestSecretsNeverShown(t *testing.T) {
 	dir := t.TempDir()
-	ca := securitytest.NewCA(t, "test CA")
-	client := ca.Client(t, "millrace")
-	securitytest.WriteFile(t, dir, "client.pem", client.CertPEM)
-	securitytest.WriteFile(t, dir, "client-key.pem", client.KeyPEM)
+	_, client := writePKI(t, dir)
 	securitytest.WriteFile(t, dir, "password", []byte(canary))
 	keyBody := strings.Split(string(client.KeyPEM), "\n")[1]
 	for _, sasl := range []string{

@@ -1,13 +1,11 @@
 package kafka
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -210,9 +208,8 @@ func TestSecurityFailures(t *testing.T) {
 			if strings.Contains(se.Error(), testPassword) {
 				t.Errorf("error shows the password: %v", se)
 			}
-			var logs syncBuffer
-			sub, err := NewConcurrentSubscriber(ConcurrentSubscriberConfig{Brokers: []string{addr}, ClientID: "millrace-test", Group: "g", Security: sec,
-				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			logs := securitytest.NewLog(t)
+			sub, err := NewConcurrentSubscriber(ConcurrentSubscriberConfig{Brokers: []string{addr}, ClientID: "millrace-test", Group: "g", Security: sec, Logger: logs.Logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -246,22 +243,4 @@ func TestSecurityFailures(t *testing.T) {
 func withClient(t config.TLS, p securitytest.Pair) config.TLS {
 	t.Cert, t.Key = p.CertPEM, config.NewSecret(string(p.KeyPEM))
 	return t
-}
-
-// syncBuffer is a bytes.Buffer for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

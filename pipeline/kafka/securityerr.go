@@ -60,44 +60,50 @@ type classified struct {
 // no connection succeeding between them, make a SecurityError.
 const suspectLimit = 3
 
+// rule is a conclusive failure: an error match makes the cause and hint
+// ("<mechanism>" in the cause is the SASL mechanism's name; no hint means
+// the mechanism's credentials hint).
+type rule struct {
+	match       func(error) bool
+	cause, hint string
+}
+
+func is(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
+
+func as[T error](err error) bool {
+	_, ok := errors.AsType[T](err)
+	return ok
+}
+
+var rules = []rule{
+	{is(kerr.SaslAuthenticationFailed), "SASL <mechanism> authentication failed: the broker refused the credentials", ""},
+	{is(kerr.UnsupportedSaslMechanism), "the broker does not enable SASL mechanism <mechanism>", "use a mechanism the broker's listener enables"},
+	{is(kerr.IllegalSaslState), "the broker refused SASL", "is it a listener without SASL? remove kafka.sasl or use the broker's SASL port"},
+	{as[*oauth2.RetrieveError], "the OAUTHBEARER token endpoint refused the request", "check kafka.sasl.token_endpoint, client_id and client_secret"},
+	{as[x509.UnknownAuthorityError], "the broker's certificate is signed by an unknown authority", "set kafka.tls.ca_file to the CA that signs the brokers' certificates"},
+	{as[x509.HostnameError], "the broker's certificate is not for the name dialed", "connect by a name the certificate lists, or set kafka.tls.server_name"},
+	{as[x509.CertificateInvalidError], "the broker's certificate is not valid", "is it expired or not yet valid, or is the clock wrong?"},
+	{as[*tls.CertificateVerificationError], "the broker's certificate failed verification", "check kafka.tls.ca_file and the broker's certificate"},
+	{as[tls.RecordHeaderError], "the broker did not answer in TLS", "its listener is plaintext: remove kafka.tls or use the broker's TLS port"},
+}
+
 // classify tells whether err, from connecting to a broker, is a failure of
 // TLS or SASL that retrying does not fix. dialed says the TCP connection
 // and TLS handshake had succeeded (the failure came after).
 func classify(err error, mechanism string, tlsOn, dialed bool) (classified, bool) {
-	var (
-		unknownCA  x509.UnknownAuthorityError
-		hostname   x509.HostnameError
-		invalid    x509.CertificateInvalidError
-		verify     *tls.CertificateVerificationError
-		header     tls.RecordHeaderError
-		op         *net.OpError
-		retrieve   *oauth2.RetrieveError
-		definitely = func(cause, hint string) (classified, bool) { return classified{cause, hint, true}, true }
-	)
-	switch {
-	case errors.Is(err, kerr.SaslAuthenticationFailed):
-		return definitely(fmt.Sprintf("SASL %s authentication failed: the broker refused the credentials", mechanism), credentialsHint(mechanism))
-	case errors.Is(err, kerr.UnsupportedSaslMechanism):
-		return definitely(fmt.Sprintf("the broker does not enable SASL mechanism %s", mechanism), "use a mechanism the broker's listener enables")
-	case errors.Is(err, kerr.IllegalSaslState):
-		return definitely("the broker refused SASL", "is it a listener without SASL? remove kafka.sasl or use the broker's SASL port")
-	case errors.As(err, &retrieve):
-		return definitely("the OAUTHBEARER token endpoint refused the request", "check kafka.sasl.token_endpoint, client_id and client_secret")
-	case errors.As(err, &unknownCA):
-		return definitely("the broker's certificate is signed by an unknown authority", "set kafka.tls.ca_file to the CA that signs the brokers' certificates")
-	case errors.As(err, &hostname):
-		return definitely("the broker's certificate is not for the name dialed", "connect by a name the certificate lists, or set kafka.tls.server_name")
-	case errors.As(err, &invalid):
-		return definitely("the broker's certificate is not valid", "is it expired or not yet valid, or is the clock wrong?")
-	case errors.As(err, &verify):
-		return definitely("the broker's certificate failed verification", "check kafka.tls.ca_file and the broker's certificate")
-	case errors.As(err, &header):
-		return definitely("the broker did not answer in TLS", "its listener is plaintext: remove kafka.tls or use the broker's TLS port")
-	case errors.As(err, &op) && op.Op == "remote error":
+	for _, r := range rules {
+		if r.match(err) {
+			hint := r.hint
+			if hint == "" {
+				hint = credentialsHint(mechanism)
+			}
+			return classified{strings.ReplaceAll(r.cause, "<mechanism>", mechanism), hint, true}, true
+		}
+	}
+	if op, ok := errors.AsType[*net.OpError](err); ok && op.Op == "remote error" {
 		return classifyAlert(op.Err.Error())
 	}
-	var first *kgo.ErrFirstReadEOF
-	closed := errors.As(err, &first) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+	closed := as[*kgo.ErrFirstReadEOF](err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 	switch {
 	case !closed:
 		return classified{}, false

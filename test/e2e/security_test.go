@@ -13,6 +13,7 @@ import (
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/kafka/securitytest"
+	"github.com/millrace-dev/millrace/pipeline/observe"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -27,23 +28,10 @@ import (
 
 const canaryPassword = "canary-e2e-Pa55w0rd-41c9"
 
-// securedBroker is a kfake cluster with a TLS listener and the SASL user
-// alice; caFile holds the CA that signed its certificate.
-type securedBroker struct {
-	addr, caFile string
-	ca           *securitytest.CA
-}
+type securedBroker = *securitytest.Cluster
 
 func startSecuredBroker(t *testing.T) securedBroker {
-	t.Helper()
-	ca := securitytest.NewCA(t, "millrace e2e CA")
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.TLS(securitytest.ServerConfig(ca.Server(t, "127.0.0.1"), nil)),
-		kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "alice", canaryPassword), kfake.DefaultNumPartitions(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return securedBroker{addr: c.ListenAddrs()[0], caFile: securitytest.WriteFile(t, t.TempDir(), "ca.pem", ca.PEM), ca: ca}
+	return securitytest.StartCluster(t, canaryPassword, kfake.DefaultNumPartitions(2))
 }
 
 // securedConfig is a pipeline on the secured broker; tls is the kafka.tls
@@ -69,19 +57,19 @@ pipelines:
     transforms:
       - set: {seen: 'true'}
     output: {topic: %s}
-`, b.addr, tls, in, out)
+`, b.Addr, tls, in, out)
 }
 
 // securedClient is a client of the test, secured as the config says.
 func securedClient(t *testing.T, b securedBroker, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	sec, err := kafka.SecurityFor(config.Kafka{Brokers: []string{b.addr},
-		TLS:  config.TLS{Enabled: true, CA: b.ca.PEM, MinVersion: "1.2"},
+	sec, err := kafka.SecurityFor(config.Kafka{Brokers: []string{b.Addr},
+		TLS:  config.TLS{Enabled: true, CA: b.CA.PEM, MinVersion: "1.2"},
 		SASL: config.SASL{Mechanism: config.MechanismScram512, Username: "alice", Password: config.NewSecret(canaryPassword)}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := kafka.NewClient([]string{b.addr}, "e2e-test", sec, opts...)
+	cl, err := kafka.NewClient([]string{b.Addr}, "e2e-test", sec, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +87,7 @@ func noCanary(t *testing.T, what, text string) {
 func TestSecuredRunnerAndCLI(t *testing.T) {
 	b := startSecuredBroker(t)
 	in, out := topicName(t, "in"), topicName(t, "out")
-	cfg := writeConfig(t, securedConfig(b, "{ca_file: "+b.caFile+"}", in, out))
+	cfg := writeConfig(t, securedConfig(b, "{ca_file: "+b.CAFile+"}", in, out))
 	t.Setenv("KAFKA_PASSWORD", canaryPassword)
 
 	stdout, stderr, code := cli(t, "", "validate", "-c", cfg)
@@ -129,9 +117,8 @@ func TestSecuredRunnerAndCLI(t *testing.T) {
 	if got < n {
 		t.Fatalf("%d of %d outputs over TLS and SCRAM; runner:\n%s", got, n, r.out.String())
 	}
-	waitFor(t, 30*time.Second, "the pipeline ready", func() bool {
-		code, _ := get(t, base+"/readyz")
-		return code == http.StatusOK
+	waitMetric(t, base, 30*time.Second, "the pipeline ready", func(m metrics) bool {
+		return m.value(observe.MetricPipelineReady, "pipeline", "secured") == 1
 	})
 	for _, page := range []string{"/", "/api/status", "/metrics", "/readyz", "/healthz"} {
 		code, body := get(t, base+page)
@@ -182,7 +169,7 @@ func TestSecuredFailures(t *testing.T) {
 	for _, c := range []struct {
 		name, tls, password, cause string
 	}{
-		{"wrong password", "{ca_file: " + b.caFile + "}", wrong, "SASL SCRAM-SHA-512 authentication"},
+		{"wrong password", "{ca_file: " + b.CAFile + "}", wrong, "SASL SCRAM-SHA-512 authentication"},
 		{"untrusted ca", "{}", canaryPassword, "signed by an unknown authority"},
 		{"other ca", "{ca_file: " + securitytest.WriteFile(t, t.TempDir(), "other.pem", securitytest.NewCA(t, "other").PEM) + "}", canaryPassword, "signed by an unknown authority"},
 	} {
@@ -191,8 +178,8 @@ func TestSecuredFailures(t *testing.T) {
 			t.Setenv("KAFKA_PASSWORD", c.password)
 			check := func(what, text string) {
 				t.Helper()
-				if !strings.Contains(text, "broker "+b.addr+": ") || !strings.Contains(text, c.cause) {
-					t.Errorf("%s: no error naming broker %s and %q:\n%s", what, b.addr, c.cause, text)
+				if !strings.Contains(text, "broker "+b.Addr+": ") || !strings.Contains(text, c.cause) {
+					t.Errorf("%s: no error naming broker %s and %q:\n%s", what, b.Addr, c.cause, text)
 				}
 				noCanary(t, what, text)
 				if strings.Contains(text, wrong) {
@@ -249,15 +236,4 @@ pipelines:
 		t.Errorf("validate: %d\n%s%s", code, stdout, stderr)
 	}
 	noCanary(t, "validate", stdout+stderr)
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -1,6 +1,7 @@
-// Package securitytest makes what tests of TLS need: a certificate
-// authority and the server and client certificates it signs, generated
-// when the test runs (no key is ever checked in), and files holding them.
+// Package securitytest makes what tests of TLS and of redaction need: a
+// certificate authority and the server and client certificates it signs,
+// generated when the test runs (no key is ever checked in), files holding
+// them, and a log to read back.
 package securitytest
 
 import (
@@ -11,12 +12,15 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 // CA is a certificate authority.
@@ -152,4 +156,55 @@ func serial(t testing.TB) *big.Int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Log is a logger whose lines a test reads back, to check what they show:
+// it writes to a file of the test, which concurrent writers may share.
+type Log struct {
+	*slog.Logger
+	path string
+}
+
+// NewLog makes a text logger writing to a new file of t.
+func NewLog(t testing.TB) *Log {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &Log{Logger: slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), path: f.Name()}
+}
+
+// String is everything logged so far.
+func (l *Log) String() string {
+	data, err := os.ReadFile(l.path)
+	if err != nil {
+		return "(log unreadable: " + err.Error() + ")"
+	}
+	return string(data)
+}
+
+// Cluster is a one-broker kfake cluster with a TLS listener whose
+// certificate (for 127.0.0.1) CA signed, and the SASL SCRAM-SHA-512 user
+// alice; CAFile holds the CA's certificate.
+type Cluster struct {
+	*kfake.Cluster
+	Addr   string
+	CA     *CA
+	CAFile string
+}
+
+// StartCluster starts a Cluster where alice's password is password, with
+// opts added; it stops when the test ends.
+func StartCluster(t testing.TB, password string, opts ...kfake.Opt) *Cluster {
+	t.Helper()
+	ca := NewCA(t, "millrace test CA")
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.TLS(ServerConfig(ca.Server(t, "127.0.0.1"), nil)),
+		kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "alice", password)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return &Cluster{Cluster: c, Addr: c.ListenAddrs()[0], CA: ca, CAFile: WriteFile(t, t.TempDir(), "ca.pem", ca.PEM)}
 }

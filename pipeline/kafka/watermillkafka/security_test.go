@@ -14,7 +14,6 @@ import (
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/kafka/securitytest"
-	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 func security(t *testing.T, brokers []string, tc config.TLS, sc config.SASL) *kafka.Security {
@@ -80,15 +79,9 @@ func TestSaramaSettings(t *testing.T) {
 // SCRAM client under Sarama's exchange) against kfake; a wrong password
 // is a *kafka.SecurityError naming the brokers.
 func TestSaramaSecured(t *testing.T) {
-	ca := securitytest.NewCA(t, "test CA")
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.TLS(securitytest.ServerConfig(ca.Server(t, "127.0.0.1"), nil)),
-		kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "alice", "s3cret"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	brokers := cluster.ListenAddrs()
-	tc := config.TLS{Enabled: true, CA: ca.PEM, MinVersion: "1.2"}
+	cluster := securitytest.StartCluster(t, "s3cret")
+	brokers := []string{cluster.Addr}
+	tc := config.TLS{Enabled: true, CA: cluster.CA.PEM, MinVersion: "1.2"}
 	sec := security(t, brokers, tc, config.SASL{Mechanism: config.MechanismScram512, Username: "alice", Password: config.NewSecret("s3cret")})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
