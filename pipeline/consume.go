@@ -19,7 +19,7 @@ import (
 // produce batches.
 func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	k := r.cfg.Kafka
-	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID})
+	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Security: r.sec})
 	if err != nil {
 		return err
 	}
@@ -142,5 +142,6 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string) (*ka
 		MaxInFlight:     p.Input.MaxInFlight,
 		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
 		Logger:          r.log.With("pipeline", p.Name),
+		Security:        r.sec,
 	})
 }

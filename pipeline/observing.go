@@ -3,11 +3,13 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"syscall"
 	"time"
 
 	"github.com/millrace-dev/millrace/pipeline/admin"
+	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/observe"
 )
 
@@ -52,10 +54,16 @@ func (r *Runner) startObserving() (stop func(), err error) {
 	}, nil
 }
 
-// pollBrokers starts the observer's lag and group polling.
+// pollBrokers starts the observer's lag and group polling, with a client
+// of its own.
 func (r *Runner) pollBrokers(brokers []string) error {
 	if r.obs == nil {
 		return nil
 	}
-	return r.obs.Start(brokers)
+	cl, err := kafka.NewClient(brokers, r.cfg.Kafka.ClientID, r.sec)
+	if err != nil {
+		return fmt.Errorf("lag poller: %w", err)
+	}
+	r.obs.Start(cl)
+	return nil
 }

@@ -43,6 +43,7 @@ type Runner struct {
 	log       *slog.Logger
 	version   string
 	obs       *observe.Observer // nil without the admin server
+	sec       *kafka.Security   // every client's TLS and SASL, made by Run
 
 	mu     sync.Mutex
 	failed map[string]error // pipelines stopped on an error
@@ -96,13 +97,30 @@ func New(cfg *config.Config, opts Options) (*Runner, error) {
 // finishes in-flight records, commits and returns nil. It returns an error
 // when a pipeline stopped on a record it could not dead-letter, or when the
 // shutdown timed out.
-func (r *Runner) Run(ctx context.Context) error {
+//
+// A failure of TLS or SASL (credentials refused, a certificate not trusted
+// or not for its name, a client certificate missing) is not retried: the
+// runner logs it once, shuts down as on SIGTERM, and returns it, a
+// *kafka.SecurityError naming the broker and the cause. A restart, with the
+// credentials or certificates fixed, is what cures it.
+func (r *Runner) Run(ctx context.Context) (err error) {
+	k := r.cfg.Kafka
+	if r.sec, err = kafka.SecurityFor(k, r.log); err != nil {
+		return err
+	}
 	stopObserving, err := r.startObserving()
 	if err != nil {
 		return err
 	}
 	defer stopObserving()
-	k := r.cfg.Kafka
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go r.stopOnSecurityFailure(ctx, cancel)
+	defer func() {
+		if serr := r.sec.Err(); serr != nil {
+			err = serr // what the other errors follow from
+		}
+	}()
 	if k.IsEmbedded() {
 		emb, err := kafka.StartEmbedded(k.Embedded.Listen, k.Embedded.DataDir, k.Topics.Partitions)
 		if err != nil {
@@ -120,6 +138,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := r.pollBrokers(brokers); err != nil {
 		return err
 	}
+	r.log.Info("kafka security", "tls", k.TLS.Enabled && !k.IsEmbedded(), "sasl", r.sec.SASL().Mechanism)
 	if k.Adapter == config.AdapterWatermillKafka {
 		return r.runWatermillKafka(ctx, brokers)
 	}
@@ -162,6 +181,18 @@ func (r *Runner) stop(p *config.Pipeline, halt func(), err error) {
 	halt()
 }
 
+// stopOnSecurityFailure cancels the run when a client reports a failure
+// of TLS or SASL.
+func (r *Runner) stopOnSecurityFailure(ctx context.Context, cancel func()) {
+	select {
+	case <-ctx.Done():
+	case <-r.sec.Failed():
+		r.log.Error("cannot connect to the brokers: stopping", "error", r.sec.Err().Error())
+		r.obs.ShuttingDown()
+		cancel()
+	}
+}
+
 func (r *Runner) ensureTopics(ctx context.Context, brokers []string) error {
 	var topics []string
 	for _, p := range r.pipelines {
@@ -171,5 +202,5 @@ func (r *Runner) ensureTopics(ctx context.Context, brokers []string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	t := r.cfg.Kafka.Topics
-	return kafka.EnsureTopics(ctx, brokers, r.cfg.Kafka.ClientID, t.Partitions, t.ReplicationFactor, topics...)
+	return kafka.EnsureTopics(ctx, brokers, r.cfg.Kafka.ClientID, r.sec, t.Partitions, t.ReplicationFactor, topics...)
 }

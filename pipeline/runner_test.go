@@ -17,7 +17,7 @@ import (
 )
 
 const runnerYAML = `version: 1
-kafka: {brokers: [%q], adapter: %s}
+kafka: {brokers: [%q], adapter: %s%s}
 admin: {address: "off"}
 runner: {shutdown_timeout: 10s}
 pipelines:
@@ -46,7 +46,7 @@ func TestRunnerRun(t *testing.T) {
 			}
 			defer c.Close()
 			addr := c.ListenAddrs()[0]
-			cfg, err := config.Parse("p.yaml", []byte(fmt.Sprintf(runnerYAML, addr, adapter)), config.Options{})
+			cfg, err := config.Parse("p.yaml", []byte(fmt.Sprintf(runnerYAML, addr, adapter, "")), config.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,13 +66,7 @@ func TestRunnerRun(t *testing.T) {
 			if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 				t.Fatal(err)
 			}
-			r, err := pipeline.New(cfg, pipeline.Options{Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			runCtx, stop := context.WithCancel(ctx)
-			ran := make(chan error, 1)
-			go func() { ran <- r.Run(runCtx) }()
+			ran, stop := startRun(t, ctx, cfg, slog.New(slog.DiscardHandler))
 			got := map[string][]*kgo.Record{}
 			reader, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("out", "dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 			if err != nil {
@@ -118,6 +112,21 @@ func TestRunnerRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startRun runs a runner of cfg until stop is called or ctx ends; ran
+// yields what Run returned.
+func startRun(t *testing.T, ctx context.Context, cfg *config.Config, log *slog.Logger) (ran <-chan error, stop func()) {
+	t.Helper()
+	r, err := pipeline.New(cfg, pipeline.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(runCtx) }()
+	return done, stop
 }
 
 func headerOf(r *kgo.Record, key string) string {

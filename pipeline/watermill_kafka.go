@@ -24,7 +24,7 @@ import (
 func (r *Runner) runWatermillKafka(ctx context.Context, brokers []string) error {
 	k := r.cfg.Kafka
 	wlog := r.watermillLogger()
-	sp, err := watermillkafka.NewPublisher(brokers, k.ClientID, watermillkafka.Marshaler{}, wlog)
+	sp, err := watermillkafka.NewPublisher(brokers, k.ClientID, r.sec, watermillkafka.Marshaler{}, wlog)
 	if err != nil {
 		return err
 	}
@@ -55,6 +55,7 @@ func (r *Runner) runWatermillKafka(ctx context.Context, brokers []string) error 
 			Group:           p.Input.Group,
 			Start:           p.Input.Start,
 			ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
+			Security:        r.sec,
 		}, wlog.With(watermill.LogFields{"pipeline": p.Name}))
 		if err != nil {
 			return errors.Join(fmt.Errorf("pipeline %s: %w", p.Name, err), closeAll())
@@ -78,7 +79,7 @@ func (r *Runner) runWatermillKafka(ctx context.Context, brokers []string) error 
 		r.obs.Pipeline(p.Name).Watch(h.Started(), sub)
 	}
 	r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", fmt.Sprint(brokers), "adapter", k.Adapter)
-	return errors.Join(r.runRouter(ctx, router), closeAll(), r.failure())
+	return errors.Join(watermillkafka.Explain(r.runRouter(ctx, router), brokers, r.sec), closeAll(), r.failure())
 }
 
 // settled is a router handler that takes each message through eng and
@@ -143,17 +144,18 @@ func (p publisherProducer) Produce(recs []*engine.Record, done func(error)) {
 }
 
 // NewProducer returns the producer of the configured adapter, as `run`
-// writes: the batching franz-go producer, or Watermill's Sarama publisher.
-func NewProducer(cfg *config.Config, brokers []string, log watermill.LoggerAdapter) (engine.Producer, func() error, error) {
+// writes: the batching franz-go producer, or Watermill's Sarama publisher,
+// secured by sec.
+func NewProducer(cfg *config.Config, brokers []string, sec *kafka.Security, log watermill.LoggerAdapter) (engine.Producer, func() error, error) {
 	k := cfg.Kafka
 	if k.Adapter == config.AdapterWatermillKafka {
-		pub, err := watermillkafka.NewPublisher(brokers, k.ClientID, watermillkafka.Marshaler{}, log)
+		pub, err := watermillkafka.NewPublisher(brokers, k.ClientID, sec, watermillkafka.Marshaler{}, log)
 		if err != nil {
 			return nil, nil, err
 		}
 		return publisherProducer{pub}, pub.Close, nil
 	}
-	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID})
+	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Security: sec})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -45,7 +44,7 @@ func newConsumeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			brokers, clientID, err := g.clientBrokers()
+			k, err := g.clientKafka()
 			if err != nil {
 				return err
 			}
@@ -53,11 +52,6 @@ func newConsumeCmd(g *globals) *cobra.Command {
 			if o.group != "" {
 				opts = append(opts, kgo.ConsumerGroup(o.group), kgo.DisableAutoCommit())
 			}
-			cl, err := kafka.NewClient(brokers, clientID, opts...)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if o.timeout > 0 {
@@ -65,11 +59,19 @@ func newConsumeCmd(g *globals) *cobra.Command {
 				ctx, cancel = context.WithTimeout(ctx, o.timeout)
 				defer cancel()
 			}
+			ctx, cl, sec, closeClient, err := g.client(ctx, k, opts...)
+			if err != nil {
+				return err
+			}
+			defer closeClient()
 			n, err := consume(ctx, cl, cmd.OutOrStdout(), o)
+			if serr := sec.Err(); serr != nil {
+				return serr
+			}
 			if o.max > 0 && n < o.max && ctx.Err() == context.DeadlineExceeded {
 				return fmt.Errorf("timed out after %s with %d of %d record(s)", o.timeout, n, o.max)
 			}
-			return err
+			return sec.Explain(err)
 		},
 	}
 	f := cmd.Flags()

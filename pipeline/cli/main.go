@@ -8,6 +8,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +17,11 @@ import (
 	"strings"
 
 	"github.com/millrace-dev/millrace/pipeline/config"
+	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/spec"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Exit codes.
@@ -160,20 +163,37 @@ func (g *globals) brokerOverride() []string {
 	return config.SplitBrokers(g.brokers)
 }
 
-// clientBrokers is where produce and consume connect: --brokers, else the
-// config's brokers (or its embedded broker's address), else the default
-// embedded address. "embedded" means the embedded broker's address.
-func (g *globals) clientBrokers() ([]string, string, error) {
+// clientKafka is where produce and consume connect, and how: --brokers,
+// else the config's brokers (or its embedded broker's address), else the
+// default embedded address, with the config's TLS and SASL. "embedded"
+// means the embedded broker's address.
+func (g *globals) clientKafka() (config.Kafka, error) {
 	k := config.Kafka{ClientID: config.DefaultClientID, Embedded: config.Embedded{Listen: config.DefaultEmbeddedListen}}
 	if _, err := os.Stat(g.configPath); err == nil || g.configSet {
 		cfg, err := g.loadConfig()
 		if err != nil {
-			return nil, "", err
+			return k, err
 		}
 		k = cfg.Kafka
 	}
 	if o := g.brokerOverride(); o != nil {
 		k.Brokers = config.NormalizeBrokers(o)
 	}
-	return k.Addrs(), k.ClientID, nil
+	return k, nil
+}
+
+// client makes a client of the brokers of k, secured as k says, for a
+// command: ctx is cancelled when TLS or SASL fails for good (the
+// Security's Err then says why), or ctx ends.
+func (g *globals) client(ctx context.Context, k config.Kafka, opts ...kgo.Opt) (context.Context, *kgo.Client, *kafka.Security, func(), error) {
+	sec, err := kafka.SecurityFor(k, g.log)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	cl, err := kafka.NewClient(k.Addrs(), k.ClientID, sec, opts...)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	ctx, cancel := sec.CancelOnFailure(ctx)
+	return ctx, cl, sec, func() { cancel(); cl.Close() }, nil
 }

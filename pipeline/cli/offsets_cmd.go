@@ -65,20 +65,20 @@ func newOffsetsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := kafka.NewClient(cfg.Kafka.Addrs(), cfg.Kafka.ClientID)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			adm := kadm.NewClient(cl)
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 			defer cancel()
+			ctx, cl, sec, closeClient, err := g.client(ctx, cfg.Kafka)
+			if err != nil {
+				return err
+			}
+			defer closeClient()
+			adm := kadm.NewClient(cl)
 
 			topic, err := offsets.Describe(ctx, adm, p.Input.Topic)
 			if err != nil {
-				return offsetsErr(ctx, cfg, err)
+				return offsetsErr(ctx, cfg, sec, err)
 			}
 			topic, err = topic.Limit(ids)
 			if err != nil {
@@ -86,7 +86,7 @@ func newOffsetsCmd(g *globals) *cobra.Command {
 			}
 			view, err := offsets.ViewGroup(ctx, adm, topic, p.Input.Group, p.Input.Start == "newest")
 			if err != nil {
-				return offsetsErr(ctx, cfg, err)
+				return offsetsErr(ctx, cfg, sec, err)
 			}
 			out := cmd.OutOrStdout()
 			if resetTo == "" {
@@ -98,14 +98,14 @@ func newOffsetsCmd(g *globals) *cobra.Command {
 			}
 			plan, err := offsets.PlanReset(ctx, adm, topic, view, spec)
 			if err != nil {
-				return offsetsErr(ctx, cfg, err)
+				return offsetsErr(ctx, cfg, sec, err)
 			}
 			for _, w := range plan.Warnings {
 				g.log.Warn(w)
 			}
 			if execute {
 				if err := offsets.ApplyReset(ctx, adm, plan); err != nil {
-					return offsetsErr(ctx, cfg, err)
+					return offsetsErr(ctx, cfg, sec, err)
 				}
 			}
 			if asJSON {
@@ -135,8 +135,12 @@ func findPipeline(cfg *config.Config, name string) (*config.Pipeline, error) {
 	return nil, &exitError{exitUsage, &pipeline.UnknownPipelineError{Name: name, Known: known}}
 }
 
-// offsetsErr gives usage errors exit code 2 and names unreachable brokers.
-func offsetsErr(ctx context.Context, cfg *config.Config, err error) error {
+// offsetsErr gives usage errors exit code 2 and names unreachable brokers
+// and failures of TLS or SASL.
+func offsetsErr(ctx context.Context, cfg *config.Config, sec *kafka.Security, err error) error {
+	if serr := sec.Explain(err); serr != err {
+		return serr
+	}
 	var (
 		syn *offsets.SyntaxError
 		oor *offsets.OutOfRangeError

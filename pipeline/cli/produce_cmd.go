@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -49,17 +48,17 @@ func newProduceCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			brokers, clientID, err := g.clientBrokers()
+			k, err := g.clientKafka()
 			if err != nil {
 				return err
 			}
-			cl, err := kafka.NewClient(brokers, clientID, kgo.DefaultProduceTopic(o.topic), kgo.AllowAutoTopicCreation(), kgo.RecordDeliveryTimeout(o.timeout))
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			ctx, cl, sec, closeClient, err := g.client(ctx, k, kgo.DefaultProduceTopic(o.topic), kgo.AllowAutoTopicCreation(), kgo.RecordDeliveryTimeout(o.timeout))
+			if err != nil {
+				return err
+			}
+			defer closeClient()
 			var src io.Reader = cmd.InOrStdin()
 			if len(args) > 0 {
 				src = strings.NewReader(strings.Join(args, "\n"))
@@ -70,7 +69,7 @@ func newProduceCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if sum.failed > 0 {
-				return fmt.Errorf("%d record(s) not acknowledged; first error: %v", sum.failed, sum.firstErr)
+				return fmt.Errorf("%d record(s) not acknowledged; first error: %w", sum.failed, sec.Explain(sum.firstErr))
 			}
 			return nil
 		},

@@ -46,6 +46,10 @@ type Kafka struct {
 	Adapter  string
 	Embedded Embedded
 	Topics   Topics
+	// TLS and SASL secure every client; zero values mean plaintext
+	// without authentication.
+	TLS  TLS
+	SASL SASL
 }
 
 // IsEmbedded reports whether the in-process broker is to be used.
@@ -209,6 +213,7 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	if root == nil {
 		return nil, errs.Err()
 	}
+	hideSecrets(root)
 	if root.Kind == spec.KindNull {
 		return nil, append(errs, root.Errorf("the config is empty").WithHint("start with `version: 1` and a `pipelines:` list")).Err()
 	}
@@ -366,6 +371,7 @@ func (b *builder) kafka(v *spec.Value) Kafka {
 	if k.Topics.Partitions < 1 {
 		b.errs = append(b.errs, v.Get("topics").Get("partitions").Errorf("partitions must be at least 1"))
 	}
+	b.security(v, &k)
 	return k
 }
 

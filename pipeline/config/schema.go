@@ -47,6 +47,45 @@ var kafkaSchema = spec.Object("Kafka connection settings.",
 		&spec.Field{Name: "partitions", Type: spec.Int("Partitions of a created topic."), Default: DefaultPartitions},
 		&spec.Field{Name: "replication_factor", Type: spec.Int("Replication factor of a created topic; -1 uses the broker default."), Default: -1},
 	)},
+	&spec.Field{Name: "tls", Type: tlsSchema, Doc: "TLS to the brokers, for every client of the runner and the CLI. Present, it is on (see docs/security.md)."},
+	&spec.Field{Name: "sasl", Type: saslSchema, Doc: "SASL authentication to the brokers, for every client of the runner and the CLI."},
+)
+
+// TLS and SASL settings (kafka.tls, kafka.sasl).
+const (
+	DefaultTLSMinVersion = "1.2"
+	MechanismPlain       = "PLAIN"
+	MechanismScram256    = "SCRAM-SHA-256"
+	MechanismScram512    = "SCRAM-SHA-512"
+	MechanismOAuth       = "OAUTHBEARER"
+	MechanismAWSMSKIAM   = "AWS_MSK_IAM"
+)
+
+// Mechanisms are the SASL mechanisms kafka.sasl.mechanism accepts.
+var Mechanisms = []string{MechanismPlain, MechanismScram256, MechanismScram512, MechanismOAuth, MechanismAWSMSKIAM}
+
+var tlsSchema = spec.Object("TLS settings.",
+	&spec.Field{Name: "enabled", Type: spec.Bool("Use TLS. Implied by the presence of kafka.tls; `false` with other tls keys is an error."), Default: true},
+	&spec.Field{Name: "ca_file", Type: spec.String("PEM file of the certificate authorities that sign the brokers' certificates; without it, the system roots. A relative path is relative to the config file's directory.")},
+	&spec.Field{Name: "cert_file", Type: spec.String("PEM client certificate, for brokers that require one (mutual TLS); needs key_file.")},
+	&spec.Field{Name: "key_file", Type: spec.String("PEM private key of cert_file. Its contents are never shown.")},
+	&spec.Field{Name: "server_name", Type: spec.String("Name the brokers' certificates are checked against; default: the host of each broker address.")},
+	&spec.Field{Name: "min_version", Type: spec.Enum("Lowest TLS version accepted.", "1.0", "1.1", "1.2", "1.3"), Default: DefaultTLSMinVersion},
+	&spec.Field{Name: "insecure_skip_verify", Type: spec.Bool("Accept any broker certificate, unchecked. For tests only: anyone between the runner and the brokers can read and change the traffic. A warning is logged at start."), Default: false},
+)
+
+var saslSchema = spec.Object("SASL settings.",
+	&spec.Field{Name: "mechanism", Required: true, Type: spec.Enum("How the clients authenticate.", Mechanisms...), Examples: []any{MechanismScram512}},
+	&spec.Field{Name: "username", Type: spec.String("PLAIN and SCRAM: the user.")},
+	&spec.Field{Name: "password", Type: spec.String("PLAIN and SCRAM: the password, usually `${KAFKA_PASSWORD}`. Never shown, whether written here or taken from the environment.")},
+	&spec.Field{Name: "password_file", Type: spec.String("PLAIN and SCRAM: a file holding the password (a trailing newline is dropped), instead of password.")},
+	&spec.Field{Name: "token_endpoint", Type: spec.String("OAUTHBEARER: the OAuth 2.0 token URL; tokens are fetched with the client-credentials grant and reused until shortly before they expire. https, or http on a loopback address.")},
+	&spec.Field{Name: "client_id", Type: spec.String("OAUTHBEARER: the OAuth client id.")},
+	&spec.Field{Name: "client_secret", Type: spec.String("OAUTHBEARER: the OAuth client secret. Never shown.")},
+	&spec.Field{Name: "client_secret_file", Type: spec.String("OAUTHBEARER: a file holding the client secret, instead of client_secret.")},
+	&spec.Field{Name: "scope", Type: spec.OneOf("", spec.List(spec.String(""), 0, ""), spec.String("Space-separated scopes.")), Doc: "OAUTHBEARER: scopes asked for with the token."},
+	&spec.Field{Name: "region", Type: spec.String("AWS_MSK_IAM: the AWS region of the credential chain; default: AWS_REGION. Credentials come from the standard AWS chain (environment, shared files, web identity, container and instance roles).")},
+	&spec.Field{Name: "allow_plaintext", Type: spec.Bool("Allow PLAIN or OAUTHBEARER without kafka.tls, which sends the password or token readable on the network. For a trusted network only."), Default: false},
 )
 
 var runnerSchema = spec.Object("Process-wide settings.",

@@ -11,10 +11,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// NewClient returns a franz-go client for the CLI and admin tasks.
-func NewClient(brokers []string, clientID string, opts ...kgo.Opt) (*kgo.Client, error) {
-	base := []kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ClientID(clientID)}
-	c, err := kgo.NewClient(append(base, opts...)...)
+// NewClient returns a franz-go client for the CLI and admin tasks,
+// secured by sec (nil: plaintext); opts are added to the options.
+func NewClient(brokers []string, clientID string, sec *Security, opts ...kgo.Opt) (*kgo.Client, error) {
+	c, err := kgo.NewClient(append(clientOpts(brokers, clientID, sec), opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
@@ -22,9 +22,10 @@ func NewClient(brokers []string, clientID string, opts ...kgo.Opt) (*kgo.Client,
 }
 
 // EnsureTopics creates the topics that do not exist yet. Topics that exist
-// are left as they are.
-func EnsureTopics(ctx context.Context, brokers []string, clientID string, partitions, replication int, topics ...string) error {
-	cl, err := NewClient(brokers, clientID)
+// are left as they are. A failure of TLS or SASL is returned as a
+// *SecurityError.
+func EnsureTopics(ctx context.Context, brokers []string, clientID string, sec *Security, partitions, replication int, topics ...string) error {
+	cl, err := NewClient(brokers, clientID, sec)
 	if err != nil {
 		return err
 	}
@@ -43,6 +44,10 @@ func EnsureTopics(ctx context.Context, brokers []string, clientID string, partit
 	sort.Strings(names)
 	resp, err := adm.CreateTopics(ctx, int32(partitions), int16(replication), nil, names...)
 	if err != nil {
+		var se *SecurityError
+		if err = sec.Explain(err); errors.As(err, &se) {
+			return err // it names the broker
+		}
 		return fmt.Errorf("create topics on %v: %w", brokers, err)
 	}
 	var errs []error

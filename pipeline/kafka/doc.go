@@ -20,7 +20,9 @@
 // (group mode's commits), ranges.go (bounded-range mode's ranges and
 // progress), producer.go (BatchPublisher), record.go (the record codec),
 // admin.go (clients for the CLI, topic creation), embedded.go (the
-// in-process broker, kfake).
+// in-process broker, kfake), security.go (TLS and SASL of every client:
+// Security, built once from kafka.tls and kafka.sasl), securityerr.go
+// (failures of TLS and SASL, classified and reported once).
 //
 // Watermill's Sarama adapter (kafka.adapter: watermill-kafka) is package
 // watermillkafka, apart, so that this one does not link Sarama.

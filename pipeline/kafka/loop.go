@@ -30,7 +30,7 @@ type stream struct {
 	work      chan []pending        // Consume: batches for the workers
 	process   Process
 	polled    chan []*kgo.Record
-	failed    chan error // a fetch error that ends a bounded read
+	failed    chan error // a fetch error that ends the read: a bounded read's, or TLS or SASL failing for good
 	acks      chan ackEvent
 	rebalance chan rebalanceEvent
 	committed chan commitResult
@@ -86,6 +86,10 @@ func (s *stream) poll() {
 		fs.EachError(func(t string, p int32, err error) {
 			switch {
 			case errors.Is(err, context.Canceled):
+			case s.cfg.Security.Err() != nil:
+				// TLS or SASL failed for good: the read ends with the
+				// Security's error, which names the broker and the cause.
+				end = cmp.Or(end, s.cfg.Security.Err())
 			case s.ranges != nil && fatal(err):
 				end = cmp.Or(end, fmt.Errorf("read %s partition %d: %w", t, p, err))
 			default:
@@ -93,7 +97,7 @@ func (s *stream) poll() {
 			}
 		})
 		if end != nil {
-			s.failed <- end // the only send: buffered
+			s.fail(end)
 			return
 		}
 		recs := fs.Records()
@@ -105,6 +109,14 @@ func (s *stream) poll() {
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// fail ends the read with err, unless an error already does.
+func (s *stream) fail(err error) {
+	select {
+	case s.failed <- err: // buffered: the first error
+	default:
 	}
 }
 
@@ -175,7 +187,9 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			s.settleQueued()
 		case err := <-s.failed:
 			s.log.Warn("read ended", "error", err.Error())
-			s.ranges.fail(err)
+			if s.ranges != nil {
+				s.ranges.fail(err)
+			}
 			s.err = err
 			stop()
 		case ev := <-s.rebalance:

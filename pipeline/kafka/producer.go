@@ -28,7 +28,9 @@ type BatchPublisherConfig struct {
 	// bound is a context instead.)
 	DeliveryTimeout time.Duration
 	// KeepUUID writes Watermill message UUIDs in the UUIDHeader header.
-	KeepUUID   bool
+	KeepUUID bool
+	// Security is TLS and SASL (SecurityFor); nil is plaintext.
+	Security   *Security
 	ClientOpts []kgo.Opt
 }
 
@@ -59,13 +61,11 @@ func NewBatchPublisher(cfg BatchPublisherConfig) (*BatchPublisher, error) {
 	if cfg.DeliveryTimeout <= 0 {
 		cfg.DeliveryTimeout = time.Minute
 	}
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.ClientID(cfg.ClientID),
+	opts := append(clientOpts(cfg.Brokers, cfg.ClientID, cfg.Security),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // the default, stated: idempotence needs it
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.AllowAutoTopicCreation(),
-	}
+	)
 	cl, err := kgo.NewClient(append(opts, cfg.ClientOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer for %v: %w", cfg.Brokers, err)

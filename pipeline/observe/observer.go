@@ -24,6 +24,8 @@ import (
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Options configure an Observer.
@@ -185,19 +187,17 @@ func (o *Observer) watermillMetrics(extra ...wmmetrics.MetricLabel) wmmetrics.Pr
 	})
 }
 
-// Start begins polling the brokers for lag and group state, and the
-// heartbeat that /healthz checks. It returns at once.
-func (o *Observer) Start(brokers []string) error {
-	pl, err := newPoller(o, brokers)
-	if err != nil {
-		return err
-	}
+// Start begins polling the brokers for lag and group state with cl, a
+// client made as the runner's others are (kafka.NewClient: the same
+// brokers and security), which the observer closes when it stops; and
+// the heartbeat that /healthz checks. It returns at once.
+func (o *Observer) Start(cl *kgo.Client) {
+	pl := &poller{o: o, cl: cl, adm: kadm.NewClient(cl)}
 	o.heartbeat.Store(time.Now().UnixNano())
 	o.ticking.Store(true)
 	o.done.Add(2)
 	go func() { defer o.done.Done(); o.tick() }()
 	go func() { defer o.done.Done(); pl.run(o.stop) }()
-	return nil
 }
 
 // ShuttingDown marks the runner as stopping: no pipeline is ready after it.

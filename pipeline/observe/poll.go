@@ -37,14 +37,6 @@ type poller struct {
 	adm *kadm.Client
 }
 
-func newPoller(o *Observer, brokers []string) (*poller, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID(o.opts.ClientID))
-	if err != nil {
-		return nil, fmt.Errorf("lag poller: %w", err)
-	}
-	return &poller{o: o, cl: cl, adm: kadm.NewClient(cl)}, nil
-}
-
 // pollTimeout bounds one poll.
 func (pl *poller) pollTimeout() time.Duration {
 	return min(max(pl.o.opts.PollInterval, 3*time.Second), 10*time.Second)

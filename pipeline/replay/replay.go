@@ -92,6 +92,7 @@ type Replay struct {
 	cfg      *config.Config
 	p        *config.Pipeline
 	brokers  []string
+	sec      *kafka.Security
 	cp       *Checkpoint
 	path     string
 	resumed  bool
@@ -165,7 +166,10 @@ func Prepare(ctx context.Context, opts Options) (*Replay, error) {
 	if opts.Redrive && r.p.Errors.DeadLetterTopic == "" {
 		return nil, &UsageError{fmt.Errorf("pipeline %q has no errors.dead_letter_topic to redrive", r.p.Name)}
 	}
-	cl, err := kafka.NewClient(r.brokers, cfg.Kafka.ClientID)
+	if r.sec, err = kafka.SecurityFor(cfg.Kafka, opts.Logger); err != nil {
+		return nil, err
+	}
+	cl, err := kafka.NewClient(r.brokers, cfg.Kafka.ClientID, r.sec)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +213,9 @@ func (r *Replay) classify(ctx context.Context, err error) error {
 		ncp   *NoCheckpointError
 		usage *UsageError
 	)
+	if serr := r.sec.Explain(err); serr != err {
+		return serr // TLS or SASL failed: the broker and the cause
+	}
 	switch {
 	case errors.As(err, &usage):
 		return err
@@ -403,7 +410,12 @@ var checkpointEvery = time.Second
 // cancelled (an interruption: the checkpoint is saved, and the error is an
 // *IncompleteError), or a record stops the pipeline. The summary is
 // returned in every case.
-func (r *Replay) Run(ctx context.Context) (*Summary, error) {
+func (r *Replay) Run(ctx context.Context) (_ *Summary, err error) {
+	defer func() {
+		if serr := r.sec.Err(); err != nil && serr != nil {
+			err = serr // TLS or SASL failed: what the other errors follow from
+		}
+	}()
 	start := time.Now()
 	r.started.Store(start.UnixNano())
 	log := r.opts.Logger.With("pipeline", r.p.Name, "replay_id", r.cp.ID)
@@ -429,7 +441,7 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 				return nil, err
 			}
 		}
-		kp, closeProducer, err := pipeline.NewProducer(r.cfg, r.brokers, wlog)
+		kp, closeProducer, err := pipeline.NewProducer(r.cfg, r.brokers, r.sec, wlog)
 		if err != nil {
 			return nil, err
 		}
@@ -477,6 +489,7 @@ func (r *Replay) Run(ctx context.Context) (*Summary, error) {
 		MaxInFlight:     r.opts.InFlight,
 		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
 		Logger:          log,
+		Security:        r.sec,
 	}
 	if r.filters.active() {
 		sc.Skip = r.filters.skip
@@ -604,7 +617,7 @@ func (r *Replay) ensureTopics(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	t := r.cfg.Kafka.Topics
-	return kafka.EnsureTopics(ctx, r.brokers, r.cfg.Kafka.ClientID, t.Partitions, t.ReplicationFactor, topics...)
+	return kafka.EnsureTopics(ctx, r.brokers, r.cfg.Kafka.ClientID, r.sec, t.Partitions, t.ReplicationFactor, topics...)
 }
 
 // Summary is the outcome of a replay.

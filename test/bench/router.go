@@ -30,7 +30,7 @@ func runRouter(ctx context.Context, s *stage) error {
 		return err
 	}
 	p := cfg.Pipelines[0]
-	if err := kafka.EnsureTopics(ctx, s.Brokers, cfg.Kafka.ClientID, partitions, -1, s.Out, s.DLQ); err != nil {
+	if err := kafka.EnsureTopics(ctx, s.Brokers, cfg.Kafka.ClientID, nil, partitions, -1, s.Out, s.DLQ); err != nil {
 		return err
 	}
 	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: s.Brokers, ClientID: cfg.Kafka.ClientID})

@@ -115,7 +115,7 @@ func eachBroker(t *testing.T, f func(t *testing.T, b *broker)) {
 // ping checks that a broker answers a metadata request, trying for up to
 // 20 seconds in case it is still starting.
 func ping(addr string) error {
-	cl, err := kafka.NewClient([]string{addr}, clientID)
+	cl, err := kafka.NewClient([]string{addr}, clientID, nil)
 	if err != nil {
 		return err
 	}
@@ -321,7 +321,7 @@ func (c constructors) pubSub(group string) (message.Publisher, message.Subscribe
 	}
 	log := logger()
 	m := watermillkafka.Marshaler{KeepUUID: true}
-	pub, err := watermillkafka.NewPublisher(c.brokers, clientID, m, log)
+	pub, err := watermillkafka.NewPublisher(c.brokers, clientID, nil, m, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -352,7 +352,7 @@ type topicCreatingSubscriber struct {
 func (s topicCreatingSubscriber) SubscribeInitialize(topic string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return kafka.EnsureTopics(ctx, s.brokers, clientID, partitions, replication, topic)
+	return kafka.EnsureTopics(ctx, s.brokers, clientID, nil, partitions, replication, topic)
 }
 
 // keyedPublisher sets each message's payload as its record key.

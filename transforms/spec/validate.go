@@ -33,7 +33,8 @@ func validate(v *Value, t *Type, errs *Errors) {
 			e := &Error{Pos: v.Pos, Msg: fmt.Sprintf("expected %s", t.Describe())}
 			if !v.Secret {
 				e.Msg += fmt.Sprintf(", got %q", v.Text)
-				if s := Suggest(v.Text, t.Enum); s != "" {
+				// A number one digit off (a version) is no typo of another.
+				if s := Suggest(v.Text, t.Enum); s != "" && !isNumber(v.Text) {
 					e.Hint = fmt.Sprintf("did you mean %q?", s)
 				}
 			}
@@ -183,6 +184,11 @@ func fits(v *Value, t *Type) bool {
 		return true
 	}
 	return v.IsScalar() && v.Kind != KindNull
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }
 
 func contains(xs []string, s string) bool {

@@ -92,15 +92,23 @@ func (v *Value) IsScalar() bool { return v.Kind != KindList && v.Kind != KindMap
 
 // Get returns the value under key in a map, or nil.
 func (v *Value) Get(key string) *Value {
+	if e, ok := v.Entry(key); ok {
+		return e.Value
+	}
+	return nil
+}
+
+// Entry returns the entry of key in a map, with its key's position.
+func (v *Value) Entry(key string) (Entry, bool) {
 	if v == nil {
-		return nil
+		return Entry{}, false
 	}
 	for _, e := range v.Entries {
 		if e.Key.Text == key {
-			return e.Value
+			return e, true
 		}
 	}
-	return nil
+	return Entry{}, false
 }
 
 // PosAt is the place in the file of byte i of a scalar's Text, for an error

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/millrace-dev/millrace/pipeline/kafka"
 )
 
 // ProtocolVersion is the Kafka protocol version Sarama speaks. Kafka 4
@@ -11,9 +12,10 @@ import (
 // is refused by it.
 var ProtocolVersion = sarama.V3_6_0_0
 
-// SubscriberConfig is the Sarama config for a pipeline's consumer group.
-// start is "oldest" or "newest": where a group with no committed offset begins.
-func SubscriberConfig(clientID, start string) *sarama.Config {
+// SubscriberConfig is the Sarama config for a pipeline's consumer group,
+// secured by sec (nil: plaintext). start is "oldest" or "newest": where a
+// group with no committed offset begins.
+func SubscriberConfig(clientID, start string, sec *kafka.Security) (*sarama.Config, error) {
 	c := sarama.NewConfig()
 	c.Version = ProtocolVersion
 	c.ClientID = clientID
@@ -29,13 +31,14 @@ func SubscriberConfig(clientID, start string) *sarama.Config {
 	c.Consumer.Offsets.AutoCommit.Interval = time.Second
 	c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
 	c.Metadata.AllowAutoTopicCreation = false
-	return c
+	return c, secure(c, sec)
 }
 
-// PublisherConfig is the Sarama config for the shared producer: every write
-// is acknowledged by all in-sync replicas, and retries cannot duplicate or
-// reorder records (idempotent producer).
-func PublisherConfig(clientID string) *sarama.Config {
+// PublisherConfig is the Sarama config for the shared producer, secured by
+// sec (nil: plaintext): every write is acknowledged by all in-sync
+// replicas, and retries cannot duplicate or reorder records (idempotent
+// producer).
+func PublisherConfig(clientID string, sec *kafka.Security) (*sarama.Config, error) {
 	c := sarama.NewConfig()
 	c.Version = ProtocolVersion
 	c.ClientID = clientID
@@ -48,5 +51,5 @@ func PublisherConfig(clientID string) *sarama.Config {
 	c.Producer.Return.Errors = true
 	c.Metadata.Retry.Backoff = 250 * time.Millisecond
 	c.Metadata.AllowAutoTopicCreation = false
-	return c
+	return c, secure(c, sec)
 }
