@@ -1,0 +1,134 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// secured reads the secured listeners of the test Apache Kafka broker
+// (test/kafka/kafka.sh secure-env, exported by test/run.sh); without them
+// the test skips (test/secure fails the run when they are missing).
+func secured(t *testing.T) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for _, k := range []string{"SASL_SSL", "SSL", "CA_FILE", "CERT_FILE", "KEY_FILE", "UNTRUSTED_CA_FILE",
+		"SASL_USERNAME", "SASL_PASSWORD", "SASL_PASSWORD_FILE", "SCRAM512_USERNAME", "SCRAM512_PASSWORD"} {
+		v := os.Getenv("MILLRACE_TEST_KAFKA_" + k)
+		if v == "" {
+			t.Skip("the secured listeners of test/kafka are not set (MILLRACE_TEST_KAFKA_*; ./test/run.sh sets them)")
+		}
+		env[k] = v
+	}
+	return env
+}
+
+// kafkaSecuredConfig is a pipeline over a secured listener: kafka is the YAML
+// of the kafka section's tls and sasl keys.
+func kafkaSecuredConfig(addr, kafka, in, out, dlq string) string {
+	return fmt.Sprintf(`version: 1
+kafka:
+  brokers: [%s]
+  client_id: e2e-secure
+%s
+runner: {shutdown_timeout: 20s}
+admin: {address: "off"}
+pipelines:
+  - name: enrich
+    input: {topic: %s, group: %s-group, start: oldest}
+    transforms:
+      - filter: 'amount > 0'
+      - set: {total_cents: 'int(amount * 100)'}
+    output: {topic: %s}
+    errors: {dead_letter_topic: %s}
+`, addr, kafka, in, in, out, dlq)
+}
+
+// Over Apache Kafka's SASL_SSL listener (SCRAM-SHA-512, a password file)
+// a pipeline runs and commits, and produce, consume, offsets and replay
+// work; kcat writes into the pipeline with PLAIN over SASL_SSL and reads
+// its outputs over the mutual-TLS listener; over that listener Millrace
+// reads with its client certificate; wrong credentials and an untrusted CA
+// end a command with exit 1 and one error naming the broker.
+func TestSecuredKafka(t *testing.T) {
+	env := secured(t)
+	in, out, dlq, again := topicName(t, "in"), topicName(t, "out"), topicName(t, "dlq"), topicName(t, "again")
+	scram := fmt.Sprintf("  tls: {ca_file: %q}\n  sasl: {mechanism: SCRAM-SHA-512, username: %s, password_file: %q}",
+		env["CA_FILE"], env["SASL_USERNAME"], env["SASL_PASSWORD_FILE"])
+	cfg := writeConfig(t, kafkaSecuredConfig(env["SASL_SSL"], scram, in, out, dlq))
+
+	r := startRunner(t, "-c", cfg)
+	var lines []string
+	for i := range 4 {
+		lines = append(lines, fmt.Sprintf(`{"id":"s%d","amount":%d}`, i, i))
+	}
+	if stdout, stderr, code := cli(t, strings.Join(lines, "\n")+"\n", "-c", cfg, "produce", "--topic", in, "--key-field", "id"); code != 0 {
+		t.Fatalf("produce: exit %d\n%s%s", code, stdout, stderr)
+	}
+	kcatRun(t, `{"id":"k1","amount":7}`+"\n", "-b", env["SASL_SSL"], "-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms=PLAIN",
+		"-X", "sasl.username="+env["SASL_USERNAME"], "-X", "sasl.password="+env["SASL_PASSWORD"], "-X", "ssl.ca.location="+env["CA_FILE"],
+		"-P", "-t", in, "-k", "k1")
+	// amount 0 is filtered: 3 of produce's 4 and kcat's 1.
+	stdout, stderr, code := cli(t, "", "-c", cfg, "consume", "--topic", out, "--from", "oldest", "--max", "4", "--json")
+	if code != 0 {
+		t.Fatalf("consume: exit %d\n%s", code, stderr)
+	}
+	ids := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var rec struct{ Value string }
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("consume --json line %q: %v", l, err)
+		}
+		var v struct{ ID string }
+		_ = json.Unmarshal([]byte(rec.Value), &v)
+		ids[v.ID] = true
+	}
+	if len(ids) != 4 || !ids["k1"] || ids["s0"] {
+		t.Errorf("outputs %v, want s1, s2, s3 and k1", ids)
+	}
+	if code := r.stop(30 * time.Second); code != 0 {
+		t.Fatalf("run over SASL_SSL: exit %d\n%s", code, r.out.String())
+	}
+	if stdout, stderr, code := cli(t, "", "-c", cfg, "offsets", "enrich", "--json"); code != 0 || !strings.Contains(stdout, in) {
+		t.Errorf("offsets: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := cli(t, "", "-c", cfg, "replay", "enrich", "--from", "oldest", "--to-topic", again, "--json"); code != 0 {
+		t.Errorf("replay: exit %d\n%s", code, stderr)
+	}
+
+	// kcat reads the outputs over the mutual-TLS listener.
+	got := kcatRun(t, "", "-b", env["SSL"], "-X", "security.protocol=SSL", "-X", "ssl.ca.location="+env["CA_FILE"],
+		"-X", "ssl.certificate.location="+env["CERT_FILE"], "-X", "ssl.key.location="+env["KEY_FILE"],
+		"-C", "-t", again, "-o", "beginning", "-e", "-q", "-f", "%s\n")
+	if n := strings.Count(got, "total_cents"); n != 4 {
+		t.Errorf("kcat over SSL read %d replayed outputs, want 4:\n%s", n, got)
+	}
+	// Millrace over the mutual-TLS listener with its client certificate.
+	mtls := fmt.Sprintf("  tls: {ca_file: %q, cert_file: %q, key_file: %q}", env["CA_FILE"], env["CERT_FILE"], env["KEY_FILE"])
+	mcfg := writeConfig(t, kafkaSecuredConfig(env["SSL"], mtls, in, out, dlq))
+	if stdout, stderr, code := cli(t, "", "-c", mcfg, "consume", "--topic", again, "--from", "oldest", "--max", "4"); code != 0 || strings.Count(stdout, "total_cents") != 4 {
+		t.Errorf("consume over mutual TLS: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// Failures: one clear error, exit 1, the secret never shown.
+	wrong := fmt.Sprintf("  tls: {ca_file: %q}\n  sasl: {mechanism: SCRAM-SHA-512, username: %s, password: not-the-password}", env["CA_FILE"], env["SASL_USERNAME"])
+	untrusted := fmt.Sprintf("  tls: {ca_file: %q}\n  sasl: {mechanism: SCRAM-SHA-512, username: %s, password_file: %q}",
+		env["UNTRUSTED_CA_FILE"], env["SASL_USERNAME"], env["SASL_PASSWORD_FILE"])
+	for name, c := range map[string]struct{ kafka, want string }{
+		"wrong password": {wrong, "authentication"},
+		"untrusted CA":   {untrusted, "certificate"},
+	} {
+		bad := writeConfig(t, kafkaSecuredConfig(env["SASL_SSL"], c.kafka, in, out, dlq))
+		stdout, stderr, code := cli(t, "", "-c", bad, "consume", "--topic", out, "--from", "oldest", "--max", "1")
+		msg := stdout + stderr
+		if code != 1 || !strings.Contains(msg, env["SASL_SSL"]) || !strings.Contains(strings.ToLower(msg), c.want) {
+			t.Errorf("%s: exit %d, want 1 and an error naming %s and %q:\n%s", name, code, env["SASL_SSL"], c.want, msg)
+		}
+		if strings.Contains(msg, env["SASL_PASSWORD"]) || strings.Contains(msg, "not-the-password") {
+			t.Errorf("%s: the password shows:\n%s", name, msg)
+		}
+	}
+}
