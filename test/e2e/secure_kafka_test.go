@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -15,7 +20,7 @@ import (
 func secured(t *testing.T) map[string]string {
 	t.Helper()
 	env := map[string]string{}
-	for _, k := range []string{"SASL_SSL", "SSL", "CA_FILE", "CERT_FILE", "KEY_FILE", "UNTRUSTED_CA_FILE",
+	for _, k := range []string{"SASL_SSL", "SSL", "CA_FILE", "CERT_FILE", "KEY_FILE", "UNTRUSTED_CA_FILE", "EXPIRED_CERT_FILE", "EXPIRED_KEY_FILE",
 		"SASL_USERNAME", "SASL_PASSWORD", "SASL_PASSWORD_FILE", "SCRAM512_USERNAME", "SCRAM512_PASSWORD"} {
 		v := os.Getenv("MILLRACE_TEST_KAFKA_" + k)
 		if v == "" {
@@ -117,18 +122,74 @@ func TestSecuredKafka(t *testing.T) {
 	wrong := fmt.Sprintf("  tls: {ca_file: %q}\n  sasl: {mechanism: SCRAM-SHA-512, username: %s, password: not-the-password}", env["CA_FILE"], env["SASL_USERNAME"])
 	untrusted := fmt.Sprintf("  tls: {ca_file: %q}\n  sasl: {mechanism: SCRAM-SHA-512, username: %s, password_file: %q}",
 		env["UNTRUSTED_CA_FILE"], env["SASL_USERNAME"], env["SASL_PASSWORD_FILE"])
-	for name, c := range map[string]struct{ kafka, want string }{
-		"wrong password": {wrong, "authentication"},
-		"untrusted CA":   {untrusted, "certificate"},
+	noCert := fmt.Sprintf("  tls: {ca_file: %q}", env["CA_FILE"])
+	expired := fmt.Sprintf("  tls: {ca_file: %q, cert_file: %q, key_file: %q}", env["CA_FILE"], env["EXPIRED_CERT_FILE"], env["EXPIRED_KEY_FILE"])
+	otherName := fmt.Sprintf("  tls: {ca_file: %q, cert_file: %q, key_file: %q, server_name: kafka.invalid}", env["CA_FILE"], env["CERT_FILE"], env["KEY_FILE"])
+	for name, c := range map[string]struct{ addr, kafka, want string }{
+		"wrong password":        {env["SASL_SSL"], wrong, "authentication"},
+		"untrusted CA":          {env["SASL_SSL"], untrusted, "certificate"},
+		"no client certificate": {env["SSL"], noCert, "certificate"},
+		"expired certificate":   {env["SSL"], expired, "certificate"},
+		"name mismatch":         {env["SSL"], otherName, "kafka.invalid"},
 	} {
-		bad := writeConfig(t, kafkaSecuredConfig(env["SASL_SSL"], c.kafka, in, out, dlq))
+		bad := writeConfig(t, kafkaSecuredConfig(c.addr, c.kafka, in, out, dlq))
 		stdout, stderr, code := cli(t, "", "-c", bad, "consume", "--topic", out, "--from", "oldest", "--max", "1")
 		msg := stdout + stderr
-		if code != 1 || !strings.Contains(msg, env["SASL_SSL"]) || !strings.Contains(strings.ToLower(msg), c.want) {
-			t.Errorf("%s: exit %d, want 1 and an error naming %s and %q:\n%s", name, code, env["SASL_SSL"], c.want, msg)
+		if code != 1 || !strings.Contains(msg, c.addr) || !strings.Contains(strings.ToLower(msg), c.want) {
+			t.Errorf("%s: exit %d, want 1 and an error naming %s and %q:\n%s", name, code, c.addr, c.want, msg)
 		}
 		if strings.Contains(msg, env["SASL_PASSWORD"]) || strings.Contains(msg, "not-the-password") {
 			t.Errorf("%s: the password shows:\n%s", name, msg)
 		}
+	}
+}
+
+// OAUTHBEARER over SASL_SSL: Millrace takes a token from the test's token
+// endpoint (client credentials) and Kafka's unsecured JWT validator
+// accepts it; a refused token request ends the command with exit 1 and
+// never shows the client secret.
+func TestSecuredKafkaOAuthBearer(t *testing.T) {
+	env := secured(t)
+	const secret = "oauth-canary-secret-77e1"
+	var issued atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, sec, ok := r.BasicAuth()
+		if !ok {
+			_ = r.ParseForm()
+			id, sec = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		}
+		if r.FormValue("grant_type") != "client_credentials" || id != "millrace" || sec != secret {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":"invalid_client"}`)
+			return
+		}
+		issued.Add(1)
+		now := time.Now().Unix()
+		enc := base64.RawURLEncoding.EncodeToString
+		jwt := enc([]byte(`{"alg":"none"}`)) + "." + enc(fmt.Appendf(nil, `{"sub":"millrace","iat":%d,"exp":%d}`, now, now+3600)) + "."
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":3600}`, jwt)
+	}))
+	defer srv.Close()
+	topic := topicName(t, "oauth")
+	oauth := func(sec string) string {
+		return fmt.Sprintf("  tls: {ca_file: %q}\n  sasl: {mechanism: OAUTHBEARER, token_endpoint: %q, client_id: millrace, client_secret: %q}",
+			env["CA_FILE"], srv.URL+"/token", sec)
+	}
+	cfg := writeConfig(t, kafkaSecuredConfig(env["SASL_SSL"], oauth(secret), topic, topic+"-out", topic+"-dlq"))
+	if stdout, stderr, code := cli(t, `{"id":"o1","amount":1}`+"\n", "-c", cfg, "produce", "--topic", topic); code != 0 {
+		t.Fatalf("produce over OAUTHBEARER: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code := cli(t, "", "-c", cfg, "consume", "--topic", topic, "--from", "oldest", "--max", "1")
+	if code != 0 || !strings.Contains(stdout, `"o1"`) {
+		t.Fatalf("consume over OAUTHBEARER: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if issued.Load() == 0 {
+		t.Error("no token was fetched from the token endpoint")
+	}
+	bad := writeConfig(t, kafkaSecuredConfig(env["SASL_SSL"], oauth("wrong-secret"), topic, topic+"-out", topic+"-dlq"))
+	stdout, stderr, code = cli(t, "", "-c", bad, "consume", "--topic", topic, "--from", "oldest", "--max", "1")
+	if msg := stdout + stderr; code != 1 || strings.Contains(msg, "wrong-secret") || strings.Contains(msg, secret) {
+		t.Errorf("refused token request: exit %d, want 1 without the secret:\n%s", code, msg)
 	}
 }

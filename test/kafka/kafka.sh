@@ -60,7 +60,7 @@ SASL_DIR="$STATE_DIR/sasl"
 SECURE_ENV="$STATE_DIR/secure.env"
 # Digest of the SCRAM credentials the data dir was formatted with.
 SCRAM_MARKER="$STATE_DIR/scram.formatted"
-SASL_MECHANISMS=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+SASL_MECHANISMS=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER
 # Valid for all three mechanisms.
 SASL_USER=millrace
 # Exists only as a SCRAM-SHA-512 credential: with PLAIN or SCRAM-SHA-256 it
@@ -355,6 +355,11 @@ listener.name.sasl_ssl.sasl.enabled.mechanisms=$SASL_MECHANISMS
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$password";
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# OAUTHBEARER with Kafka's own unsecured JWT validator (no callback
+# handler configured): it accepts an unsigned token ("alg":"none") whose
+# sub and exp claims are valid. Tests serve such tokens from a token
+# endpoint of their own.
+listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
 EOF
 }
 
