@@ -250,6 +250,9 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	meta.Preload = pre
+	if err := adm.warmGroups(ctx, input+"-warmup", input); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "bench: preloaded %d records (%.0f bytes each, %d pass the filter) in %.1f s: %.0f records/s\n",
 		pre.Records, float64(pre.Bytes)/float64(pre.Records), pre.Expected, pre.Seconds, float64(pre.Records)/pre.Seconds)
 	if sampleBroker != nil && !meta.Embedded {

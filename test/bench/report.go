@@ -355,7 +355,9 @@ func drawChart(path string, rs []Result, m runMeta) error {
 		}
 		plots = append(plots, p)
 	}
-	w := vg.Length(len(plots)) * 14 * vg.Centimeter
+	// 14 cm a panel, wider for many scenarios so that their names fit.
+	panel := max(14*vg.Centimeter, vg.Length(len(rs))*1.9*vg.Centimeter)
+	w := vg.Length(len(plots)) * panel
 	const h = 12 * vg.Centimeter
 	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110))
 	dc := draw.New(img)
