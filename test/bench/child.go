@@ -41,6 +41,13 @@ type job struct {
 	// is then computed from the records it committed.
 	MaxDrainTime time.Duration `json:"max_drain_time"`
 	Isolated     bool          `json:"isolated"`
+	// KS is how the KS scenario starts its Java process.
+	KS ksConfig `json:"ks"`
+}
+
+// newStage is one run of the scenario from in to out as group.
+func (j job) newStage(in, out, dlq, group string) *stage {
+	return &stage{Brokers: j.Brokers, In: in, Out: out, DLQ: dlq, Group: group, KS: j.KS}
 }
 
 // topicNames are the topics and groups of one scenario.
@@ -79,12 +86,21 @@ type Result struct {
 	DeadLetter int64   `json:"dead_letters"`
 	Capped     bool    `json:"capped,omitempty"`
 	DrainSec   float64 `json:"drain_sec"`   // start of the scenario to the end of the drain
-	StartupSec float64 `json:"startup_sec"` // start of the scenario to its first record (W0, L1, L2) or first output seen (M, 20 ms resolution)
+	StartupSec float64 `json:"startup_sec"` // start of the scenario to its first record (W0, L1, L2) or first output seen (M, KS; 20 ms resolution)
 	// SteadyMsgsPerSec leaves the start-up (group join, first fetch) out.
 	SteadyMsgsPerSec float64 `json:"steady_msgs_per_sec"`
-	CPUSec           float64 `json:"cpu_sec"` // this process, start to the end of the drain
-	// BrokerCPUSecPerMillion is the embedded broker's CPU over the same
-	// span, when it runs in another process than the scenario.
+	CPUSec           float64 `json:"cpu_sec"` // the scenario's process, start to the end of the drain
+	// SteadyCPUSecPerMillion is the CPU time from the first output seen to
+	// the end of the drain, per 1M records (all of them): it leaves the
+	// start-up out (for KS: the JVM's start and most of its JIT compiling).
+	SteadyCPUSecPerMillion float64 `json:"steady_cpu_sec_per_million"`
+	// HarnessCPUSecPerMillion, for a scenario in a process of its own
+	// (KS), is the CPU time of the child process that watched its drain
+	// (the offset monitor), which the other scenarios' figure includes.
+	HarnessCPUSecPerMillion float64 `json:"harness_cpu_sec_per_million,omitempty"`
+	// BrokerCPUSecPerMillion is the broker's CPU over the same span: the
+	// embedded broker's when it runs in another process than the
+	// scenario, an external broker's when its pid is known.
 	BrokerCPUSecPerMillion float64 `json:"broker_cpu_sec_per_million,omitempty"`
 	RSSEndBytes            int64   `json:"rss_end_bytes"`
 	RSSDeltaBytes          int64   `json:"rss_delta_bytes"` // growth of the peak during this scenario
@@ -173,14 +189,14 @@ func drain(ctx context.Context, j job, sc scenario, res *Result, log io.Writer) 
 	for _, o := range ends {
 		inputEnd += o
 	}
-	st := &stage{Brokers: j.Brokers, In: j.Input, Out: n.Out, DLQ: n.DLQ, Group: n.Group}
+	st := j.newStage(j.Input, n.Out, n.DLQ, n.Group)
 
 	limit := j.Records
 	if sc.InProcessCount && j.W0MaxRecords > 0 {
 		limit = min(limit, j.W0MaxRecords)
 	}
 	var stopProfile func()
-	if j.CPUProfileDir != "" {
+	if j.CPUProfileDir != "" && !sc.External {
 		if stopProfile, err = startProfile(filepath.Join(j.CPUProfileDir, "cpu-"+sc.Name+".pprof")); err != nil {
 			return err
 		}
@@ -188,6 +204,18 @@ func drain(ctx context.Context, j job, sc scenario, res *Result, log io.Writer) 
 	}
 	peak0 := peakRSS()
 	cpu0 := cpuTime()
+	// cpuNow is the CPU time of the scenario's process: this one, or for
+	// an external scenario the process it started (0 until it has).
+	cpuNow := func() time.Duration { return cpuTime() - cpu0 }
+	if sc.External {
+		cpuNow = func() time.Duration {
+			if pid := int(st.pid.Load()); pid > 0 {
+				return procCPU(pid)
+			}
+			return 0
+		}
+	}
+	var cpuFirst time.Duration
 	t0 := time.Now()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -242,6 +270,9 @@ func drain(ctx context.Context, j job, sc scenario, res *Result, log io.Writer) 
 			}
 			done = out >= expected && c >= inputEnd
 		}
+		if !first.IsZero() && cpuFirst == 0 {
+			cpuFirst = cpuNow()
+		}
 		if !done && j.MaxDrainTime > 0 && now.Sub(t0) >= j.MaxDrainTime {
 			done = true
 			stopped = fmt.Sprintf("stopped by the %s time limit", j.MaxDrainTime)
@@ -252,10 +283,24 @@ func drain(ctx context.Context, j job, sc scenario, res *Result, log io.Writer) 
 		}
 	}
 	end := time.Now()
-	cpu := cpuTime() - cpu0
-	res.PeakRSSBytes = peakRSS()
-	res.RSSDeltaBytes = res.PeakRSSBytes - peak0
-	res.RSSEndBytes = currentRSS()
+	cpu := cpuNow()
+	var harnessCPU time.Duration
+	extPID := 0
+	if sc.External {
+		pid := int(st.pid.Load())
+		if pid <= 0 {
+			return fmt.Errorf("%s: its process did not start", sc.Name)
+		}
+		res.PeakRSSBytes = procPeakRSS(pid)
+		res.RSSDeltaBytes = res.PeakRSSBytes
+		res.RSSEndBytes = procRSS(pid)
+		harnessCPU = cpuTime() - cpu0
+		extPID = pid
+	} else {
+		res.PeakRSSBytes = peakRSS()
+		res.RSSDeltaBytes = res.PeakRSSBytes - peak0
+		res.RSSEndBytes = currentRSS()
+	}
 	if stopProfile != nil {
 		stopProfile()
 	}
@@ -286,6 +331,14 @@ func drain(ctx context.Context, j job, sc scenario, res *Result, log io.Writer) 
 	res.MBPerSec = res.MsgsPerSec * bytesPerRecord / 1e6
 	res.CPUSec = cpu.Seconds()
 	res.CPUSecPerMillion = cpu.Seconds() / float64(records) * 1e6
+	if cpuFirst > 0 {
+		res.SteadyCPUSecPerMillion = (cpu - cpuFirst).Seconds() / float64(records) * 1e6
+	}
+	if sc.External {
+		res.HarnessCPUSecPerMillion = harnessCPU.Seconds() / float64(records) * 1e6
+		res.Notes = append(res.Notes, fmt.Sprintf("CPU and peak RSS are the java process's (pid %d, from /proc); the offset monitor in the Go child used %.2f CPU s/1M, which is not in them (it is in the other scenarios' figures)",
+			extPID, res.HarnessCPUSecPerMillion))
+	}
 	res.DrainStartNs, res.DrainEndNs = t0.UnixNano(), end.UnixNano()
 
 	cancel()
@@ -385,7 +438,7 @@ func latency(ctx context.Context, j job, sc scenario, phase string, rate float64
 			adm.deleteGroups(context.Background(), n.LatGrp)
 		}()
 	}
-	st := &stage{Brokers: j.Brokers, In: n.LatIn, Out: n.LatOut, DLQ: n.LatDLQ, Group: n.LatGrp}
+	st := j.newStage(n.LatIn, n.LatOut, n.LatDLQ, n.LatGrp)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)

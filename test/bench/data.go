@@ -248,6 +248,21 @@ func (a *admin) deleteTopics(ctx context.Context, topics ...string) error {
 	return errors.Join(errs...)
 }
 
+// warmGroups commits an offset for a throw-away group and deletes it, so
+// that a fresh broker creates its offsets topic (__consumer_offsets) now
+// rather than during the first scenario's drain.
+func (a *admin) warmGroups(ctx context.Context, group, topic string) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	var offs kadm.Offsets
+	offs.Add(kadm.Offset{Topic: topic, Partition: 0, At: 0, LeaderEpoch: -1})
+	if err := a.adm.CommitAllOffsets(ctx, group, offs); err != nil {
+		return fmt.Errorf("warm-up commit: %w", err)
+	}
+	a.deleteGroups(ctx, group)
+	return nil
+}
+
 // deleteGroups deletes consumer groups, ignoring those that do not exist.
 func (a *admin) deleteGroups(ctx context.Context, groups ...string) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -49,6 +49,10 @@ type options struct {
 	Rate            float64
 	LowRate         float64
 	Replot          bool
+	BrokerPID       string
+	KStreamsDir     string
+	KSJVMOpts       string
+	KSCommitMs      int
 
 	// child mode (internal)
 	Scenario string
@@ -64,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.Records, "records", 1_000_000, "records to preload and drain")
 	fs.StringVar(&o.Out, "out", "../artifacts/bench", "`DIR` for results.json, results.png and results.txt")
 	fs.DurationVar(&o.LatencyDuration, "latency-duration", 10*time.Second, "length of each latency phase; 0 skips them")
-	fs.StringVar(&o.Scenarios, "scenarios", "", "comma-separated subset of L1,L2,W0,M-key,M-partition,M-none,M-router (default all)")
+	fs.StringVar(&o.Scenarios, "scenarios", "", "comma-separated subset of L1,L2,W0,KS,M-key,M-partition,M-none,M-router (default all; KS is left out, with a warning, when it cannot be built)")
 	fs.StringVar(&o.CPUProfileDir, "cpuprofile", "", "`DIR`: write a CPU profile of each scenario's drain to DIR/cpu-NAME.pprof")
 	fs.BoolVar(&o.Isolate, "isolate", true, "run each scenario in its own child process (own peak RSS and CPU time)")
 	fs.Int64Var(&o.W0MaxRecords, "w0-max-records", 100_000, "W0 drains at most this many records")
@@ -72,6 +76,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.KeepTopics, "keep-topics", false, "keep the benchmark's topics and groups on the broker")
 	fs.Float64Var(&o.Rate, "rate", 0, "offered rate of the latency phases in records/s (default: half of L2's drain throughput)")
 	fs.Float64Var(&o.LowRate, "low-rate", 1000, "offered rate of a second latency phase per scenario, in records/s; 0 skips it")
+	fs.StringVar(&o.BrokerPID, "broker-pid", "auto", "`PID` of the broker given by --broker HOST:PORT, for its CPU time; auto: the local process listening on that address; off: none")
+	fs.StringVar(&o.KStreamsDir, "kstreams-dir", "", "`DIR` of the KS scenario's build.sh (default: kstreams/ next to the working directory or this source)")
+	fs.StringVar(&o.KSJVMOpts, "ks-jvm-opts", defaultKSJVMOpts, "JVM options of the KS scenario's java process")
+	fs.IntVar(&o.KSCommitMs, "ks-commit-interval-ms", 100, "commit.interval.ms of the KS scenario (Kafka Streams' at_least_once default is 30000)")
 	fs.BoolVar(&o.Replot, "replot", false, "only redraw DIR/results.png and DIR/results.txt from DIR/results.json and DIR/run.json")
 	fs.StringVar(&o.Scenario, "scenario", "", "internal: run one scenario (child process)")
 	fs.StringVar(&o.JobFile, "job", "", "internal: the child's job file")
@@ -153,6 +161,16 @@ type runMeta struct {
 	Args            []string      `json:"args"`
 	Order           []string      `json:"order"`
 	Elapsed         time.Duration `json:"elapsed_ns"`
+	// Skipped lists the scenarios left out of a run of all and why.
+	Skipped []string `json:"skipped,omitempty"`
+	// BrokerPID is the external broker's process, whose CPU time is
+	// reported; BrokerCPU says how broker CPU was measured, or why not.
+	BrokerPID int    `json:"broker_pid,omitempty"`
+	BrokerCPU string `json:"broker_cpu"`
+	// BrokerIdleCores is the external broker's CPU use while no scenario
+	// ran (2 s after the preload), in cores.
+	BrokerIdleCores float64  `json:"broker_idle_cores,omitempty"`
+	KS              ksConfig `json:"ks"`
 }
 
 func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
@@ -164,7 +182,24 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	meta := runMeta{Date: begin.UTC().Format(time.RFC3339), Broker: o.Broker, Records: o.Records,
 		LatencyDuration: o.LatencyDuration.String(), Isolated: o.Isolate, GoVersion: runtime.Version(),
 		CPUs: runtime.NumCPU(), CPUModel: cpuModel(), Args: os.Args[1:], Order: order}
+	if slices.Contains(order, "KS") {
+		meta.KS = ksConfig{Java: javaBinary(), JVMOpts: o.KSJVMOpts, CommitIntervalMs: o.KSCommitMs, Threads: 2}
+		fmt.Fprintln(stderr, "bench: building the KS scenario (test/bench/kstreams/build.sh build)")
+		cp, err := buildKStreams(ctx, o.KStreamsDir, stderr)
+		switch {
+		case err == nil:
+			meta.KS.Classpath = cp
+		case o.Scenarios == "":
+			fmt.Fprintf(stderr, "bench: WARNING: KS left out: %v\n", err)
+			meta.Skipped = append(meta.Skipped, "KS: "+err.Error())
+			order = slices.DeleteFunc(order, func(n string) bool { return n == "KS" })
+			meta.Order = order
+		default:
+			return fmt.Errorf("KS: %w", err)
+		}
+	}
 	brokers := []string{o.Broker}
+	var sampleBroker func() time.Duration // the broker's CPU time so far
 	if o.Broker == "embedded" {
 		emb, err := kafka.StartEmbedded("127.0.0.1:0", "", partitions)
 		if err != nil {
@@ -174,6 +209,23 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		brokers = []string{emb.Addr()}
 		meta.Embedded = true
 		fmt.Fprintf(stderr, "bench: embedded broker on %s (in this process, sharing its CPUs)\n", emb.Addr())
+		if o.Isolate {
+			sampleBroker = cpuTime
+			meta.BrokerCPU = "the parent process's CPU time (the embedded broker) over each drain"
+		} else {
+			meta.BrokerCPU = "not measured apart: the embedded broker runs in the scenarios' process (--isolate=false)"
+		}
+	} else {
+		pid, why := brokerPID(o.BrokerPID, o.Broker)
+		if pid > 0 {
+			meta.BrokerPID = pid
+			sampleBroker = func() time.Duration { return procCPU(pid) }
+			meta.BrokerCPU = fmt.Sprintf("CPU time of the broker's process (pid %d, /proc/%d/stat) over each drain", pid, pid)
+			fmt.Fprintf(stderr, "bench: broker CPU from pid %d (%s)\n", pid, procName(pid))
+		} else {
+			meta.BrokerCPU = "not measured: " + why
+			fmt.Fprintf(stderr, "bench: broker CPU not measured: %s\n", why)
+		}
 	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
@@ -198,8 +250,20 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	meta.Preload = pre
+	if err := adm.warmGroups(ctx, input+"-warmup", input); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "bench: preloaded %d records (%.0f bytes each, %d pass the filter) in %.1f s: %.0f records/s\n",
 		pre.Records, float64(pre.Bytes)/float64(pre.Records), pre.Expected, pre.Seconds, float64(pre.Records)/pre.Seconds)
+	if sampleBroker != nil && !meta.Embedded {
+		// An external broker uses CPU when idle too (timers, log flushes,
+		// other clients): its rate before the first scenario, for reading
+		// broker CPU s/1M of long drains.
+		c0, t0 := sampleBroker(), time.Now()
+		time.Sleep(2 * time.Second)
+		meta.BrokerIdleCores = (sampleBroker() - c0).Seconds() / time.Since(t0).Seconds()
+		fmt.Fprintf(stderr, "bench: the broker used %.3f cores while idle (2 s before the first scenario)\n", meta.BrokerIdleCores)
+	}
 
 	exe, err := os.Executable()
 	if err != nil {
@@ -224,12 +288,12 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		j := job{Scenario: name, Brokers: brokers, RunID: runID, Input: input, Records: pre.Records,
 			Expected: pre.Expected, InputBytes: pre.Bytes, Rate: rate, LowRate: o.LowRate, KeepTopics: o.KeepTopics, LatencyDuration: o.LatencyDuration,
 			CPUProfileDir: o.CPUProfileDir, W0MaxRecords: o.W0MaxRecords, MaxDrainTime: o.MaxDrainTime,
-			Isolated: o.Isolate}
+			Isolated: o.Isolate, KS: meta.KS}
 		fmt.Fprintf(stderr, "bench: --- %s ---\n", name)
 		var res Result
 		var sampler *cpuSampler
-		if o.Isolate && meta.Embedded {
-			sampler = startCPUSampler()
+		if sampleBroker != nil {
+			sampler = startCPUSampler(sampleBroker)
 		}
 		if o.Isolate {
 			res, err = runIsolated(ctx, exe, tmp, j, stderr)
@@ -353,9 +417,11 @@ func runIsolated(ctx context.Context, exe, tmp string, j job, stderr io.Writer) 
 	return res, err
 }
 
-// cpuSampler records this process's CPU time every 20 ms, so that the
-// embedded broker's share of a child's drain can be read afterwards.
+// cpuSampler records the broker's CPU time every 20 ms (this process's,
+// where the embedded broker runs, or an external broker's), so that its
+// share of a child's drain can be read afterwards.
 type cpuSampler struct {
+	read    func() time.Duration
 	mu      sync.Mutex
 	at      []int64
 	cpu     []time.Duration
@@ -363,8 +429,8 @@ type cpuSampler struct {
 	stopped chan struct{}
 }
 
-func startCPUSampler() *cpuSampler {
-	s := &cpuSampler{quit: make(chan struct{}), stopped: make(chan struct{})}
+func startCPUSampler(read func() time.Duration) *cpuSampler {
+	s := &cpuSampler{read: read, quit: make(chan struct{}), stopped: make(chan struct{})}
 	go func() {
 		defer close(s.stopped)
 		t := time.NewTicker(20 * time.Millisecond)
@@ -372,7 +438,7 @@ func startCPUSampler() *cpuSampler {
 		for {
 			s.mu.Lock()
 			s.at = append(s.at, time.Now().UnixNano())
-			s.cpu = append(s.cpu, cpuTime())
+			s.cpu = append(s.cpu, s.read())
 			s.mu.Unlock()
 			select {
 			case <-t.C:
@@ -409,6 +475,21 @@ func (s *cpuSampler) cpuAt(t int64) time.Duration {
 	a, b := s.at[i-1], s.at[i]
 	f := float64(t-a) / float64(b-a)
 	return s.cpu[i-1] + time.Duration(f*float64(s.cpu[i]-s.cpu[i-1]))
+}
+
+// procName is the command line of pid: the program and its last two
+// arguments.
+func procName(pid int) string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return "?"
+	}
+	args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
+	if len(args) > 3 {
+		// java -X… -cp … kafka.Kafka server.properties: the end says more.
+		args = []string{args[0], "…", args[len(args)-2], args[len(args)-1]}
+	}
+	return strings.Join(args, " ")
 }
 
 func newRunID() string {

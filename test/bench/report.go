@@ -90,11 +90,21 @@ func formatTable(rs []Result, m runMeta) string {
 	}
 	b.WriteString("*: drain stopped early (W0's record cap or the time limit); throughput from the records done. start s: from the scenario's start to its first record (included in msgs/s).\n")
 	if m.Isolated {
-		b.WriteString("Each scenario ran in its own child process: CPU and peak RSS are that process's")
+		b.WriteString("Each scenario ran in its own child process: CPU and peak RSS are that process's (KS: its java process's)")
 		if m.Embedded {
 			b.WriteString("; the embedded broker's CPU is shown apart")
 		}
 		b.WriteString(".\n")
+	}
+	if m.BrokerCPU != "" {
+		fmt.Fprintf(&b, "broker CPU s/1M: %s", m.BrokerCPU)
+		if m.BrokerIdleCores > 0 {
+			fmt.Fprintf(&b, "; idle, before the first scenario, it used %.3f cores, which every second of a drain includes", m.BrokerIdleCores)
+		}
+		b.WriteString(".\n")
+	}
+	for _, sk := range m.Skipped {
+		fmt.Fprintf(&b, "Left out: %s\n", sk)
 	}
 	b.WriteString("\n")
 	lowHead := "p99 ms low"
@@ -171,6 +181,13 @@ func formatTable(rs []Result, m runMeta) string {
 	return b.String()
 }
 
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
 func verdict(ok bool) string {
 	if ok {
 		return "PASS"
@@ -190,6 +207,18 @@ func checkTargets(rs []Result, m runMeta) []string {
 	}
 	if k := find(rs, "M-key"); k != nil && l2 != nil {
 		out = append(out, fmt.Sprintf("M-key throughput ≥ %.1f × L2: %.2f × %s", targetKeyVsL2, k.ThroughputVsL2, verdict(k.ThroughputVsL2 >= targetKeyVsL2)))
+	}
+	if ks := find(rs, "KS"); ks != nil && ks.MsgsPerSec > 0 {
+		// Kafka Streams is what a data engineer picks today: how each
+		// Millrace scenario compares with it.
+		for _, r := range ms {
+			line := fmt.Sprintf("(information) %s / KS: throughput %.2f (steady %.2f), CPU per record %.2f",
+				r.Name, r.MsgsPerSec/ks.MsgsPerSec, safeDiv(r.SteadyMsgsPerSec, ks.SteadyMsgsPerSec), safeDiv(r.CPUSecPerMillion, ks.CPUSecPerMillion))
+			if r.LowP99Ms > 0 && ks.LowP99Ms > 0 {
+				line += fmt.Sprintf(", p99 at %s/s %.2f", shortRate(r.LowRate), r.LowP99Ms/ks.LowP99Ms)
+			}
+			out = append(out, line)
+		}
 	}
 	if k, rt := find(rs, "M-key"), find(rs, "M-router"); k != nil && rt != nil && k.MsgsPerSec > 0 {
 		// The router becomes the default driver if it is within 10% of
@@ -240,13 +269,16 @@ func checkTargets(rs []Result, m runMeta) []string {
 	return out
 }
 
-// Bar colours: the loops grey, plain Watermill red, Millrace blue.
+// Bar colours: the loops grey, plain Watermill red, Kafka Streams green,
+// Millrace blue.
 func barColor(name string) color.Color {
 	switch {
 	case strings.HasPrefix(name, "L"):
 		return color.RGBA{R: 150, G: 150, B: 150, A: 255}
 	case name == "W0":
 		return color.RGBA{R: 214, G: 96, B: 77, A: 255}
+	case name == "KS":
+		return color.RGBA{R: 76, G: 154, B: 92, A: 255}
 	default:
 		return color.RGBA{R: 49, G: 110, B: 180, A: 255}
 	}
@@ -265,7 +297,9 @@ func shortRate(v float64) string {
 }
 
 // drawChart writes a PNG with bar charts per scenario: drain throughput,
-// p99 latency at half of L2's throughput, and p99 latency at the low rate.
+// CPU per 1M records (the scenario's process, and the broker's stacked on
+// it when known), p99 latency at half of L2's throughput, and p99 latency
+// at the low rate.
 func drawChart(path string, rs []Result, m runMeta) error {
 	names := make([]string, len(rs))
 	thr := make([]float64, len(rs))
@@ -299,6 +333,10 @@ func drawChart(path string, rs []Result, m runMeta) error {
 		return err
 	}
 	plots = append(plots, p)
+	if p, err = cpuPlot(rs); err != nil {
+		return err
+	}
+	plots = append(plots, p)
 	if m.OfferedRate > 0 {
 		// A p99 far above the others (an overloaded scenario) is clipped so
 		// that the rest stay readable; its label gives the real value.
@@ -317,7 +355,9 @@ func drawChart(path string, rs []Result, m runMeta) error {
 		}
 		plots = append(plots, p)
 	}
-	w := vg.Length(len(plots)) * 14 * vg.Centimeter
+	// 14 cm a panel, wider for many scenarios so that their names fit.
+	panel := max(14*vg.Centimeter, vg.Length(len(rs))*1.9*vg.Centimeter)
+	w := vg.Length(len(plots)) * panel
 	const h = 12 * vg.Centimeter
 	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110))
 	dc := draw.New(img)
@@ -342,6 +382,93 @@ func drawChart(path string, rs []Result, m runMeta) error {
 		return err
 	}
 	return f.Close()
+}
+
+// brokerShade is the broker's part of a CPU bar.
+var brokerShade = color.RGBA{R: 222, G: 190, B: 120, A: 255}
+
+// cpuPlot is CPU seconds per 1M records per scenario: its process's, with
+// the broker's stacked on top (lighter) when it was measured.
+func cpuPlot(rs []Result) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = "CPU per 1M records"
+	p.Title.TextStyle.Font.Size = vg.Points(12)
+	p.Y.Label.Text = "CPU s: scenario's process + broker (on top)"
+	p.Y.Min = 0
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = nil
+	p.Add(grid)
+	names := make([]string, len(rs))
+	totals := make([]float64, len(rs))
+	anyBroker := false
+	for i, r := range rs {
+		names[i] = r.Name
+		totals[i] = r.CPUSecPerMillion + r.BrokerCPUSecPerMillion
+		anyBroker = anyBroker || r.BrokerCPUSecPerMillion > 0
+	}
+	clip := clipAt(totals)
+	top := slices.Max(append([]float64{0}, totals...))
+	if clip > 0 {
+		top = clip
+	}
+	if top <= 0 {
+		top = 1
+	}
+	var legendBar *plotter.BarChart
+	for i, r := range rs {
+		own, broker := r.CPUSecPerMillion, r.BrokerCPUSecPerMillion
+		if clip > 0 {
+			own = min(own, clip)
+			broker = min(broker, clip-own)
+		}
+		bc, err := plotter.NewBarChart(plotter.Values{own}, vg.Points(34))
+		if err != nil {
+			return nil, err
+		}
+		bc.XMin = float64(i)
+		bc.Color = barColor(r.Name)
+		bc.LineStyle.Width = 0
+		p.Add(bc)
+		if broker > 0 {
+			bb, err := plotter.NewBarChart(plotter.Values{broker}, vg.Points(34))
+			if err != nil {
+				return nil, err
+			}
+			bb.XMin = float64(i)
+			bb.Color = brokerShade
+			bb.LineStyle.Width = 0
+			bb.StackOn(bc)
+			p.Add(bb)
+			legendBar = bb
+		}
+		label := fmt.Sprintf("%.1f", r.CPUSecPerMillion)
+		if r.CPUSecPerMillion < 10 {
+			label = fmt.Sprintf("%.2f", r.CPUSecPerMillion)
+		}
+		if r.BrokerCPUSecPerMillion > 0 {
+			label += fmt.Sprintf("\n+%.2f", r.BrokerCPUSecPerMillion)
+		}
+		lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: float64(i), Y: own + broker}}, Labels: []string{label}})
+		if err != nil {
+			return nil, err
+		}
+		for j := range lbl.TextStyle {
+			lbl.TextStyle[j].XAlign = draw.XCenter
+			lbl.TextStyle[j].YAlign = draw.YBottom
+			lbl.TextStyle[j].Font.Size = vg.Points(8.5)
+		}
+		lbl.Offset = vg.Point{Y: vg.Points(2)}
+		p.Add(lbl)
+	}
+	if anyBroker && legendBar != nil {
+		p.Legend.Add("broker", legendBar)
+		p.Legend.Top = true
+		p.Legend.TextStyle.Font.Size = vg.Points(9)
+	}
+	p.Y.Max = top * 1.25
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
+	return p, nil
 }
 
 func fmtMs(v float64) string {

@@ -29,6 +29,9 @@ type stage struct {
 	// by those that can tell when they got their first record (W0, L1, L2).
 	handled    atomic.Int64
 	firstNanos atomic.Int64
+	// KS: how to start the Java process, and its pid once started.
+	KS  ksConfig
+	pid atomic.Int64
 }
 
 // scenario is one way of running the benchmark chain.
@@ -41,6 +44,10 @@ type scenario struct {
 	InProcessCount bool
 	// NoFilter: every input record is written (L1).
 	NoFilter bool
+	// External: the scenario runs in a process of its own (KS's JVM),
+	// whose pid it stores in stage.pid; CPU time and RSS are that
+	// process's.
+	External bool
 }
 
 var scenarios = []scenario{
@@ -50,6 +57,8 @@ var scenarios = []scenario{
 		Run: func(ctx context.Context, s *stage) error { return runLoop(ctx, s, bestEdit) }},
 	{Name: "W0", Desc: "plain Watermill router, watermill-kafka v3 defaults, stdlib JSON handler",
 		Run: runW0, InProcessCount: true},
+	{Name: "KS", Desc: "Kafka Streams 4.1 application (Java 17, Jackson ObjectNode edits), 2 stream threads, at_least_once",
+		Run: runKStreams, External: true},
 	{Name: "M-key", Desc: "Millrace from YAML, ordering: key",
 		Run: func(ctx context.Context, s *stage) error { return runMillrace(ctx, s, "key") }},
 	{Name: "M-partition", Desc: "Millrace from YAML, ordering: partition",

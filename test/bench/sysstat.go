@@ -18,10 +18,39 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// procStatus reads a "kB" field of /proc/self/status (VmHWM: peak resident
-// set size, VmRSS: current) in bytes; 0 where /proc is missing.
-func procStatus(field string) int64 {
-	f, err := os.Open("/proc/self/status")
+// userHZ is the unit of the times in /proc/PID/stat (USER_HZ, 100 on
+// Linux whatever the kernel's tick rate).
+const userHZ = 100
+
+// procCPU is the CPU time (user + system, all threads) process pid has used,
+// from /proc/PID/stat, in 10 ms steps; 0 where it cannot be read.
+func procCPU(pid int) time.Duration {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// the fields after it start with the state (field 3).
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * time.Second / userHZ
+}
+
+// statusField reads a "kB" field of a /proc/PID/status file (VmHWM: peak
+// resident set size, VmRSS: current) in bytes; 0 where it is missing.
+func statusField(path, field string) int64 {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0
 	}
@@ -45,5 +74,13 @@ func procStatus(field string) int64 {
 	return 0
 }
 
-func peakRSS() int64    { return procStatus("VmHWM") }
-func currentRSS() int64 { return procStatus("VmRSS") }
+func peakRSS() int64    { return statusField("/proc/self/status", "VmHWM") }
+func currentRSS() int64 { return statusField("/proc/self/status", "VmRSS") }
+
+func procPeakRSS(pid int) int64 {
+	return statusField("/proc/"+strconv.Itoa(pid)+"/status", "VmHWM")
+}
+
+func procRSS(pid int) int64 {
+	return statusField("/proc/"+strconv.Itoa(pid)+"/status", "VmRSS")
+}
