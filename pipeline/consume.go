@@ -19,7 +19,7 @@ import (
 // produce batches.
 func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	k := r.cfg.Kafka
-	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Security: r.sec})
+	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Linger: k.ProducerLinger, Security: r.sec})
 	if err != nil {
 		return err
 	}
@@ -140,6 +140,7 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string) (*ka
 		Start:           p.Input.Start,
 		Ordering:        ordering,
 		MaxInFlight:     p.Input.MaxInFlight,
+		CommitInterval:  p.Input.CommitInterval,
 		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
 		Logger:          r.log.With("pipeline", p.Name),
 		Security:        r.sec,

@@ -46,6 +46,8 @@ type Kafka struct {
 	Adapter  string
 	Embedded Embedded
 	Topics   Topics
+	// ProducerLinger is kafka.producer.linger.
+	ProducerLinger time.Duration
 	// TLS and SASL secure every client; zero values mean plaintext
 	// without authentication.
 	TLS  TLS
@@ -135,6 +137,8 @@ type Input struct {
 	// Ordering is "key", "partition" or "none".
 	Ordering    string
 	MaxInFlight int
+	// CommitInterval is the least time between two commits.
+	CommitInterval time.Duration
 }
 
 // Step is one transform step of a pipeline, as written.
@@ -352,6 +356,7 @@ func (b *builder) kafka(v *spec.Value) Kafka {
 			Listen:  stringOr(v.Get("embedded").Get("listen"), DefaultEmbeddedListen),
 			DataDir: stringOr(v.Get("embedded").Get("data_dir"), DefaultDataDir),
 		},
+		ProducerLinger: durationOr(v.Get("producer").Get("linger"), DefaultProducerLinger),
 		Topics: Topics{
 			Create:            boolOr(v.Get("topics").Get("create"), true),
 			Partitions:        intOr(v.Get("topics").Get("partitions"), DefaultPartitions),
@@ -406,11 +411,12 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 	}
 	in := v.Get("input")
 	p.Input = Input{
-		Topic:       stringOr(in.Get("topic"), ""),
-		Group:       stringOr(in.Get("group"), p.Name),
-		Start:       stringOr(in.Get("start"), "oldest"),
-		Ordering:    stringOr(in.Get("ordering"), "key"),
-		MaxInFlight: intOr(in.Get("max_in_flight"), DefaultMaxInFlight),
+		Topic:          stringOr(in.Get("topic"), ""),
+		Group:          stringOr(in.Get("group"), p.Name),
+		Start:          stringOr(in.Get("start"), "oldest"),
+		Ordering:       stringOr(in.Get("ordering"), "key"),
+		MaxInFlight:    intOr(in.Get("max_in_flight"), DefaultMaxInFlight),
+		CommitInterval: durationOr(in.Get("commit_interval"), DefaultCommitInterval),
 	}
 	if mv := in.Get("max_in_flight"); mv != nil && p.Input.MaxInFlight < 1 {
 		b.errs = append(b.errs, mv.Errorf("max_in_flight must be at least 1"))

@@ -16,6 +16,8 @@ const (
 	DefaultMultiplier      = 2.0
 	EmbeddedBroker         = "embedded"
 	DefaultMaxInFlight     = 256
+	DefaultCommitInterval  = "5ms"
+	DefaultProducerLinger  = "0s"
 	AdapterMillrace        = "millrace"
 	AdapterWatermillKafka  = "watermill-kafka"
 )
@@ -46,6 +48,9 @@ var kafkaSchema = spec.Object("Kafka connection settings.",
 		&spec.Field{Name: "create", Type: spec.Bool("Create missing input, output and dead-letter topics at start."), Default: true},
 		&spec.Field{Name: "partitions", Type: spec.Int("Partitions of a created topic."), Default: DefaultPartitions},
 		&spec.Field{Name: "replication_factor", Type: spec.Int("Replication factor of a created topic; -1 uses the broker default."), Default: -1},
+	)},
+	&spec.Field{Name: "producer", Doc: "The batching producer of the default adapter, shared by a runner's pipelines.", Type: spec.Object("",
+		&spec.Field{Name: "linger", Type: spec.Duration("How long a partition's records wait for more before a produce request is built; 0 sends what accumulated while the previous request was in flight. A record is settled when its outputs are acknowledged, so the linger adds to every record's latency and holds its place in input.max_in_flight meanwhile."), Default: DefaultProducerLinger},
 	)},
 	&spec.Field{Name: "tls", Type: tlsSchema, Doc: "TLS to the brokers, for every client of the runner and the CLI. Present, it is on (see docs/security.md)."},
 	&spec.Field{Name: "sasl", Type: saslSchema, Doc: "SASL authentication to the brokers, for every client of the runner and the CLI."},
@@ -129,6 +134,7 @@ var pipelineSchema = spec.Object("One consume → transform → produce pipeline
 		&spec.Field{Name: "start", Type: spec.Enum("Where a new consumer group begins.", "oldest", "newest"), Default: "oldest"},
 		&spec.Field{Name: "ordering", Type: spec.Enum("Which records of a partition may be processed at once: key (same key one at a time, in order), partition (one at a time), none.", "key", "partition", "none"), Default: "key"},
 		&spec.Field{Name: "max_in_flight", Type: spec.Int("Records of one partition processed at once, at most."), Default: DefaultMaxInFlight},
+		&spec.Field{Name: "commit_interval", Type: spec.Duration("Least time between two offset commits of the group (one is in flight at a time). Longer means fewer commit requests for the broker; after a crash the records settled in the last interval, besides those in flight, are processed again (at-least-once: duplicates, never losses). A clean stop commits everything."), Default: DefaultCommitInterval},
 	)},
 	&spec.Field{Name: "transforms", Type: spec.List(spec.Any("A step: one transform key, such as `filter: 'amount > 0'`, and an optional `when`."), 0, ""), Doc: "The chain of transform steps, applied in order."},
 	&spec.Field{Name: "output", Required: true, Doc: "Where results go.", Type: spec.Object("",
