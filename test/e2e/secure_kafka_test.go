@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -70,14 +74,14 @@ func TestSecuredKafka(t *testing.T) {
 	for i := range 4 {
 		lines = append(lines, fmt.Sprintf(`{"id":"s%d","amount":%d}`, i, i))
 	}
-	if stdout, stderr, code := cli(t, strings.Join(lines, "\n")+"\n", "-c", cfg, "produce", "--topic", in, "--key-field", "id"); code != 0 {
+	if stdout, stderr, code := cliWithin(t, strings.Join(lines, "\n")+"\n", "-c", cfg, "produce", "--topic", in, "--key-field", "id"); code != 0 {
 		t.Fatalf("produce: exit %d\n%s%s", code, stdout, stderr)
 	}
 	kcatRun(t, `{"id":"k1","amount":7}`+"\n", "-b", env["SASL_SSL"], "-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms=PLAIN",
 		"-X", "sasl.username="+env["SASL_USERNAME"], "-X", "sasl.password="+env["SASL_PASSWORD"], "-X", "ssl.ca.location="+env["CA_FILE"],
 		"-P", "-t", in, "-k", "k1")
 	// amount 0 is filtered: 3 of produce's 4 and kcat's 1.
-	stdout, stderr, code := cli(t, "", "-c", cfg, "consume", "--topic", out, "--from", "oldest", "--max", "4", "--json")
+	stdout, stderr, code := cliWithin(t, "", "-c", cfg, "consume", "--topic", out, "--from", "oldest", "--max", "4", "--json")
 	if code != 0 {
 		t.Fatalf("consume: exit %d\n%s", code, stderr)
 	}
@@ -98,7 +102,7 @@ func TestSecuredKafka(t *testing.T) {
 		t.Fatalf("run over SASL_SSL: exit %d\n%s", code, r.out.String())
 	}
 	// The stop committed every input: offsets, over SASL_SSL, shows no lag.
-	stdout, stderr, code = cli(t, "", "-c", cfg, "offsets", "enrich", "--json")
+	stdout, stderr, code = cliWithin(t, "", "-c", cfg, "offsets", "enrich", "--json")
 	var view struct {
 		Topic  string
 		Totals struct{ Records, Lag int64 }
@@ -106,7 +110,7 @@ func TestSecuredKafka(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &view); code != 0 || err != nil || view.Topic != in || view.Totals.Records != 5 || view.Totals.Lag != 0 {
 		t.Errorf("offsets: exit %d, %+v (%v), want 5 records and no lag\n%s%s", code, view, err, stdout, stderr)
 	}
-	if _, stderr, code := cli(t, "", "-c", cfg, "replay", "enrich", "--from", "oldest", "--to-topic", again, "--json"); code != 0 {
+	if _, stderr, code := cliWithin(t, "", "-c", cfg, "replay", "enrich", "--from", "oldest", "--to-topic", again, "--json"); code != 0 {
 		t.Errorf("replay: exit %d\n%s", code, stderr)
 	}
 
@@ -120,7 +124,7 @@ func TestSecuredKafka(t *testing.T) {
 	// Millrace over the mutual-TLS listener with its client certificate.
 	mtls := fmt.Sprintf("  tls: {ca_file: %q, cert_file: %q, key_file: %q}", env["CA_FILE"], env["CERT_FILE"], env["KEY_FILE"])
 	mcfg := writeConfig(t, kafkaSecuredConfig(env["SSL"], mtls, in, out, dlq))
-	if stdout, stderr, code := cli(t, "", "-c", mcfg, "consume", "--topic", again, "--from", "oldest", "--max", "4"); code != 0 || strings.Count(stdout, "total_cents") != 4 {
+	if stdout, stderr, code := cliWithin(t, "", "-c", mcfg, "consume", "--topic", again, "--from", "oldest", "--max", "4"); code != 0 || strings.Count(stdout, "total_cents") != 4 {
 		t.Errorf("consume over mutual TLS: exit %d\n%s%s", code, stdout, stderr)
 	}
 
@@ -139,7 +143,7 @@ func TestSecuredKafka(t *testing.T) {
 		"name mismatch":         {env["SSL"], otherName, "kafka.invalid"},
 	} {
 		bad := writeConfig(t, kafkaSecuredConfig(c.addr, c.kafka, in, out, dlq))
-		stdout, stderr, code := cli(t, "", "-c", bad, "consume", "--topic", out, "--from", "oldest", "--max", "1")
+		stdout, stderr, code := cliWithin(t, "", "-c", bad, "consume", "--topic", out, "--from", "oldest", "--max", "1")
 		msg := stdout + stderr
 		if code != 1 || !strings.Contains(msg, c.addr) || !strings.Contains(strings.ToLower(msg), c.want) {
 			t.Errorf("%s: exit %d, want 1 and an error naming %s and %q:\n%s", name, code, c.addr, c.want, msg)
@@ -183,10 +187,10 @@ func TestSecuredKafkaOAuthBearer(t *testing.T) {
 			env["CA_FILE"], srv.URL+"/token", sec)
 	}
 	cfg := writeConfig(t, kafkaSecuredConfig(env["SASL_SSL"], oauth(secret), topic, topic+"-out", topic+"-dlq"))
-	if stdout, stderr, code := cli(t, `{"id":"o1","amount":1}`+"\n", "-c", cfg, "produce", "--topic", topic); code != 0 {
+	if stdout, stderr, code := cliWithin(t, `{"id":"o1","amount":1}`+"\n", "-c", cfg, "produce", "--topic", topic); code != 0 {
 		t.Fatalf("produce over OAUTHBEARER: exit %d\n%s%s", code, stdout, stderr)
 	}
-	stdout, stderr, code := cli(t, "", "-c", cfg, "consume", "--topic", topic, "--from", "oldest", "--max", "1")
+	stdout, stderr, code := cliWithin(t, "", "-c", cfg, "consume", "--topic", topic, "--from", "oldest", "--max", "1")
 	if code != 0 || !strings.Contains(stdout, `"o1"`) {
 		t.Fatalf("consume over OAUTHBEARER: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -194,8 +198,33 @@ func TestSecuredKafkaOAuthBearer(t *testing.T) {
 		t.Error("no token was fetched from the token endpoint")
 	}
 	bad := writeConfig(t, kafkaSecuredConfig(env["SASL_SSL"], oauth("wrong-secret"), topic, topic+"-out", topic+"-dlq"))
-	stdout, stderr, code = cli(t, "", "-c", bad, "consume", "--topic", topic, "--from", "oldest", "--max", "1")
+	stdout, stderr, code = cliWithin(t, "", "-c", bad, "consume", "--topic", topic, "--from", "oldest", "--max", "1")
 	if msg := stdout + stderr; code != 1 || strings.Contains(msg, "wrong-secret") || strings.Contains(msg, secret) {
 		t.Errorf("refused token request: exit %d, want 1 without the secret:\n%s", code, msg)
 	}
+}
+
+// cliWithin is cli bounded in time: a command that waits for records that
+// never come (consume --max) fails the test instead of hanging it.
+func cliWithin(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("pipeline-runner %s did not end within 2m\n%s%s", strings.Join(args, " "), stdout.String(), stderr.String())
+	}
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
 }
