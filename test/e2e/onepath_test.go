@@ -514,8 +514,8 @@ keys:
 //     the record was handed out again; a replay counts afresh (a redrive
 //     counts on from the dead letter's);
 //   - Watermill's subscriber_poisoned names the source that read the
-//     record: kafka.ConcurrentSubscriber for run, source.Subscriber for a
-//     replay, configtest for pipeline-runner test.
+//     record: kafka.ConcurrentSubscriber for run and replay (its group and
+//     bounded-range modes), configtest for pipeline-runner test.
 //
 // Everything else — the key, the value, the input's headers, millrace.error,
 // .error.step, .error.step_index, .pipeline, .source.topic,
