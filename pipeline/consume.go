@@ -27,28 +27,22 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var dones []<-chan error
-	var closers []func() error
+	var closers closeList
 	var ended error // how the subscriptions ended, once all have
 	wait := func() {
 		for _, d := range dones {
 			ended = errors.Join(ended, <-d)
 		}
 	}
-	closeAll := func() (err error) {
-		for _, c := range closers {
-			err = errors.Join(err, c())
-		}
-		return err
-	}
 	for _, p := range r.pipelines {
 		done, closeParts, err := r.consume(ctx, p, brokers, bp)
 		if err != nil {
 			cancel()
 			wait()
-			return errors.Join(err, closeAll())
+			return errors.Join(err, closers.close())
 		}
 		dones = append(dones, done)
-		closers = append(closers, closeParts)
+		closers.add(closeParts)
 	}
 	all := make(chan struct{})
 	go func() { wait(); close(all) }()
@@ -73,7 +67,7 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 		// records that stay uncommitted.
 		bp.Abort()
 	}
-	return errors.Join(ended, closeAll(), r.failure())
+	return errors.Join(ended, closers.close(), r.failure())
 }
 
 // abortGrace is how long after the shutdown timeout the runner waits for

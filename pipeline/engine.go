@@ -73,6 +73,19 @@ func Engine(cfg *config.Config, p *config.Pipeline, opts EngineOptions) (*engine
 	return e, parts.Close, nil
 }
 
+// closeList releases the parts of the engines a run built.
+type closeList []func() error
+
+func (l *closeList) add(c func() error) { *l = append(*l, c) }
+
+// close calls every closer and joins their errors.
+func (l closeList) close() (err error) {
+	for _, c := range l {
+		err = errors.Join(err, c())
+	}
+	return err
+}
+
 // typeName names a source in poison headers: kafka.ConcurrentSubscriber.
 func typeName(v any) string { return strings.TrimPrefix(fmt.Sprintf("%T", v), "*") }
 

@@ -41,13 +41,7 @@ func (r *Runner) runWatermillKafka(ctx context.Context, brokers []string) error 
 		}
 	}
 	prod := publisherProducer{pub}
-	var closers []func() error
-	closeAll := func() (err error) {
-		for _, c := range closers {
-			err = errors.Join(err, c())
-		}
-		return err
-	}
+	var closers closeList
 	for _, p := range r.pipelines {
 		sub, err := watermillkafka.NewSubscriber(watermillkafka.SubscriberOptions{
 			Brokers:         brokers,
@@ -58,7 +52,7 @@ func (r *Runner) runWatermillKafka(ctx context.Context, brokers []string) error 
 			Security:        r.sec,
 		}, wlog.With(watermill.LogFields{"pipeline": p.Name}))
 		if err != nil {
-			return errors.Join(fmt.Errorf("pipeline %s: %w", p.Name, err), closeAll())
+			return errors.Join(fmt.Errorf("pipeline %s: %w", p.Name, err), closers.close())
 		}
 		var h *message.Handler
 		opts := EngineOptions{
@@ -72,14 +66,14 @@ func (r *Runner) runWatermillKafka(ctx context.Context, brokers []string) error 
 		}
 		eng, closeParts, err := Engine(r.cfg, p, opts)
 		if err != nil {
-			return errors.Join(err, closeAll())
+			return errors.Join(err, closers.close())
 		}
-		closers = append(closers, closeParts)
+		closers.add(closeParts)
 		h = router.AddConsumerHandler(p.Name, p.Input.Topic, sub, settled(eng))
 		r.obs.Pipeline(p.Name).Watch(h.Started(), sub)
 	}
 	r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", fmt.Sprint(brokers), "adapter", k.Adapter)
-	return errors.Join(watermillkafka.Explain(r.runRouter(ctx, router), brokers, r.sec), closeAll(), r.failure())
+	return errors.Join(watermillkafka.Explain(r.runRouter(ctx, router), brokers, r.sec), closers.close(), r.failure())
 }
 
 // settled is a router handler that takes each message through eng and

@@ -3,23 +3,17 @@ package admin
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/millrace-dev/millrace/pipeline/kafka/securitytest"
 )
 
 func request(h http.Handler, host, path string, set func(*http.Request)) int {
@@ -102,7 +96,11 @@ func TestAuth(t *testing.T) {
 // loopback without auth is announced in the log.
 func TestTLSAndWarning(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
+	ca := securitytest.NewCA(t, "admin-ca")
+	pair := ca.Server(t, "127.0.0.1")
+	certFile := securitytest.WriteFile(t, dir, "cert.pem", pair.CertPEM)
+	keyFile := securitytest.WriteFile(t, dir, "key.pem", pair.KeyPEM)
+	pool := ca.Pool()
 	var logs bytes.Buffer
 	s, err := Start(Options{Address: "0.0.0.0:0", CertFile: certFile, KeyFile: keyFile, Observer: testObserver(),
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
@@ -130,36 +128,4 @@ func TestTLSAndWarning(t *testing.T) {
 		!strings.Contains(err.Error(), "admin.tls") {
 		t.Errorf("a missing key file: %v", err)
 	}
-}
-
-// selfSigned writes a certificate for 127.0.0.1 and its key.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "admin"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }
