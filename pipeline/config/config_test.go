@@ -186,7 +186,7 @@ func TestLoadRootExample(t *testing.T) {
 	if want := (spec.Pos{File: "../../pipelines.yaml", Line: lineOf(t, "../../pipelines.yaml", "- name: enrich-orders"), Col: 11}); p.Name != "enrich-orders" || p.Pos != want {
 		t.Errorf("name %q at %v, want at %v", p.Name, p.Pos, want)
 	}
-	if want := (config.Input{Topic: "orders", Group: "enrich-orders", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 5 * time.Millisecond}); p.Input != want {
+	if want := (config.Input{Topic: "orders", Group: "enrich-orders", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond}); p.Input != want {
 		t.Errorf("Input = %+v, want %+v", p.Input, want)
 	}
 	wantRetry := config.Retry{MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}
@@ -338,7 +338,7 @@ func TestDefaults(t *testing.T) {
 	want := config.Pipeline{
 		Name:    "p",
 		Pos:     spec.Pos{File: "test.yaml", Line: 4, Col: 11},
-		Input:   config.Input{Topic: "in", Group: "p", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 5 * time.Millisecond},
+		Input:   config.Input{Topic: "in", Group: "p", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond},
 		Output:  config.Output{Topic: "out"},
 		Errors:  config.Errors{Retry: config.Retry{MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}},
 		Timeout: 30 * time.Second,
@@ -379,7 +379,7 @@ pipelines:
 		t.Errorf("ShutdownTimeout = %v", cfg.Runner.ShutdownTimeout)
 	}
 	p := cfg.Pipelines[0]
-	if p.Name != "p.v2_x-y" || p.Input != (config.Input{Topic: "in", Group: "g", Start: "newest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 5 * time.Millisecond}) {
+	if p.Name != "p.v2_x-y" || p.Input != (config.Input{Topic: "in", Group: "g", Start: "newest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond}) {
 		t.Errorf("pipeline %q input %+v", p.Name, p.Input)
 	}
 	if want := (config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5}); p.Errors.Retry != want {
@@ -592,7 +592,7 @@ pipelines:
 		t.Errorf("linger %v, commit interval %v", cfg.Kafka.ProducerLinger, cfg.Pipelines[0].Input.CommitInterval)
 	}
 	def := parse(t, minimal, nil)
-	if def.Kafka.ProducerLinger != 0 || def.Pipelines[0].Input.CommitInterval != 5*time.Millisecond {
+	if def.Kafka.ProducerLinger != 0 || def.Pipelines[0].Input.CommitInterval != 100*time.Millisecond {
 		t.Errorf("defaults: linger %v, commit interval %v", def.Kafka.ProducerLinger, def.Pipelines[0].Input.CommitInterval)
 	}
 }

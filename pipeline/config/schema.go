@@ -16,7 +16,7 @@ const (
 	DefaultMultiplier      = 2.0
 	EmbeddedBroker         = "embedded"
 	DefaultMaxInFlight     = 256
-	DefaultCommitInterval  = "5ms"
+	DefaultCommitInterval  = "100ms"
 	DefaultProducerLinger  = "0s"
 	AdapterMillrace        = "millrace"
 	AdapterWatermillKafka  = "watermill-kafka"

@@ -43,11 +43,13 @@ type job struct {
 	Isolated     bool          `json:"isolated"`
 	// KS is how the KS scenario starts its Java process.
 	KS ksConfig `json:"ks"`
+	// Tuning overrides settings of the Millrace scenarios.
+	Tuning millraceTuning `json:"tuning"`
 }
 
 // newStage is one run of the scenario from in to out as group.
 func (j job) newStage(in, out, dlq, group string) *stage {
-	return &stage{Brokers: j.Brokers, In: in, Out: out, DLQ: dlq, Group: group, KS: j.KS}
+	return &stage{Brokers: j.Brokers, In: in, Out: out, DLQ: dlq, Group: group, KS: j.KS, Tuning: j.Tuning}
 }
 
 // topicNames are the topics and groups of one scenario.

@@ -53,6 +53,7 @@ type options struct {
 	KStreamsDir     string
 	KSJVMOpts       string
 	KSCommitMs      int
+	Tuning          millraceTuning
 
 	// child mode (internal)
 	Scenario string
@@ -80,6 +81,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.KStreamsDir, "kstreams-dir", "", "`DIR` of the KS scenario's build.sh (default: kstreams/ next to the working directory or this source)")
 	fs.StringVar(&o.KSJVMOpts, "ks-jvm-opts", defaultKSJVMOpts, "JVM options of the KS scenario's java process")
 	fs.IntVar(&o.KSCommitMs, "ks-commit-interval-ms", 100, "commit.interval.ms of the KS scenario (Kafka Streams' at_least_once default is 30000)")
+	fs.DurationVar(&o.Tuning.CommitInterval, "commit-interval", 0, "input.commit_interval of the Millrace scenarios (default: the config's default)")
+	fs.DurationVar(&o.Tuning.Linger, "linger", 0, "kafka.producer.linger of the Millrace scenarios (default: the config's default)")
 	fs.BoolVar(&o.Replot, "replot", false, "only redraw DIR/results.png and DIR/results.txt from DIR/results.json and DIR/run.json")
 	fs.StringVar(&o.Scenario, "scenario", "", "internal: run one scenario (child process)")
 	fs.StringVar(&o.JobFile, "job", "", "internal: the child's job file")
@@ -288,7 +291,7 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		j := job{Scenario: name, Brokers: brokers, RunID: runID, Input: input, Records: pre.Records,
 			Expected: pre.Expected, InputBytes: pre.Bytes, Rate: rate, LowRate: o.LowRate, KeepTopics: o.KeepTopics, LatencyDuration: o.LatencyDuration,
 			CPUProfileDir: o.CPUProfileDir, W0MaxRecords: o.W0MaxRecords, MaxDrainTime: o.MaxDrainTime,
-			Isolated: o.Isolate, KS: meta.KS}
+			Isolated: o.Isolate, KS: meta.KS, Tuning: o.Tuning}
 		fmt.Fprintf(stderr, "bench: --- %s ---\n", name)
 		var res Result
 		var sampler *cpuSampler

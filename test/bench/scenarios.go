@@ -32,6 +32,15 @@ type stage struct {
 	// KS: how to start the Java process, and its pid once started.
 	KS  ksConfig
 	pid atomic.Int64
+	// Tuning overrides settings of the Millrace scenarios.
+	Tuning millraceTuning
+}
+
+// millraceTuning overrides settings of the Millrace scenarios' config;
+// zero keeps the config's default.
+type millraceTuning struct {
+	CommitInterval time.Duration `json:"commit_interval,omitempty"`
+	Linger         time.Duration `json:"linger,omitempty"`
 }
 
 // scenario is one way of running the benchmark chain.
@@ -295,16 +304,23 @@ func runW0(ctx context.Context, s *stage) error {
 
 // millraceConfig is the benchmark pipeline as a user writes it.
 func millraceConfig(s *stage, ordering string) string {
+	var producer, input string
+	if d := s.Tuning.Linger; d > 0 {
+		producer = fmt.Sprintf("  producer:\n    linger: %s\n", d)
+	}
+	if d := s.Tuning.CommitInterval; d > 0 {
+		input = fmt.Sprintf(", commit_interval: %s", d)
+	}
 	return fmt.Sprintf(`version: 1
 kafka:
   brokers: [%q]
   client_id: millrace-bench
   topics: {create: true, partitions: %d}
-admin:
+%sadmin:
   address: "off"
 pipelines:
   - name: bench-%s
-    input: {topic: %q, group: %q, start: oldest, ordering: %s}
+    input: {topic: %q, group: %q, start: oldest, ordering: %s%s}
     transforms:
       - filter: 'amount > 0'
       - set: {total_cents: 'int(amount * 100)'}
@@ -312,7 +328,7 @@ pipelines:
       - drop: [debug]
     output: {topic: %q}
     errors: {dead_letter_topic: %q}
-`, s.Brokers[0], partitions, ordering, s.In, s.Group, ordering, s.Out, s.DLQ)
+`, s.Brokers[0], partitions, producer, ordering, s.In, s.Group, ordering, input, s.Out, s.DLQ)
 }
 
 // runMillrace runs Millrace in process on the YAML of millraceConfig.
