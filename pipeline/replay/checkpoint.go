@@ -109,7 +109,9 @@ func (c *Checkpoint) update(progress []kafka.Progress, now time.Time) {
 // save writes the checkpoint atomically: a crash leaves the old file or
 // the new one, never a torn one.
 func (c *Checkpoint) save(dir string) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Owner only, like the embedded broker's data: a checkpoint names
+	// topics, offsets and the replay's filter.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("checkpoint: %w", err)
 	}
 	data, err := json.MarshalIndent(c, "", "  ")
@@ -122,7 +124,7 @@ func (c *Checkpoint) save(dir string) (string, error) {
 		return "", fmt.Errorf("checkpoint: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return "", fmt.Errorf("checkpoint %s: %w", path, err)
 	}

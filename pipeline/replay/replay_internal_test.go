@@ -16,7 +16,7 @@ import (
 )
 
 func TestCheckpointSaveLoad(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "checkpoints") // created by save
 	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	mk := func(pipeline string, at time.Time) *Checkpoint {
 		return &Checkpoint{Version: checkpointVersion, ID: newID(at), Pipeline: pipeline, Mode: ModeReplay, Topic: "in", CreatedAt: at,
@@ -62,8 +62,11 @@ func TestCheckpointSaveLoad(t *testing.T) {
 			t.Errorf("temporary file left: %s", f.Name())
 		}
 	}
-	if st, err := os.Stat(filepath.Join(dir, "a-"+old.ID+".json")); err != nil || st.Mode().Perm() != 0o644 {
-		t.Errorf("checkpoint file: %v %v", st, err)
+	if st, err := os.Stat(filepath.Join(dir, "a-"+old.ID+".json")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("checkpoint file: %v %v, want mode 0600", st, err)
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("checkpoint dir: %v %v, want mode 0700", st, err)
 	}
 }
 
