@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
 
@@ -19,7 +20,8 @@ func init() {
 			"of nested objects, and objects inside lists, are left as they are. Keys are handled " +
 			"in sorted order, and objects that meet at one place are merged " +
 			"(`{\"a\":{\"x\":1},\"a.b\":2}` gives `{\"a\":{\"b\":2,\"x\":1}}`). A key that would " +
-			"replace a value (`{\"a\":1,\"a.b\":2}`) fails the record. It is the inverse of " +
+			"replace a value (`{\"a\":1,\"a.b\":2}`) fails the record, and so does one that would nest the " +
+			"record deeper than the 10,000 levels a reader accepts. It is the inverse of " +
 			"`flatten`.",
 		Config: spec.Object("", separatorField),
 		Examples: []transforms.Example{
@@ -73,6 +75,11 @@ func (u unflatten) Apply(_ context.Context, r *transforms.Record) ([]*transforms
 
 // put stores v under the parts of key, merging objects that meet.
 func (u unflatten) put(out map[string]any, key string, v any) error {
+	if n := strings.Count(key, u.sep) + 1; n+codec.Depth(v) > codec.MaxDepth {
+		// The value would sit inside n objects: deeper than any reader of
+		// the output (Millrace's own decoder, encoding/json) accepts.
+		return fmt.Errorf("unflatten: key %s splits into %d levels, and the record would nest deeper than %d", shortKey(key), n, codec.MaxDepth)
+	}
 	parts := strings.Split(key, u.sep)
 	m := out
 	for i, p := range parts[:len(parts)-1] {
@@ -111,4 +118,13 @@ func merge(m map[string]any, leaf string, v any, conflict func(at string) error)
 		}
 	}
 	return nil
+}
+
+// shortKey quotes a key for an error, cut to its first 40 bytes: a key
+// may be as long as the record.
+func shortKey(k string) string {
+	if len(k) <= 40 {
+		return fmt.Sprintf("%q", k)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", k[:40], len(k))
 }

@@ -1,6 +1,9 @@
 package builtin_test
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestUnflatten(t *testing.T) {
 	runCases(t, []runCase{
@@ -22,6 +25,15 @@ func TestUnflatten(t *testing.T) {
 		{name: "merge conflict", steps: `- unflatten: {}`, in: `{"a":{"b":{"c":1}},"a.b":{"c":2}}`,
 			err: `step 0 (unflatten): unflatten: key "a.b" conflicts with field a.b.c`},
 		{name: "not an object", steps: `- unflatten: {}`, in: `"x"`, err: `step 0 (unflatten): record value is not a JSON object`},
+		// Nesting: the record object, 9,998 levels made from the key and a
+		// list is the decoder's limit of 10,000; one more level fails the
+		// record instead of writing one that no reader accepts.
+		{name: "as deep as a reader takes", steps: `- unflatten: {}`, in: `{"` + strings.Repeat("a.", 9998) + `b":[1]}`,
+			want: []string{strings.Repeat(`{"a":`, 9998) + `{"b":[1]}` + strings.Repeat("}", 9998)}},
+		{name: "deeper than a reader takes", steps: `- unflatten: {}`, in: `{"` + strings.Repeat("a.", 9999) + `b":[1]}`,
+			err: `step 0 (unflatten): unflatten: key "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a."... (19999 bytes) splits into 10000 levels, and the record would nest deeper than 10000`},
+		{name: "200k dots", steps: `- unflatten: {}`, in: `{"` + strings.Repeat(".", 200000) + `":1}`,
+			err: `step 0 (unflatten): unflatten: key "` + strings.Repeat(".", 40) + `"... (200000 bytes) splits into 200001 levels, and the record would nest deeper than 10000`},
 	})
 }
 
