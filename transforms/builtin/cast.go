@@ -60,7 +60,7 @@ func init() {
 			{Title: "Unix milliseconds", Config: `{ts: timestamp}`, Input: `{"ts":1700000000123}`,
 				Output: []string{`{"ts":"2023-11-14T22:13:20.123Z"}`}},
 			{Title: "Text that is no number fails", Config: `{qty: int}`, Input: `{"qty":"three"}`,
-				Error: `field qty: cannot cast "three" to int`},
+				Error: `field qty: cannot cast a string of 5 characters to int`},
 		},
 	}, func(b *transforms.Build) (transforms.Transform, error) {
 		var t cast
@@ -98,7 +98,7 @@ func (c cast) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Reco
 		}
 		out, ok := f.fn(v)
 		if !ok {
-			return nil, fmt.Errorf("field %s: cannot cast %s to %s", f.path, quoteValue(v), f.to)
+			return nil, fmt.Errorf("field %s: cannot cast %s to %s", f.path, describeValue(v), f.to)
 		}
 		if err := transforms.Set(obj, f.path, out); err != nil {
 			return nil, err

@@ -25,7 +25,9 @@ func init() {
 			"outputs becomes an output record with the input's key, headers and timestamp: no " +
 			"output drops the record (`select(...)` filters), several fan it out (`.items[]`). " +
 			"An error in the program (`error(\"...\")`, a type error, the timeout) fails the " +
-			"record; `halt` ends it normally with the outputs so far. The language is jq 1.7's, " +
+			"record; `halt` ends it normally with the outputs so far. A type error names the " +
+			"types it met, not the values (`cannot add: string and object`), as every error text " +
+			"does; the text of the program's own `error(...)` is kept. The language is jq 1.7's, " +
 			"as implemented by gojq, and the program is compiled when the config is loaded, so a " +
 			"syntax error is a config error at its place.\n\n" +
 			"`$kafka` holds the record's Kafka fields: `$kafka.key` (null without a key), " +
@@ -150,7 +152,7 @@ func (t *jq) Apply(ctx context.Context, r *transforms.Record) ([]*transforms.Rec
 			if errors.As(err, &halt) && halt.Value() == nil && halt.ExitCode() == 0 {
 				break
 			}
-			return nil, fmt.Errorf("jq: %w", err)
+			return nil, &jqError{err}
 		}
 		if len(vals) == t.maxOutputs {
 			return nil, fmt.Errorf("jq: more than %d outputs", t.maxOutputs)

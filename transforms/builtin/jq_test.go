@@ -30,7 +30,15 @@ func TestJQ(t *testing.T) {
 		{name: "error", steps: `- jq: 'error("bad")'`, in: `{}`, err: `step 0 (jq): jq: error: bad`},
 		{name: "error with an object", steps: `- jq: 'error({code: 1})'`, in: `{}`, err: `step 0 (jq): jq: error: {"code":1}`},
 		{name: "halt_error", steps: `- jq: '"stop" | halt_error'`, in: `{}`, err: `step 0 (jq): jq: halt error: stop`},
-		{name: "type error", steps: `- jq: '.a.b'`, in: `{"a":5}`, err: `step 0 (jq): jq: expected an object but got: number (5)`},
+		{name: "type error", steps: `- jq: '.a.b'`, in: `{"a":5}`, err: `step 0 (jq): jq: expected an object but got: number`},
+		// Values never reach an error text (logs, dead-letter headers, the
+		// status page): gojq's previews of them are cut to their types.
+		{name: "type error hides the value", steps: `- jq: '.email | keys'`, in: `{"email":"ada.secret@example.org"}`,
+			err: `step 0 (jq): jq: keys cannot be applied to: string`},
+		{name: "two values hidden", steps: `- jq: '.a + .b'`, in: `{"a":"x)\"y","b":{"k":[1,"(s)"]}}`,
+			err: `step 0 (jq): jq: cannot add: string and object`},
+		{name: "bare previews hidden", steps: `- jq: '.s as $s | .n | split($s)'`, in: `{"n":5,"s":"ada.secret"}`,
+			err: `step 0 (jq): jq: split("...") cannot be applied to: number`},
 		{name: "error after outputs drops them all", steps: `- jq: '1, error("x")'`, in: `{}`, err: `step 0 (jq): jq: error: x`},
 		{name: "too many outputs", steps: `- jq: {program: 'range(5)', max_outputs: 4}`, in: `{}`, err: `step 0 (jq): jq: more than 4 outputs`},
 		{name: "as many outputs as allowed", steps: `- jq: {program: 'range(4)', max_outputs: 4}`, in: `{}`, want: []string{`0`, `1`, `2`, `3`}},

@@ -80,7 +80,7 @@ func init() {
 				Input: `{"created":"2024-03-01T10:00:00.250Z"}`, Output: []string{`{"created":"2024-03-01T10:00:00.250Z"}`},
 				Timestamp: "2024-03-01T10:00:00.25Z"},
 			{Title: "Text that does not match fails", Config: `{field: ts, from: date, to: unix}`, Input: `{"ts":"01.03.2024"}`,
-				Error: `field ts: cannot read "01.03.2024" as date`},
+				Error: `field ts: cannot read a string of 10 characters as date`},
 		},
 	}, newTimestamp)
 }
@@ -194,7 +194,7 @@ func (t *timestampT) Apply(_ context.Context, r *transforms.Record) ([]*transfor
 	}
 	tm, ok := t.read(v)
 	if !ok {
-		return nil, fmt.Errorf("field %s: cannot read %s as %s", t.field, quoteValue(v), t.from.name)
+		return nil, fmt.Errorf("field %s: cannot read %s as %s", t.field, describeValue(v), t.from.name)
 	}
 	if t.rewrite {
 		if err := transforms.Set(obj, t.target, t.write(tm)); err != nil {

@@ -109,27 +109,19 @@ func kindOf(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
-// maxQuoted bounds how much of a value an error message shows.
-const maxQuoted = 40
-
-// quoteValue shows a scalar value in an error message, shortened; objects and
-// lists are named by their type only.
-func quoteValue(v any) string {
-	switch v := v.(type) {
-	case string:
-		if utf8.RuneCountInString(v) > maxQuoted {
-			r := []rune(v)
-			return strconv.Quote(string(r[:maxQuoted])) + "..."
+// describeValue names a value in an error message by its kind, never its
+// content: error texts reach logs, dead-letter headers and the status
+// page, and a record's values may be personal data (the dead letter keeps
+// the value itself; runner.log_payloads logs it with the error).
+func describeValue(v any) string {
+	if s, ok := v.(string); ok {
+		n := utf8.RuneCountInString(s)
+		if n == 1 {
+			return "a string of 1 character"
 		}
-		return strconv.Quote(v)
-	case map[string]any, []any:
-		return kindOf(v)
+		return fmt.Sprintf("a string of %d characters", n)
 	}
-	s, err := textOf(v)
-	if err != nil || len(s) > maxQuoted {
-		return kindOf(v)
-	}
-	return s
+	return kindOf(v)
 }
 
 // fieldError is a field of a record that a transform cannot use.
