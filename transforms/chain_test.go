@@ -166,7 +166,7 @@ func TestChainErrors(t *testing.T) {
 	}{
 		{"- set: {a: '1'}\n- fail: broken\n- count: {}\n", "step 1 (fail): broken", 1, "fail"},
 		{"- set: {a: '1'}\n- drop: [x]\n- explode: boom\n", "step 2 (explode): panic: boom", 2, "explode"},
-		{"- filter: 'a.b > 1'\n", `step 0 (filter): expression "a.b > 1": invalid operation: <nil> > int (column 5)`, 0, "filter"},
+		{"- filter: 'a.b > 1'\n", `step 0 (filter): expression "a.b > 1": field a.b is missing or null (column 3)`, 0, "filter"},
 		{"- fanout: {field: nope}\n", "step 0 (fanout): field nope is not a list", 0, "fanout"},
 	} {
 		chain := buildChain(t, reg, tc.steps)

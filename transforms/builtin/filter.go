@@ -19,7 +19,7 @@ func init() {
 		Examples: []transforms.Example{
 			{Title: "Keep positive amounts", Config: `'amount > 0'`, Input: `{"amount":12.5}`, Output: []string{`{"amount":12.5}`}},
 			{Title: "Drop test traffic", Config: `'status != "test"'`, Input: `{"status":"test"}`},
-			{Title: "A missing field fails the record", Config: `'amount > 0'`, Input: `{"total":1}`, Error: "invalid operation"},
+			{Title: "A missing field fails the record", Config: `'amount > 0'`, Input: `{"total":1}`, Error: "field amount is missing or null"},
 		},
 	}, func(b *transforms.Build) (transforms.Transform, error) {
 		p, err := b.Bool(b.Config)

@@ -17,7 +17,7 @@ func TestFilter(t *testing.T) {
 		{name: "non-boolean result fails", steps: `- filter: 'flag'`, in: `{"flag":"yes"}`,
 			err: `step 0 (filter): expression "flag": invalid operation: bool(string) (column 1)`},
 		{name: "missing operand fails", steps: `- filter: 'amount > 0'`, in: `{"total":1}`,
-			err: `step 0 (filter): expression "amount > 0": invalid operation: <nil> > int (column 8)`},
+			err: `step 0 (filter): expression "amount > 0": field amount is missing or null (column 1)`},
 		{name: "not an object", steps: `- filter: 'true'`, in: `[1,2]`,
 			err: `step 0 (filter): record value is not a JSON object`},
 	})

@@ -162,7 +162,7 @@ func (p *Program) Eval(r *transforms.Record) (any, error) {
 	if !p.meta {
 		out, err := expr.Run(p.prog, m)
 		if err != nil {
-			return nil, &Error{Source: p.src, Err: err}
+			return nil, p.runError(m, err)
 		}
 		return out, nil
 	}
@@ -175,7 +175,7 @@ func (p *Program) Eval(r *transforms.Record) (any, error) {
 		delete(m, MetaVar)
 	}
 	if err != nil {
-		return nil, &Error{Source: p.src, Err: err}
+		return nil, p.runError(m, err)
 	}
 	return out, nil
 }

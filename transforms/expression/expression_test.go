@@ -161,7 +161,7 @@ const hint = "(see docs/expressions.md for the syntax, fields and functions)"
 
 func TestExprRuntimeErrors(t *testing.T) {
 	for _, tc := range []struct{ expr, in, want string }{
-		{`sha256(n)`, `{"n":5}`, `expression "sha256(n)": interface conversion: interface {} is int, not string (column 1)`},
+		{`sha256(n)`, `{"n":5}`, `expression "sha256(n)": expected string, got int (column 1)`},
 		// Integers beyond 64 bits are json.Number.
 		{`n > 5`, `{"n":123456789012345678901234567890}`, `expression "n > 5": invalid operation: json.Number > int (column 3)`},
 	} {
@@ -221,5 +221,37 @@ func TestExprMaxNodes(t *testing.T) {
 	}
 	if _, err := expression.Compile(src); err == nil {
 		t.Error("a 6000-node expression compiled")
+	}
+}
+
+// A program that fails on a field the record lacks says which field, at
+// its column, instead of Go's words for a nil.
+func TestMissingFieldError(t *testing.T) {
+	for _, c := range []struct{ src, in, want string }{
+		{`not (lower(user_agent) contains "bot")`, `{"ip":"10.0.0.1"}`, `expression "not (lower(user_agent) contains \"bot\")": field user_agent is missing or null (column 12)`},
+		{`amount > 0`, `{}`, `expression "amount > 0": field amount is missing or null (column 1)`},
+		{`amount > 0`, `{"amount":null}`, `expression "amount > 0": field amount is missing or null (column 1)`},
+		{`a.b.c + 1`, `{"a":{"x":1}}`, `expression "a.b.c + 1": field a.b is missing or null (column 3)`},
+		{`upper(name) + x`, `{"x":"y"}`, `expression "upper(name) + x": field name is missing or null (column 7)`},
+		{`let v = name; upper(v)`, `{}`, `expression "let v = name; upper(v)": field name is missing or null (column 9)`},
+		// No field missing: Go's nil is said as null.
+		{`upper(kafka.key)`, `{}`, ``},
+	} {
+		p, err := expression.Compile(c.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := codec.Decode([]byte(c.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Eval(&transforms.Record{Value: v})
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != c.want {
+			t.Errorf("%s on %s:\n got %s\nwant %s", c.src, c.in, got, c.want)
+		}
 	}
 }
