@@ -130,3 +130,12 @@ func (b *Build) canCompile(v *spec.Value) error {
 	}
 	return nil
 }
+
+// TopicNamer is implemented by transforms that choose a record's topic
+// from names written in their config (route's cases and default). Those
+// names are allowed destinations of the pipeline when its
+// output.allowed_topics is not given; a topic computed at run time from
+// the record is allowed only if the config names or allows it.
+type TopicNamer interface {
+	TopicNames() []string
+}

@@ -31,6 +31,12 @@ type Parts struct {
 	Routes []BuiltRoute
 	// Topic is output.topic, for records that no route takes.
 	Topic string
+	// input is the pipeline's input topic, which no record may be
+	// routed to; allowed lists output.allowed_topics, or named the
+	// topics the config names when it is not given.
+	input   string
+	allowed []string
+	named   map[string]bool
 }
 
 // BuiltRoute is an output route ready to run.
@@ -65,7 +71,22 @@ func (c *Config) build(p *Pipeline, steps *spec.Value, opts BuildOptions) (*Part
 		reg = transforms.Default
 	}
 	chain, errs := transforms.BuildChain(reg, steps, transforms.ChainOptions{Pipeline: p.Name, Exprs: exprs, Logger: opts.Logger})
-	parts := &Parts{Chain: chain, Topic: p.Output.Topic}
+	parts := &Parts{Chain: chain, Topic: p.Output.Topic, input: p.Input.Topic, allowed: p.Output.AllowedTopics}
+	if parts.allowed == nil {
+		parts.named = map[string]bool{}
+		for _, t := range p.Output.Topics() {
+			parts.named[t] = true
+		}
+		if chain != nil {
+			for _, st := range chain.Steps {
+				if n, ok := st.Transform.(transforms.TopicNamer); ok {
+					for _, t := range n.TopicNames() {
+						parts.named[t] = true
+					}
+				}
+			}
+		}
+	}
 	for _, rt := range p.Output.Routes {
 		when, err := (&transforms.Build{Config: rt.When, Pipeline: p.Name, Exprs: exprs}).Bool(rt.When)
 		if err != nil {
@@ -83,6 +104,9 @@ func (c *Config) build(p *Pipeline, steps *spec.Value, opts BuildOptions) (*Part
 // the pipeline reports as the step "output".
 func (p *Parts) Destination(r *transforms.Record) (string, error) {
 	if r.Topic != "" {
+		if err := p.Allows(r.Topic); err != nil {
+			return "", err
+		}
 		return r.Topic, nil
 	}
 	for _, rt := range p.Routes {
@@ -95,6 +119,21 @@ func (p *Parts) Destination(r *transforms.Record) (string, error) {
 		}
 	}
 	return p.Topic, nil
+}
+
+// Allows checks a topic a transform chose for a record: it must not be the
+// pipeline's input, and it must be allowed by output.allowed_topics or,
+// without it, named by the config. A record may not create topics.
+func (p *Parts) Allows(topic string) error {
+	switch {
+	case topic == p.input:
+		return fmt.Errorf("the record is routed to the pipeline's own input topic %q", topic)
+	case p.allowed != nil && !allowedBy(p.allowed, topic):
+		return fmt.Errorf("the record is routed to topic %q, which output.allowed_topics does not allow", topic)
+	case p.allowed == nil && !p.named[topic]:
+		return fmt.Errorf("the record is routed to topic %q, which the config does not name (list the topics a route may compute in output.allowed_topics)", topic)
+	}
+	return nil
 }
 
 // Close closes the transforms that hold resources (transforms.Closer).

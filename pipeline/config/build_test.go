@@ -3,6 +3,7 @@ package config_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -72,7 +73,7 @@ pipelines:
 		{20, "", "big"},
 		{5, "", "positive"},
 		{-1, "", "out"},
-		{20, "chosen", "chosen"},
+		{20, "positive", "positive"}, // a topic a transform chose, named by the config
 	} {
 		r := &transforms.Record{Value: map[string]any{"n": tc.n}, Topic: tc.topic}
 		if got, err := parts.Destination(r); err != nil || got != tc.want {
@@ -83,6 +84,77 @@ pipelines:
 	var re *config.RouteError
 	if !errors.As(err, &re) || err.Error() != `output route: expression "n > 10": invalid operation: string > int (column 3)` {
 		t.Errorf("failing condition: %v", err)
+	}
+}
+
+// A topic computed from a record must be allowed: by output.allowed_topics
+// when given (names or patterns), else by being named in the config
+// (output.topic, output.routes, route's cases and default). The input
+// topic never is. What is not allowed fails the record (dead letter)
+// instead of creating a topic.
+func TestAllowedTopics(t *testing.T) {
+	named := parse(t, `
+version: 1
+pipelines:
+  - name: p
+    input: {topic: in}
+    transforms:
+      - route: {cases: [{when: 'n > 10', topic: big}], default: small}
+    output:
+      topic: out
+      routes: [{when: 'n < 0', topic: negative}]
+`, nil)
+	patterns := parse(t, `
+version: 1
+pipelines:
+  - name: p
+    input: {topic: r-in}
+    transforms:
+      - route: '"r-" + c'
+    output:
+      topic: r-default
+      allowed_topics: ["r-*", exact]
+`, nil)
+	for _, tc := range []struct {
+		cfg   *config.Config
+		topic string
+		ok    bool
+	}{
+		{named, "big", true}, {named, "small", true}, {named, "out", true}, {named, "negative", true},
+		{named, "big2", false}, {named, "in", false}, {named, "r-x", false},
+		{patterns, "r-x", true}, {patterns, "r-", true}, {patterns, "exact", true},
+		{patterns, "exact2", false}, {patterns, "x-r", false}, {patterns, "r-in", false},
+	} {
+		parts := build(t, tc.cfg, tc.cfg.Pipelines[0])
+		got, err := parts.Destination(&transforms.Record{Value: map[string]any{"n": 1}, Topic: tc.topic})
+		if tc.ok && (err != nil || got != tc.topic) {
+			t.Errorf("%s: %q, %v; want it allowed", tc.topic, got, err)
+		}
+		if !tc.ok && err == nil {
+			t.Errorf("%s: allowed", tc.topic)
+		}
+	}
+	_, err := config.Parse("p.yaml", []byte(`
+version: 1
+pipelines:
+  - name: p
+    input: {topic: in}
+    output:
+      topic: out
+      routes: [{when: 'n < 0', topic: negative}]
+      allowed_topics: ["[a-", "o*"]
+`), config.Options{})
+	want := []string{
+		`p.yaml:9:24: invalid topic pattern "[a-": syntax error in pattern`,
+		`p.yaml:8:39: topic "negative" is not in output.allowed_topics`,
+	}
+	if err == nil {
+		t.Fatal("no config error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("errors %q lack %q", err, w)
+		}
 	}
 }
 

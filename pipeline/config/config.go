@@ -8,6 +8,7 @@
 package config
 
 import (
+	"path"
 	"errors"
 	"fmt"
 	"net"
@@ -155,6 +156,10 @@ type Step struct {
 type Output struct {
 	Topic  string
 	Routes []Route
+	// AllowedTopics are the names or patterns (path.Match: *, ?, [a-z])
+	// a topic computed from a record may be; nil allows the topics the
+	// config names (Parts.Allows).
+	AllowedTopics []string
 }
 
 // Route sends records matching When to Topic.
@@ -432,6 +437,17 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 			p.Output.Routes = append(p.Output.Routes, Route{When: w, Topic: t.Text})
 		}
 	}
+	if av := out.Get("allowed_topics"); av != nil && av.Kind == spec.KindList {
+		p.Output.AllowedTopics = []string{}
+		for _, it := range av.Items {
+			if _, err := path.Match(it.Text, ""); err != nil {
+				b.errs = append(b.errs, it.Errorf("invalid topic pattern %s: %v", show(it.Text, it), err).WithHint("* matches any characters, ? one, [a-z] a range"))
+				continue
+			}
+			p.Output.AllowedTopics = append(p.Output.AllowedTopics, it.Text)
+		}
+		b.checkAllowed(p, out)
+	}
 	b.checkParts(p, v.Get("transforms"))
 	ev := v.Get("errors")
 	rv := ev.Get("retry")
@@ -451,6 +467,32 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 	p.FromEnv = fromEnv(v)
 	b.checkLoops(p, v)
 	return p
+}
+
+// checkAllowed wants the output topics a config names to be allowed when
+// output.allowed_topics is given.
+func (b *builder) checkAllowed(p *Pipeline, out *spec.Value) {
+	check := func(t *spec.Value) {
+		if t != nil && t.IsScalar() && !t.Failed && !allowedBy(p.Output.AllowedTopics, t.Text) {
+			b.errs = append(b.errs, t.Errorf("topic %s is not in output.allowed_topics", show(t.Text, t)).WithHint("add it to output.allowed_topics"))
+		}
+	}
+	check(out.Get("topic"))
+	if routes := out.Get("routes"); routes != nil && routes.Kind == spec.KindList {
+		for _, rv := range routes.Items {
+			check(rv.Get("topic"))
+		}
+	}
+}
+
+// allowedBy reports whether topic matches one of the patterns.
+func allowedBy(patterns []string, topic string) bool {
+	for _, pat := range patterns {
+		if ok, _ := path.Match(pat, topic); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // checkParts builds the pipeline's parts once, as Build will, to report

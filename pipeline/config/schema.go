@@ -144,6 +144,8 @@ var pipelineSchema = spec.Object("One consume → transform → produce pipeline
 				&spec.Field{Name: "when", Type: spec.Expr("Condition over the output record."), Required: true},
 				&spec.Field{Name: "topic", Type: spec.String("Topic for records that match."), Required: true},
 			), 1, "")},
+		&spec.Field{Name: "allowed_topics", Doc: "Names or patterns (`*` any characters, `?` one, `[a-z]` a range) that a topic computed from a record (the `route` transform's expression) may be; a record routed elsewhere goes to the dead-letter topic, so that data cannot create topics. Default: the topics this pipeline's config names (`topic`, `routes`, the names in `route` cases). A pipeline never writes to its own input topic, whatever this allows.",
+			Type: spec.List(spec.String("Topic name or pattern."), 1, "")},
 	)},
 	&spec.Field{Name: "errors", Doc: "Retries and the dead-letter topic.", Type: spec.Object("",
 		&spec.Field{Name: "retry", Doc: "Retries with exponential backoff of a produce that failed (the producer gave up on it): its outputs or dead letter are sent again, the chain does not run again; the same in `run` (both adapters), replays and config tests. Data errors are not retried: they go to the dead-letter topic at once. When the retries are spent the record is handed out again later; it is never skipped.", Type: spec.Object("",

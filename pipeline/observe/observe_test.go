@@ -2,6 +2,7 @@ package observe
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -323,4 +324,26 @@ func TestNilPipelineHooks(t *testing.T) {
 	}
 	o.ShuttingDown()
 	o.Close()
+}
+
+// A pipeline routing to many topics (output.allowed_topics patterns) names
+// at most maxTopicLabels of them in its metrics; the rest are counted
+// under OtherTopics, so that data cannot grow the series without bound.
+func TestOutputTopicLabelsBounded(t *testing.T) {
+	o := New(Options{})
+	p := o.AddPipeline(testPipeline("fan"), 0)
+	for i := range 300 {
+		p.Out(fmt.Sprintf("r-%d", i))
+	}
+	p.Out("r-0")
+	// out and out-de, the configured outputs, are always named.
+	if got := testutil.CollectAndCount(o.m.out); got != 2+maxTopicLabels+1 {
+		t.Errorf("%d output series, want %d", got, 2+maxTopicLabels+1)
+	}
+	if got := testutil.ToFloat64(o.m.out.WithLabelValues("fan", OtherTopics)); got != 200 {
+		t.Errorf("(other) counted %v, want 200", got)
+	}
+	if got := testutil.ToFloat64(o.m.out.WithLabelValues("fan", "r-0")); got != 2 {
+		t.Errorf("r-0 counted %v, want 2", got)
+	}
 }

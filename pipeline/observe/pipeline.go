@@ -41,6 +41,9 @@ type Pipeline struct {
 	inFlight       atomic.Int64
 	lastProgress   atomic.Int64 // Unix nanoseconds: a record finished, or one started after none was in flight
 
+	topicLabels     sync.Map // output topics named in metrics
+	topicLabelCount int      // their number, under mu
+
 	mu     sync.Mutex
 	failed error // the error the pipeline stopped on
 	errs   []ErrorEntry
@@ -120,8 +123,10 @@ func newPipeline(o *Observer, cp *config.Pipeline, index int) *Pipeline {
 	p.latency = m.latency.WithLabelValues(p.label)
 	m.ready.WithLabelValues(p.label).Set(0)
 	for _, t := range p.outputs {
-		p.out.WithLabelValues(t) // export zero before the first record
+		p.out.WithLabelValues(t)           // export zero before the first record
+		p.topicLabels.Store(t, struct{}{}) // always named, not counted
 	}
+	p.topicLabels.Store(OtherTopics, struct{}{})
 	for _, s := range cp.Steps {
 		idx := strconv.Itoa(s.Index)
 		p.steps = append(p.steps, stepInfo{Name: s.Name, Index: s.Index})
@@ -182,7 +187,34 @@ func (p *Pipeline) Out(topic string) {
 	if s, ok := p.shownTopic[topic]; ok {
 		topic = s
 	}
-	p.out.WithLabelValues(topic).Inc()
+	p.out.WithLabelValues(p.topicLabel(topic)).Inc()
+}
+
+// maxTopicLabels bounds the output topics, besides those of output.topic
+// and output.routes, that a pipeline's metrics name: with
+// output.allowed_topics patterns, records may pick among many topics, and
+// every label value is a series Prometheus keeps.
+const maxTopicLabels = 100
+
+// OtherTopics is the label of the output topics beyond maxTopicLabels.
+const OtherTopics = "(other)"
+
+// topicLabel is topic, or OtherTopics once maxTopicLabels others were named.
+func (p *Pipeline) topicLabel(topic string) string {
+	if _, ok := p.topicLabels.Load(topic); ok {
+		return topic
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.topicLabels.Load(topic); ok {
+		return topic
+	}
+	if p.topicLabelCount >= maxTopicLabels {
+		return OtherTopics
+	}
+	p.topicLabelCount++
+	p.topicLabels.Store(topic, struct{}{})
+	return topic
 }
 
 // Delivered observes the end-to-end latency of an input record whose

@@ -28,8 +28,11 @@ func init() {
 			"matches and there is no `default`, or the expression yields `null` or `\"\"`), the " +
 			"destination is left as it was, so the output routes decide. A computed name must be a " +
 			"valid Kafka topic name (letters, digits, `.`, `_`, `-`; at most 249 characters), else " +
-			"the record fails; the names in cases are checked when the config is loaded. The topics " +
-			"must exist or be auto-created by the brokers. This covers Kafka Connect's " +
+			"the record fails; the names in cases are checked when the config is loaded. A computed " +
+			"name must also be one the pipeline allows (`output.allowed_topics`; by default the " +
+			"topics its config names), and not its own input topic, else the record goes to the " +
+			"dead-letter topic: data cannot create topics. The topics must exist or be " +
+			"auto-created by the brokers. This covers Kafka Connect's " +
 			"`TimestampRouter` and `RegexRouter` (with an expression over `kafka.topic` and " +
 			"`kafka.timestamp`).",
 		Config: spec.OneOf("An expression, a list of cases, or an options object.",
@@ -119,6 +122,19 @@ func newRoute(b *transforms.Build) (transforms.Transform, error) {
 		return nil, err
 	}
 	return &rt, nil
+}
+
+// TopicNames are the topics of the cases and the default: the names the
+// config gives (transforms.TopicNamer).
+func (rt *route) TopicNames() []string {
+	var names []string
+	for _, c := range rt.cases {
+		names = append(names, c.topic)
+	}
+	if rt.def != "" {
+		names = append(names, rt.def)
+	}
+	return names
 }
 
 // checkTopicValue checks a literal topic name in the config.
