@@ -89,6 +89,9 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 		Halt:       func(err error) { r.stop(p, halt, err) },
 		Subscriber: typeName(sub),
 		Logger:     r.log.With("pipeline", p.Name),
+		// Lanes are pipelined (see concurrentSubscriber): a failed
+		// produce rewinds its lane instead of being retried alone.
+		NoProduceRetry: sub.Pipelined(),
 	}
 	if op != nil {
 		opts.Observer = op
@@ -127,12 +130,16 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string) (*ka
 	if err != nil {
 		return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
 	}
+	// The engine hands a record's outputs to the producer before Process
+	// returns, in order: the next record of a lane (key, partition) may
+	// run while they are on their way.
 	return kafka.NewConcurrentSubscriber(kafka.ConcurrentSubscriberConfig{
 		Brokers:         brokers,
 		ClientID:        r.cfg.Kafka.ClientID,
 		Group:           p.Input.Group,
 		Start:           p.Input.Start,
 		Ordering:        ordering,
+		Pipelined:       ordering != kafka.OrderNone,
 		MaxInFlight:     p.Input.MaxInFlight,
 		CommitInterval:  p.Input.CommitInterval,
 		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,

@@ -32,6 +32,8 @@ type EngineOptions struct {
 	Middleware []message.HandlerMiddleware
 	// Logger logs failed records.
 	Logger *slog.Logger
+	// NoProduceRetry: see engine.Config.NoProduceRetry (a pipelined source).
+	NoProduceRetry bool
 }
 
 // Engine builds the record path of pipeline p: fresh running parts of its
@@ -66,6 +68,7 @@ func Engine(cfg *config.Config, p *config.Pipeline, opts EngineOptions) (*engine
 		LogPayloads:     cfg.Runner.LogPayloads,
 		Context:         observe.WithPipeline(context.Background(), p.Name),
 		Middleware:      opts.Middleware,
+		NoProduceRetry:  opts.NoProduceRetry,
 	})
 	if err != nil {
 		return nil, nil, errors.Join(fmt.Errorf("pipeline %s: %w", p.Name, err), parts.Close())

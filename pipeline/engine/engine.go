@@ -69,6 +69,13 @@ type Config struct {
 	// producer bounds); zero means none.
 	Timeout time.Duration
 	Retry   Retry
+	// NoProduceRetry settles an input whose produce failed as not done at
+	// once, without Retry's backoff: its source processes it again itself,
+	// in order. A source that hands out the next record of a lane before
+	// this one's outputs are acknowledged (kafka's Pipelined) needs it: a
+	// retry of these outputs alone, later, would write them after those of
+	// later records.
+	NoProduceRetry bool
 	// Producer writes outputs and dead letters; nil for an engine used only
 	// through HandlerFunc.
 	Producer Producer
@@ -311,7 +318,7 @@ func (e *Engine) produce(w *work, attempt int, bo *backoff, settle func(Result))
 			step = observe.StepDeadLetter
 		}
 		e.obs.Failed(step, -1, in.Partition, in.Offset, err)
-		if attempt >= e.cfg.Retry.MaxRetries {
+		if attempt >= e.cfg.Retry.MaxRetries || e.cfg.NoProduceRetry {
 			e.log.Warn("produce failed and the retries are spent; the record will be processed again",
 				"partition", in.Partition, "offset", in.Offset, "attempts", attempt+1, "error", err.Error())
 			e.obs.End(false)

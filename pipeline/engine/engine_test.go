@@ -198,6 +198,20 @@ func TestProduceRetry(t *testing.T) {
 	}
 }
 
+// With NoProduceRetry a failed produce settles the record as not done at
+// once, the produce tried once: its source processes it again, in order.
+func TestNoProduceRetry(t *testing.T) {
+	prod := &producer{fail: 1}
+	e := newEngine(t, benchYAML, prod, func(c *engine.Config) { c.NoProduceRetry = true })
+	rec := &engine.Record{Topic: "in", Value: []byte(benchEvent)}
+	if res := process(e, rec); res.Done || res.Err == nil || prod.calls != 1 {
+		t.Errorf("result %+v after %d produce calls, want not done after 1", res, prod.calls)
+	}
+	if res := process(e, rec); !res.Done || rec.Attempts != 2 || len(prod.got) != 1 {
+		t.Errorf("processed again: %+v, attempts %d, %d written", res, rec.Attempts, len(prod.got))
+	}
+}
+
 // Without a dead-letter topic a record that fails halts the pipeline and
 // is not done.
 func TestHaltWithoutDeadLetterTopic(t *testing.T) {

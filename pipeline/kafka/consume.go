@@ -63,6 +63,14 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 				for _, p := range batch {
 					sub.handOut(p)
 				}
+				if sub.cfg.Pipelined {
+					// Their outputs are with the producer: their lanes
+					// may go on, in one event for the batch.
+					select {
+					case sub.acks <- ackEvent{released: batch}:
+					case <-sub.done:
+					}
+				}
 			}
 		}()
 	}
@@ -94,10 +102,7 @@ func (s *stream) handOut(p pending) {
 // settler returns the settle function of a record handed out by Consume.
 func (s *stream) settler(p pending, rec *engine.Record) func(engine.Result) {
 	return func(res engine.Result) {
-		ev := ackEvent{e: p.e, w: p.w}
-		if !res.Done {
-			ev.rec, ev.nack = rec, true
-		}
+		ev := ackEvent{e: p.e, w: p.w, gen: p.gen, rec: rec, nack: !res.Done}
 		select {
 		case s.acks <- ev:
 		case <-s.done:

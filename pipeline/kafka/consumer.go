@@ -36,6 +36,20 @@ type ConcurrentSubscriberConfig struct {
 	Ranges []Range
 	// Ordering says which records of a partition may run at once.
 	Ordering Ordering
+	// Pipelined (Consume) ends a record's turn in its lane (its key, or its
+	// partition) when the process call for it returns, rather than when it
+	// is settled: the next record of the lane runs while the outputs of the
+	// ones before are still on their way, and several produces of a lane
+	// are in flight at once. Settlements, and so commits, still follow the
+	// acked prefix. process must have handed its outputs, in call order, to
+	// a producer that keeps that order per partition and fails every
+	// record after one that fails (engine.Engine.Process with the
+	// BatchPublisher: franz-go's idempotent producer), and must not retry
+	// a produce later by itself (engine.Config.NoProduceRetry): a record
+	// settled as not done rewinds its lane instead (see lane in window.go),
+	// so that the outputs of a lane are written in offset order, again from
+	// the failed record on after a failure. Subscribe ignores it.
+	Pipelined bool
 	// MaxInFlight bounds the records of one partition handed out and not yet
 	// settled. Default 256.
 	MaxInFlight int
@@ -235,6 +249,12 @@ func (s *ConcurrentSubscriber) Close() error {
 		<-sub.ended
 	}
 	return nil
+}
+
+// Pipelined reports whether lanes are pipelined: the config's Pipelined,
+// with an ordering that has lanes.
+func (s *ConcurrentSubscriber) Pipelined() bool {
+	return s.cfg.Pipelined && s.cfg.Ordering != OrderNone
 }
 
 // GroupMemberID is the consumer group member id of the subscriber's first

@@ -5,7 +5,11 @@
 //
 // The consumer, ConcurrentSubscriber, has two modes that share one loop,
 // one ordering window per partition and one rule: only the contiguous
-// settled prefix of a partition counts. Group mode (`run`) reads through a
+// settled prefix of a partition counts. A window orders records in lanes
+// (a key, or the partition): with Pipelined, a lane's next record runs once
+// the process call of the one before has returned (its outputs are with the
+// producer, in order), and a record settled as not done rewinds its lane
+// (it and the later ones handed out run again, in offset order). Group mode (`run`) reads through a
 // consumer group and commits that prefix; bounded-range mode (`replay`)
 // reads assigned partitions over ranges fixed in advance, commits nothing
 // and reports the prefix as Progress. Either hands records out as

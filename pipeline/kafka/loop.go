@@ -60,15 +60,22 @@ type pending struct {
 	again  bool             // handed out before
 	e      *entry
 	w      *window
+	gen    int                // the run of e handed out (see entry.gen)
 	cancel context.CancelFunc // ends the message's context once it is settled
 }
 
 type ackEvent struct {
 	e      *entry
 	w      *window
-	rec    *engine.Record // the settled record, for a resend
+	gen    int            // the run of e settled
+	rec    *engine.Record // the settled record, for a resend or a rewind
 	nack   bool           // the handler failed: hand the record out again later
 	resend bool           // the pause after a nack is over
+	// released are records whose process calls returned (Pipelined):
+	// their lanes may go on.
+	released []pending
+	// resume is a lane of w whose rewind's pause is over.
+	resume *lane
 }
 
 // poll feeds fetched records to the loop; the loop stops taking them while
@@ -310,15 +317,52 @@ func (s *stream) dispatch() {
 			continue
 		}
 		for _, e := range w.next() {
-			s.toSend = append(s.toSend, s.pending(e, w, nil))
+			var again *engine.Record
+			if e.gen > 0 {
+				again = e.last // a rewind runs it again
+			}
+			s.toSend = append(s.toSend, s.pending(e, w, again))
 		}
+		s.rewinds(w)
 	}
 }
 
 func (s *stream) settle(ev ackEvent) {
+	switch {
+	case ev.released != nil:
+		for _, p := range ev.released {
+			p.w.release(p.e, p.gen)
+		}
+		return
+	case ev.resume != nil:
+		if !s.stopping && !ev.w.revoked && s.windows[ev.resume.q[0].rec.Partition] == ev.w {
+			ev.w.resume(ev.resume)
+		}
+		// Else the lane is not run again: the partition is gone, or the
+		// subscription is stopping, which only finishes what is in
+		// flight. Its records stay uncommitted.
+		return
+	}
+	if ev.rec != nil {
+		ev.e.last = ev.rec
+	}
+	if ev.e.lane != nil {
+		before := ev.w.buffered()
+		ev.w.settle(ev.e, ev.gen, !ev.nack)
+		if s.windows[ev.e.rec.Partition] == ev.w {
+			s.buffered += ev.w.buffered() - before
+		}
+		if !ev.nack && ev.e.acked && !ev.e.counted {
+			ev.e.counted = true
+			ev.w.prog.count(countAcked)
+		}
+		s.rewinds(ev.w)
+		s.track(ev.w)
+		return
+	}
 	if ev.nack {
-		// Hand the same record out again after a pause; the records behind
-		// it in its lane keep waiting, so key order holds.
+		// A record with no lane: hand the same record out again after a
+		// pause.
 		time.AfterFunc(s.cfg.NackResendSleep, func() {
 			select {
 			case s.acks <- ackEvent{e: ev.e, w: ev.w, rec: ev.rec, resend: true}:
@@ -348,13 +392,28 @@ func (s *stream) settle(ev ackEvent) {
 	s.track(ev.w)
 }
 
+// rewinds schedules the end of the pause of every rewinding lane of w
+// whose records have all settled.
+func (s *stream) rewinds(w *window) {
+	for _, l := range w.rewinds {
+		time.AfterFunc(s.cfg.NackResendSleep, func() {
+			select {
+			case s.acks <- ackEvent{w: w, resume: l}:
+			case <-s.done:
+			}
+		})
+	}
+	clear(w.rewinds)
+	w.rewinds = w.rewinds[:0]
+}
+
 // dropQueued takes the queued messages for which drop holds off the queue:
 // they were counted in flight but never handed out.
 func (s *stream) dropQueued(drop func(pending) bool) {
 	kept := s.toSend[:0]
 	for _, p := range s.toSend {
 		if drop(p) {
-			p.w.inflight--
+			p.w.abandon(p.e)
 			p.cancel()
 			continue
 		}

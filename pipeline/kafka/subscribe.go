@@ -31,7 +31,7 @@ func (s *ConcurrentSubscriber) Subscribe(ctx context.Context, topic string) (<-c
 // that ends when the subscription does; Consume's workers convert the
 // record themselves (see Consume), so that the loop's share stays small.
 func (s *stream) pending(e *entry, w *window, rec *engine.Record) pending {
-	p := pending{e: e, w: w, rec: rec, again: rec != nil, cancel: noCancel}
+	p := pending{e: e, w: w, gen: e.gen, rec: rec, again: rec != nil, cancel: noCancel}
 	if s.work != nil {
 		return p
 	}
@@ -71,9 +71,9 @@ func (s *stream) watch(p pending) {
 	var ev ackEvent
 	select {
 	case <-p.msg.Acked():
-		ev = ackEvent{e: p.e, w: p.w}
+		ev = ackEvent{e: p.e, w: p.w, gen: p.gen, rec: engine.RecordOf(p.msg)}
 	case <-p.msg.Nacked():
-		ev = ackEvent{e: p.e, w: p.w, rec: engine.RecordOf(p.msg), nack: true}
+		ev = ackEvent{e: p.e, w: p.w, gen: p.gen, rec: engine.RecordOf(p.msg), nack: true}
 	case <-s.done:
 		return
 	}

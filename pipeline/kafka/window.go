@@ -42,33 +42,74 @@ func (o Ordering) String() string {
 // entry is one polled record of a partition.
 type entry struct {
 	rec    *kgo.Record
-	offset int64  // rec.Offset, kept here for the ready heap's comparisons
-	lane   string // records of one lane run one at a time
-	solo   bool   // no lane: may always run
+	offset int64 // rec.Offset, kept here for the ready heap's comparisons
+	lane   *lane // nil for a record with no lane (solo)
+	solo   bool  // no lane: may always run
 	acked  bool
+	state  entryState
+	// gen counts the runs of the record: a rewind starts a new one, and
+	// the settlements and releases of an older run are ignored.
+	gen     int
+	counted bool // its first ack was counted (Progress)
 	// in is the record converted early, for Skip, with its Watermill
 	// UUID id; nil until it is handed out.
 	in *engine.Record
 	id string
+	// last is the engine record it was last handed out as, for a rewind.
+	last *engine.Record
+}
+
+// entryState is where a record of a lane is between its hand-outs.
+type entryState uint8
+
+const (
+	idle     entryState = iota // not handed out, or settled
+	queued                     // in the ready heap, its lane's turn taken
+	running                    // handed out, its turn not over
+	released                   // handed out, its turn over, not settled yet
+)
+
+// lane is the records of one key (ordering: key) or of the partition
+// (ordering: partition) that are not yet part of the acked prefix of the
+// lane, in offset order. One record of a lane has the turn at a time; its
+// turn ends when it is released (its outputs handed to the producer, in
+// order: see ConcurrentSubscriberConfig.Pipelined) or settled, and then
+// the next one may run, up to the window's max in flight. A record
+// settled as not done rewinds the lane: once every record of the lane
+// still handed out has settled, and after a pause, it and the records
+// after it that were handed out run again, in offset order, one at a time
+// (each waiting for the settlement of the one before) up to where the
+// lane had got; then the lane is pipelined again.
+type lane struct {
+	key     string
+	q       []*entry // q[:next] queued or handed out since the last rewind
+	next    int
+	out     int   // records of q queued or handed out and not settled
+	busy    bool  // a record has the turn
+	rewind  bool  // a record failed: run q[:next] again
+	pausing bool  // the rewind waits for its pause (the loop resumes it)
+	careful int64 // records up to this offset run one at a time (after a rewind)
 }
 
 // window tracks the records of one partition from poll to commit (group
-// mode) or to the end of its range (bounded-range mode). Records wait in
-// their lane until the one before them is acked, and at most max run at
-// once. The committable offset only moves over the contiguous prefix of
-// acked records, so it never passes a record that is still in flight; in
-// bounded-range mode that prefix is the range's progress.
+// mode) or to the end of its range (bounded-range mode). The records of a
+// lane run one at a time in offset order (see lane), and at most max run
+// or wait for their settlement at once. The committable offset only moves
+// over the contiguous prefix of acked records, so it never passes a record
+// that is still in flight; in bounded-range mode that prefix is the
+// range's progress.
 //
 // A window is used by one goroutine; it does no locking.
 type window struct {
 	ordering Ordering
 	max      int
 
-	log      []*entry            // every record not yet committed, in offset order
-	lanes    map[string][]*entry // per lane, records waiting behind the running one
-	ready    readyHeap           // may be handed out now, oldest first
-	inflight int
-	last     int64 // highest offset added, -1 for none
+	log      []*entry         // every record not yet committed, in offset order
+	lanes    map[string]*lane // lanes with records not yet acked
+	ready    readyHeap        // may be handed out now, oldest first
+	inflight int              // handed out and not settled
+	last     int64            // highest offset added, -1 for none
+	rewinds  []*lane          // lanes whose rewind waits for its pause, for the loop to resume
 
 	commit    kgo.EpochOffset // next offset to commit; Offset -1 before any ack
 	committed int64           // last offset committed to the broker, -1 for none
@@ -84,7 +125,7 @@ type window struct {
 }
 
 func newWindow(ordering Ordering, max int) *window {
-	return &window{ordering: ordering, max: max, lanes: map[string][]*entry{}, last: -1,
+	return &window{ordering: ordering, max: max, lanes: map[string]*lane{}, last: -1,
 		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: math.MaxInt64, end: -1}
 }
 
@@ -119,22 +160,51 @@ func (w *window) add(r *kgo.Record, done bool) *entry {
 		w.advance()
 		return e
 	}
+	var key string
 	switch {
 	case w.ordering == OrderNone, w.ordering == OrderKey && r.Key == nil:
 		e.solo = true
-	case w.ordering == OrderKey:
-		e.lane = string(r.Key)
-	}
-	if e.solo {
 		heap.Push(&w.ready, e)
 		return e
+	case w.ordering == OrderKey:
+		key = string(r.Key)
 	}
-	q := w.lanes[e.lane]
-	w.lanes[e.lane] = append(q, e)
-	if len(q) == 0 {
-		heap.Push(&w.ready, e)
+	l := w.lanes[key]
+	if l == nil {
+		l = &lane{key: key, careful: -1}
+		w.lanes[key] = l
 	}
+	e.lane = l
+	l.q = append(l.q, e)
+	w.kick(l)
 	return e
+}
+
+// kick gives the turn of l to its next record, if it may run: no record
+// has the turn, the lane is not rewinding, and (up to where a rewind
+// runs records one at a time) every record handed out before is settled.
+// A rewinding lane whose records have all settled is put on rewinds, for
+// the loop to resume after its pause.
+func (w *window) kick(l *lane) {
+	if l.rewind {
+		if l.out == 0 && !l.pausing {
+			l.pausing = true
+			w.rewinds = append(w.rewinds, l)
+		}
+		return
+	}
+	if l.busy || l.next >= len(l.q) {
+		return
+	}
+	e := l.q[l.next]
+	if e.offset <= l.careful && l.out > 0 {
+		return
+	}
+	l.next++
+	l.out++
+	l.busy = true
+	e.state = queued
+	heap.Push(&w.ready, e)
 }
 
 // next returns the records that may be handed out now, and marks them in
@@ -146,6 +216,18 @@ func (w *window) next() []*entry {
 			break
 		}
 		e := heap.Pop(&w.ready).(*entry)
+		if l := e.lane; l != nil {
+			if l.rewind {
+				// Queued before its lane failed: it runs again with the
+				// rewind.
+				e.state = idle
+				l.out--
+				l.busy = false
+				w.kick(l)
+				continue
+			}
+			e.state = running
+		}
 		out = append(out, e)
 		w.inflight++
 		w.handed = max(w.handed, e.rec.Offset)
@@ -166,25 +248,97 @@ func (w *window) finished() bool {
 	return w.inflight == 0 && (len(w.ready) == 0 || w.ready[0].rec.Offset > w.limit)
 }
 
-// ack marks e done, lets the next record of its lane run, and moves the
-// committable offset over the acked prefix. It reports whether the
-// committable offset moved.
-func (w *window) ack(e *entry) bool {
-	if e.acked {
+// release ends the turn of e's run gen in its lane (its outputs are with
+// the producer): the next record of the lane may run while e waits for
+// its settlement. A release of an older run, or of a record settled
+// already, is ignored.
+func (w *window) release(e *entry, gen int) {
+	if e.gen != gen || e.state != running {
+		return
+	}
+	e.state = released
+	e.lane.busy = false
+	w.kick(e.lane)
+}
+
+// ack settles e as done; see settle.
+func (w *window) ack(e *entry) bool { return w.settle(e, e.gen, true) }
+
+// settle settles run gen of e, handed out: done marks it acked and moves
+// the committable offset over the acked prefix; not done rewinds e's lane
+// (see lane). A settlement of an older run is ignored. It reports whether
+// the committable offset moved. (A solo record settled as not done is
+// handed out again by the loop, not here.)
+func (w *window) settle(e *entry, gen int, done bool) bool {
+	if e.acked || e.gen != gen {
+		return false
+	}
+	l := e.lane
+	if l == nil {
+		e.acked = true
+		w.inflight--
+		return w.advance()
+	}
+	if e.state != running && e.state != released {
+		return false
+	}
+	if e.state == running {
+		l.busy = false
+	}
+	e.state = idle
+	w.inflight--
+	l.out--
+	if !done {
+		l.rewind = true
+		w.kick(l)
 		return false
 	}
 	e.acked = true
-	w.inflight--
-	if !e.solo {
-		q := w.lanes[e.lane][1:]
-		if len(q) == 0 {
-			delete(w.lanes, e.lane)
-		} else {
-			w.lanes[e.lane] = q
-			heap.Push(&w.ready, q[0])
-		}
+	for len(l.q) > 0 && l.q[0].acked {
+		l.q[0] = nil
+		l.q = l.q[1:]
+		l.next--
+	}
+	if len(l.q) == 0 && l.out == 0 {
+		delete(w.lanes, l.key)
+	} else {
+		w.kick(l)
 	}
 	return w.advance()
+}
+
+// abandon takes back e, handed out but never given to a worker (a stop,
+// a revocation): it stays uncommitted, and its lane hands out nothing
+// more.
+func (w *window) abandon(e *entry) {
+	w.inflight--
+	l := e.lane
+	if l == nil {
+		return
+	}
+	e.state = idle
+	l.out--
+	l.busy = false
+	l.rewind, l.pausing = true, true // never resumed
+}
+
+// resume starts the rewind of l after its pause: the records it had
+// handed out run again, from its first one not acked, in offset order and
+// one at a time up to where it had got, each as a new run.
+func (w *window) resume(l *lane) {
+	if !l.rewind || !l.pausing || l.out > 0 {
+		return
+	}
+	for _, e := range l.q[:l.next] {
+		e.gen++
+		e.acked = false
+	}
+	if l.next > 0 {
+		l.careful = max(l.careful, l.q[l.next-1].offset)
+	}
+	l.next = 0
+	l.rewind, l.pausing = false, false
+	w.kick(l)
 }
 
 // advance moves the committable offset over the acked prefix and reports

@@ -181,3 +181,178 @@ func TestWindowBoundedRange(t *testing.T) {
 		t.Fatal("an empty range is complete at its start")
 	}
 }
+
+// releaseNext hands out the one record w lets run, checks it is want,
+// and releases it (its process call returned).
+func releaseNext(t *testing.T, w *window, want int64) *entry {
+	t.Helper()
+	got := w.next()
+	if o := offsets(got); len(o) != 1 || o[0] != want {
+		t.Fatalf("handed out %v, want [%d]", o, want)
+	}
+	w.release(got[0], got[0].gen)
+	return got[0]
+}
+
+// With partition ordering, a released record lets the next one of the
+// partition run before it is acked: several are handed out at once, in
+// offset order, while the committable offset stays at the acked prefix.
+func TestWindowPartitionPipelined(t *testing.T) {
+	w := newWindow(OrderPartition, 3)
+	for i := range 6 {
+		w.add(rec(int64(i), "k"), false)
+	}
+	got := w.next()
+	if o := offsets(got); len(o) != 1 || o[0] != 0 {
+		t.Fatalf("first hand-out %v, want [0]", o)
+	}
+	if w.next() != nil {
+		t.Fatal("the next record ran before the first was released")
+	}
+	w.release(got[0], got[0].gen)
+	e1 := releaseNext(t, w, 1)
+	e2 := releaseNext(t, w, 2)
+	if w.next() != nil || w.inflight != 3 {
+		t.Fatalf("max in flight 3 passed: %d in flight", w.inflight)
+	}
+	w.ack(e2)
+	w.ack(e1)
+	if w.commit.Offset != -1 {
+		t.Fatalf("commit %d passes unacked offset 0", w.commit.Offset)
+	}
+	releaseNext(t, w, 3)
+	w.ack(got[0])
+	if w.commit.Offset != 3 {
+		t.Fatalf("commit %d, want 3", w.commit.Offset)
+	}
+}
+
+// A record of a pipelined lane settled as not done rewinds the lane: once
+// the records handed out after it have settled, it and they run again in
+// offset order, one at a time until the lane is back where it was; the
+// settlements and releases of the runs from before are ignored.
+func TestWindowRewind(t *testing.T) {
+	w := newWindow(OrderPartition, 10)
+	for i := range 6 {
+		w.add(rec(int64(i), "k"), false)
+	}
+	var es []*entry
+	for i := range 4 {
+		es = append(es, releaseNext(t, w, int64(i)))
+	}
+	w.ack(es[0])
+	w.settle(es[1], 0, false) // 1 failed
+	if w.next() != nil {
+		t.Fatal("a rewinding lane handed out a record")
+	}
+	w.ack(es[3]) // done in its old run: runs again all the same
+	if len(w.rewinds) != 0 {
+		t.Fatal("rewind scheduled while 2 is in flight")
+	}
+	w.settle(es[2], 0, false)
+	if len(w.rewinds) != 1 || w.next() != nil {
+		t.Fatalf("%d rewinds scheduled once all settled, want 1, and nothing handed out during the pause", len(w.rewinds))
+	}
+	w.resume(w.rewinds[0])
+	w.rewinds = w.rewinds[:0]
+	r1 := releaseNext(t, w, 1)
+	if w.next() != nil {
+		t.Fatal("a rewound record ran before the one before it was acked")
+	}
+	// Late settlements of the first runs change nothing.
+	w.ack(&entry{}) // not handed out
+	if w.settle(es[2], 0, true) || w.settle(es[3], 0, true) {
+		t.Fatal("a settlement of an old run moved the commit")
+	}
+	w.release(es[2], 0)
+	if w.next() != nil {
+		t.Fatal("a release of an old run let a record run")
+	}
+	w.ack(r1)
+	r2 := releaseNext(t, w, 2)
+	w.ack(r2)
+	r3 := releaseNext(t, w, 3)
+	w.ack(r3)
+	if w.commit.Offset != 4 {
+		t.Fatalf("commit %d, want 4", w.commit.Offset)
+	}
+	// Past where the lane had got, it is pipelined again.
+	releaseNext(t, w, 4)
+	releaseNext(t, w, 5)
+}
+
+// Random releases, acks and failures in random order, with key ordering:
+// each key's records start their runs in offset order, a rewind starting
+// again from the earliest failed one; the commit never passes an unacked
+// record; everything is acked in the end.
+func TestWindowPipelinedRandom(t *testing.T) {
+	for seed := range uint64(50) {
+		rnd := rand.New(rand.NewPCG(seed, 2))
+		w := newWindow(OrderKey, 1+rnd.IntN(8))
+		const n = 200
+		perKey := map[string]int{}
+		for i := range n {
+			k := string(rune('a' + rnd.IntN(3)))
+			perKey[k]++
+			w.add(rec(int64(i), k), false)
+		}
+		acked := map[int64]bool{}
+		started := map[string][]int64{} // per key, the offsets in the order they ran
+		var out []*entry
+		gens := map[*entry]int{}
+		for steps := 0; w.commit.Offset < n; steps++ {
+			if steps > 100000 {
+				t.Fatalf("seed %d: stalled at commit %d", seed, w.commit.Offset)
+			}
+			for _, e := range w.next() {
+				k := string(e.rec.Key)
+				started[k] = append(started[k], e.offset)
+				gens[e] = e.gen
+				out = append(out, e)
+			}
+			for _, l := range w.rewinds {
+				w.resume(l)
+			}
+			w.rewinds = w.rewinds[:0]
+			if len(out) == 0 {
+				continue
+			}
+			i := rnd.IntN(len(out))
+			e := out[i]
+			switch r := rnd.IntN(10); {
+			case r < 4:
+				w.release(e, gens[e])
+				continue
+			case r < 9:
+				w.settle(e, gens[e], true)
+			default:
+				w.settle(e, gens[e], false)
+			}
+			out = append(out[:i], out[i+1:]...)
+			if e.acked {
+				acked[e.offset] = true
+			}
+			for off := int64(0); off < w.commit.Offset; off++ {
+				if !acked[off] {
+					t.Fatalf("seed %d: commit %d passes unacked %d", seed, w.commit.Offset, off)
+				}
+			}
+		}
+		for k, offs := range started {
+			// Each run of a key starts the key's record after the one
+			// before, or goes back (a rewind); it never skips one.
+			idx := map[int64]int{}
+			for _, o := range slices.Compact(slices.Sorted(slices.Values(offs))) {
+				idx[o] = len(idx)
+			}
+			for i := 1; i < len(offs); i++ {
+				if idx[offs[i]] > idx[offs[i-1]]+1 {
+					t.Fatalf("seed %d key %s skipped a record: %v", seed, k, offs)
+				}
+			}
+			if len(idx) != perKey[k] {
+				t.Fatalf("seed %d key %s: %d records ran, want all", seed, k, len(idx))
+			}
+		}
+	}
+}

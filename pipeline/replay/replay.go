@@ -464,6 +464,8 @@ func (r *Replay) Run(ctx context.Context) (_ *Summary, err error) {
 		},
 		Subscriber: "kafka.ConcurrentSubscriber",
 		Logger:     log,
+		// Lanes are pipelined: a failed produce rewinds its lane.
+		NoProduceRetry: r.ordering != kafka.OrderNone,
 	}
 	if toTopic := r.cp.ToTopic; toTopic != "" {
 		opts.Destination = func(next func(*transforms.Record) (string, error)) func(*transforms.Record) (string, error) {
@@ -486,6 +488,7 @@ func (r *Replay) Run(ctx context.Context) (_ *Summary, err error) {
 		ClientID:        r.cfg.Kafka.ClientID,
 		Ranges:          r.cp.ranges(),
 		Ordering:        r.ordering,
+		Pipelined:       r.ordering != kafka.OrderNone,
 		MaxInFlight:     r.opts.InFlight,
 		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
 		Logger:          log,
