@@ -19,7 +19,7 @@ import (
 // produce batches.
 func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	k := r.cfg.Kafka
-	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Linger: k.ProducerLinger, Security: r.sec})
+	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Linger: k.ProducerLinger, MaxMessageBytes: k.MaxMessageBytes, Security: r.sec})
 	if err != nil {
 		return err
 	}
@@ -134,16 +134,18 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string) (*ka
 	// returns, in order: the next record of a lane (key, partition) may
 	// run while they are on their way.
 	return kafka.NewConcurrentSubscriber(kafka.ConcurrentSubscriberConfig{
-		Brokers:         brokers,
-		ClientID:        r.cfg.Kafka.ClientID,
-		Group:           p.Input.Group,
-		Start:           p.Input.Start,
-		Ordering:        ordering,
-		Pipelined:       ordering != kafka.OrderNone,
-		MaxInFlight:     p.Input.MaxInFlight,
-		CommitInterval:  p.Input.CommitInterval,
-		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
-		Logger:          r.log.With("pipeline", p.Name),
-		Security:        r.sec,
+		Brokers:                brokers,
+		ClientID:               r.cfg.Kafka.ClientID,
+		Group:                  p.Input.Group,
+		Start:                  p.Input.Start,
+		Ordering:               ordering,
+		Pipelined:              ordering != kafka.OrderNone,
+		MaxInFlight:            p.Input.MaxInFlight,
+		CommitInterval:         p.Input.CommitInterval,
+		FetchMaxBytes:          r.cfg.Kafka.FetchMaxBytes,
+		FetchMaxPartitionBytes: r.cfg.Kafka.FetchMaxPartitionBytes,
+		ShutdownTimeout:        r.cfg.Runner.ShutdownTimeout,
+		Logger:                 r.log.With("pipeline", p.Name),
+		Security:               r.sec,
 	})
 }

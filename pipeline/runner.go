@@ -175,7 +175,7 @@ func (r *Runner) stop(p *config.Pipeline, halt func(), err error) {
 	if already {
 		return
 	}
-	r.log.Error("pipeline stopped: a record cannot be processed and no dead_letter_topic is configured",
+	r.log.Error("pipeline stopped: a record can be neither processed nor dead-lettered (no dead_letter_topic, or the brokers refused its dead letter); it stays uncommitted",
 		"pipeline", p.Name, "error", err.Error())
 	r.obs.Pipeline(p.Name).Stopped(err)
 	halt()

@@ -149,7 +149,7 @@ func NewProducer(cfg *config.Config, brokers []string, sec *kafka.Security, log 
 		}
 		return publisherProducer{pub}, pub.Close, nil
 	}
-	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Linger: k.ProducerLinger, Security: sec})
+	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Linger: k.ProducerLinger, MaxMessageBytes: k.MaxMessageBytes, Security: sec})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,11 +8,11 @@
 package config
 
 import (
-	"path"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -49,6 +49,11 @@ type Kafka struct {
 	Topics   Topics
 	// ProducerLinger is kafka.producer.linger.
 	ProducerLinger time.Duration
+	// MaxMessageBytes is kafka.producer.max_message_bytes.
+	MaxMessageBytes int
+	// FetchMaxBytes and FetchMaxPartitionBytes are kafka.consumer's.
+	FetchMaxBytes          int
+	FetchMaxPartitionBytes int
 	// TLS and SASL secure every client; zero values mean plaintext
 	// without authentication.
 	TLS  TLS
@@ -361,7 +366,10 @@ func (b *builder) kafka(v *spec.Value) Kafka {
 			Listen:  stringOr(v.Get("embedded").Get("listen"), DefaultEmbeddedListen),
 			DataDir: stringOr(v.Get("embedded").Get("data_dir"), DefaultDataDir),
 		},
-		ProducerLinger: durationOr(v.Get("producer").Get("linger"), DefaultProducerLinger),
+		ProducerLinger:         durationOr(v.Get("producer").Get("linger"), DefaultProducerLinger),
+		MaxMessageBytes:        intOr(v.Get("producer").Get("max_message_bytes"), DefaultMaxMessageBytes),
+		FetchMaxBytes:          intOr(v.Get("consumer").Get("fetch_max_bytes"), DefaultFetchMaxBytes),
+		FetchMaxPartitionBytes: intOr(v.Get("consumer").Get("fetch_max_partition_bytes"), DefaultFetchMaxPartitionBytes),
 		Topics: Topics{
 			Create:            boolOr(v.Get("topics").Get("create"), true),
 			Partitions:        intOr(v.Get("topics").Get("partitions"), DefaultPartitions),
@@ -380,6 +388,21 @@ func (b *builder) kafka(v *spec.Value) Kafka {
 	}
 	if k.Topics.Partitions < 1 {
 		b.errs = append(b.errs, v.Get("topics").Get("partitions").Errorf("partitions must be at least 1"))
+	}
+	// Below a kilobyte a record's headers alone (a dead letter's) may not
+	// fit; franz-go's requests take at most 2 GiB.
+	for _, f := range []struct {
+		v   *spec.Value
+		n   int
+		min int
+	}{
+		{v.Get("producer").Get("max_message_bytes"), k.MaxMessageBytes, 1024},
+		{v.Get("consumer").Get("fetch_max_bytes"), k.FetchMaxBytes, 1024},
+		{v.Get("consumer").Get("fetch_max_partition_bytes"), k.FetchMaxPartitionBytes, 1024},
+	} {
+		if f.v != nil && (f.n < f.min || f.n > 1<<30) {
+			b.errs = append(b.errs, f.v.Errorf("must be between %d and %d bytes", f.min, 1<<30))
+		}
 	}
 	b.security(v, &k)
 	return k

@@ -172,6 +172,8 @@ func TestLoadRootExample(t *testing.T) {
 		Adapter:  config.AdapterMillrace,
 		Embedded: config.Embedded{Listen: "127.0.0.1:9092", DataDir: ".millrace"},
 		Topics:   config.Topics{Create: true, Partitions: 3, ReplicationFactor: -1},
+
+		MaxMessageBytes: config.DefaultMaxMessageBytes, FetchMaxBytes: config.DefaultFetchMaxBytes, FetchMaxPartitionBytes: config.DefaultFetchMaxPartitionBytes,
 	}
 	if !reflect.DeepEqual(k, wantKafka) {
 		t.Errorf("Kafka = %+v, want %+v", k, wantKafka)
@@ -371,6 +373,8 @@ pipelines:
 		Adapter:  config.AdapterMillrace,
 		Embedded: config.Embedded{Listen: "127.0.0.1:19092", DataDir: "/tmp/mr"},
 		Topics:   config.Topics{Create: false, Partitions: 6, ReplicationFactor: 3},
+
+		MaxMessageBytes: config.DefaultMaxMessageBytes, FetchMaxBytes: config.DefaultFetchMaxBytes, FetchMaxPartitionBytes: config.DefaultFetchMaxPartitionBytes,
 	}
 	if !reflect.DeepEqual(cfg.Kafka, want) {
 		t.Errorf("Kafka = %+v", cfg.Kafka)

@@ -318,6 +318,10 @@ func (e *Engine) produce(w *work, attempt int, bo *backoff, settle func(Result))
 			step = observe.StepDeadLetter
 		}
 		e.obs.Failed(step, -1, in.Partition, in.Offset, err)
+		if IsRejected(err) {
+			e.rejected(w, err, settle)
+			return
+		}
 		if attempt >= e.cfg.Retry.MaxRetries || e.cfg.NoProduceRetry {
 			e.log.Warn("produce failed and the retries are spent; the record will be processed again",
 				"partition", in.Partition, "offset", in.Offset, "attempts", attempt+1, "error", err.Error())
@@ -333,6 +337,33 @@ func (e *Engine) produce(w *work, attempt int, bo *backoff, settle func(Result))
 			"attempt", attempt+1, "wait", wait.String(), "error", err.Error())
 		time.AfterFunc(wait, func() { e.produce(w, attempt+1, bo, settle) })
 	})
+}
+
+// rejected handles outputs the brokers refused for good (RejectedError):
+// the input goes to the dead-letter topic with the cause. When it was the
+// dead letter that was refused, or there is no dead-letter topic, the
+// pipeline halts with the record unsettled, so uncommitted: nothing is
+// dropped, and nothing is retried in a loop that fills the log.
+func (e *Engine) rejected(w *work, err error, settle func(Result)) {
+	in := w.in
+	if !w.dead && e.cfg.DeadLetterTopic != "" {
+		w.fail = &DataError{Step: observe.StepPublish, Index: -1, Err: fmt.Errorf("an output was %w", err)}
+		e.log.Warn("an output was refused by the brokers; the record goes to the dead-letter topic",
+			"partition", in.Partition, "offset", in.Offset, "error", err.Error())
+		w.outs, w.dead = []*Record{e.deadLetter(w, nil)}, true
+		e.produce(w, 0, nil, settle)
+		return
+	}
+	what := "its dead letter was"
+	if !w.dead {
+		what = "an output was"
+	}
+	halt := fmt.Errorf("the record at partition %d offset %d cannot be written: %s %w; it stays uncommitted", in.Partition, in.Offset, what, err)
+	if e.cfg.Halt != nil {
+		e.cfg.Halt(halt)
+	}
+	e.obs.End(false)
+	settle(Result{Err: halt})
 }
 
 // halting stops the pipeline on a data error when there is no dead-letter

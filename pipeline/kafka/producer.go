@@ -27,6 +27,9 @@ type BatchPublisherConfig struct {
 	// from the record timestamp, which outputs keep from their inputs, so the
 	// bound is a context instead.)
 	DeliveryTimeout time.Duration
+	// MaxMessageBytes is the largest record batch, so the largest record,
+	// sent (kafka.producer.max_message_bytes). Default franz-go's 1,000,012.
+	MaxMessageBytes int
 	// KeepUUID writes Watermill message UUIDs in the UUIDHeader header.
 	KeepUUID bool
 	// Security is TLS and SASL (SecurityFor); nil is plaintext.
@@ -66,6 +69,9 @@ func NewBatchPublisher(cfg BatchPublisherConfig) (*BatchPublisher, error) {
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.AllowAutoTopicCreation(),
 	)
+	if cfg.MaxMessageBytes > 0 {
+		opts = append(opts, kgo.ProducerBatchMaxBytes(int32(cfg.MaxMessageBytes)))
+	}
 	cl, err := kgo.NewClient(append(opts, cfg.ClientOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer for %v: %w", cfg.Brokers, err)
@@ -84,6 +90,7 @@ type produceCall struct {
 
 func (c *produceCall) record(_ *kgo.Record, err error) {
 	if err != nil {
+		err = asRejected(err)
 		c.mu.Lock()
 		if c.first == nil {
 			c.first = err

@@ -484,15 +484,17 @@ func (r *Replay) Run(ctx context.Context) (_ *Summary, err error) {
 	defer closeParts()
 
 	sc := kafka.ConcurrentSubscriberConfig{
-		Brokers:         r.brokers,
-		ClientID:        r.cfg.Kafka.ClientID,
-		Ranges:          r.cp.ranges(),
-		Ordering:        r.ordering,
-		Pipelined:       r.ordering != kafka.OrderNone,
-		MaxInFlight:     r.opts.InFlight,
-		ShutdownTimeout: r.cfg.Runner.ShutdownTimeout,
-		Logger:          log,
-		Security:        r.sec,
+		Brokers:                r.brokers,
+		ClientID:               r.cfg.Kafka.ClientID,
+		Ranges:                 r.cp.ranges(),
+		Ordering:               r.ordering,
+		Pipelined:              r.ordering != kafka.OrderNone,
+		MaxInFlight:            r.opts.InFlight,
+		ShutdownTimeout:        r.cfg.Runner.ShutdownTimeout,
+		FetchMaxBytes:          r.cfg.Kafka.FetchMaxBytes,
+		FetchMaxPartitionBytes: r.cfg.Kafka.FetchMaxPartitionBytes,
+		Logger:                 log,
+		Security:               r.sec,
 	}
 	if r.filters.active() {
 		sc.Skip = r.filters.skip
