@@ -78,7 +78,7 @@ pipelines:
 	return e, chain
 }
 
-// sink is a producer that keeps what it is handed, per engine run.
+// sink is a producer that acknowledges at once.
 type sink struct{}
 
 func (sink) Produce(_ []*engine.Record, done func(error)) { done(nil) }
