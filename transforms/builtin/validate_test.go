@@ -124,6 +124,6 @@ func TestValidateConfigErrors(t *testing.T) {
 			"steps.yaml:1:27: invalid schema: failing loading \"file://" + filepath.ToSlash(filepath.Join(dir, "missing.json")) + "\": open " + filepath.Join(dir, "missing.json") + ": no such file or directory"},
 		{`- validate: {schema: {$ref: "https://example.com/s.json"}}`,
 			"steps.yaml:1:22: invalid schema: failing loading \"https://example.com/s.json\": only local files are read, not https URLs"},
-		{`- validate: {schema_file: ` + badYAML + `}`, "steps.yaml:1:27: schema file " + badYAML + ": " + badYAML + ":1:7: YAML syntax: sequence end token ']' not found"},
+		{`- validate: {schema_file: ` + badYAML + `}`, "steps.yaml:1:27: schema file " + badYAML + ": " + badYAML + ":2:1: YAML syntax: did not find expected node content"},
 	})
 }
