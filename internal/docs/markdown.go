@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/millrace-dev/millrace/internal/readfile"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/builtin"
@@ -119,9 +120,28 @@ func Configuration() []byte {
 	b.WriteString("and the line. Values that came from the environment are never printed in errors or logs.\n")
 	b.WriteString("An unquoted interpolated value is read as a number or boolean when it looks like one.\n\n")
 	writeYAML(&b)
+	writeLimits(&b)
 	b.WriteString("## Keys\n\n| key | type | default | description |\n| --- | --- | --- | --- |\n")
 	writeKeys(&b, config.Schema.Fields, "")
 	return b.Bytes()
+}
+
+// writeLimits lists the bounds on what loading a config reads.
+func writeLimits(b *bytes.Buffer) {
+	b.WriteString("## Limits\n\nLoading a config reads nothing unbounded. Each limit is an error naming the file (and the\n")
+	b.WriteString("line and column where there is one), and `validate`, `run` and the other commands exit with code 2.\n\n")
+	b.WriteString("| what | limit | error |\n| --- | --- | --- |\n")
+	fmt.Fprintf(b, "| config file, and its `*_test.yaml` | %s (`config.MaxConfigSize`) | `cannot read config: is larger than %s` |\n", readfile.Size(config.MaxConfigSize), readfile.Size(config.MaxConfigSize))
+	b.WriteString("| kind of file | regular files only: a device (`-c /dev/zero`), named pipe, socket or directory is refused before it is read | `cannot read config: is a device, not a regular file` |\n")
+	fmt.Fprintf(b, "| nesting of lists and mappings | %d levels (`spec.MaxDepth`) | `YAML nests deeper than %d levels`, at the first level too many |\n", spec.MaxDepth, spec.MaxDepth)
+	fmt.Fprintf(b, "| pipelines | %d (`config.MaxPipelines`) | `more than %d pipelines`, at the first one too many |\n", config.MaxPipelines, config.MaxPipelines)
+	fmt.Fprintf(b, "| a `validate` schema file (`schema_file`, or a file a `$ref` names) | %s, regular files only (`builtin.MaxSchemaFile`) | `read schema file ...: is larger than %s` |\n", readfile.Size(builtin.MaxSchemaFile), readfile.Size(builtin.MaxSchemaFile))
+	fmt.Fprintf(b, "| all schema files of one `validate` step | %s (`builtin.MaxSchemaTotal`) | `the schema files of this step would be larger than %s together` |\n", readfile.Size(builtin.MaxSchemaTotal), readfile.Size(builtin.MaxSchemaTotal))
+	b.WriteString("| `$ref` to a URL that is not `file:` | not fetched: the drafts' meta-schemas are built in, and a config load makes no network requests | `only local files are read, not https URLs` |\n")
+	b.WriteString("| TLS and SASL files (`kafka.tls.*`, `password_file`, ...) | 1 MiB, regular files only | `is larger than 1 MiB` |\n\n")
+	b.WriteString("A config of 1000 pipelines written out in full is about 200 KiB, so the size limit is not what\n")
+	b.WriteString("bounds a real config; it bounds what a mistaken or hostile file costs: at the limit, parsing takes\n")
+	b.WriteString("about a second and 300 MB of allocations. Aliases are refused (see YAML), so no file expands beyond its size.\n\n")
 }
 
 // writeYAML describes how the config's YAML is read.
