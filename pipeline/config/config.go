@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/millrace-dev/millrace/internal/readfile"
 	"github.com/millrace-dev/millrace/transforms"
 	// The built-in transforms register in transforms.Default: every program
 	// that loads a config has them.
@@ -205,11 +206,25 @@ type Options struct {
 	LookupEnv spec.LookupEnv
 }
 
+// MaxConfigSize bounds a config file and its *_test.yaml file. A config of
+// 1000 pipelines (MaxPipelines) written out in full takes about 200 KiB;
+// 4 MiB leaves room for long expressions, inline schemas and tests, while
+// parsing it stays near a second and 300 MB of allocations. Without a
+// bound a large or endless input (-c /dev/zero) was read until memory ran
+// out.
+const MaxConfigSize = 4 << 20
+
+// MaxPipelines bounds the pipelines of one config. Each runs its own
+// consumer group, producer and goroutines; a thousand is more than one
+// process should run, and a config of more is a mistake or an attack (a
+// 50 MB file of 423,000 pipelines took 4 GB to load).
+const MaxPipelines = 1000
+
 // Load reads and validates a config file. The error, if any, is spec.Errors.
 func Load(path string, opts Options) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readfile.Read(path, MaxConfigSize)
 	if err != nil {
-		return nil, spec.Errors{{Pos: spec.Pos{File: path}, Msg: "cannot read config: " + strings.TrimPrefix(err.Error(), "open "+path+": "),
+		return nil, spec.Errors{{Pos: spec.Pos{File: path}, Msg: "cannot read config: " + err.Error(),
 			Hint: "pass the file with -c/--config"}}
 	}
 	return Parse(path, data, opts)
@@ -223,9 +238,17 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
+	if len(data) > MaxConfigSize {
+		return nil, spec.Errors{{Pos: spec.Pos{File: file}, Msg: "the config is larger than " + readfile.Size(MaxConfigSize), Hint: "split it: one runner per file"}}
+	}
 	root, errs := spec.ParseYAML(file, data, opts.LookupEnv)
 	if root == nil {
 		return nil, errs.Err()
+	}
+	if ps := root.Get("pipelines"); ps != nil && len(ps.Items) > MaxPipelines {
+		// Checking them all would take long for nothing.
+		e := ps.Items[MaxPipelines].Errorf("more than %d pipelines (%d)", MaxPipelines, len(ps.Items)).WithHint("split the config: one runner per file")
+		return nil, append(errs, e).Err()
 	}
 	hideSecrets(root)
 	if root.Kind == spec.KindNull {

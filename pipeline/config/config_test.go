@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -599,4 +600,57 @@ pipelines:
 	if def.Kafka.ProducerLinger != 0 || def.Pipelines[0].Input.CommitInterval != 100*time.Millisecond {
 		t.Errorf("defaults: linger %v, commit interval %v", def.Kafka.ProducerLinger, def.Pipelines[0].Input.CommitInterval)
 	}
+}
+
+// TestFlowConfigs loads every config in testdata/flow, all valid and
+// written in YAML's flow style ({...}, [...]), and compares what was read
+// with the file's .golden twin. Run with -update to rewrite the golden
+// files.
+func TestFlowConfigs(t *testing.T) {
+	files, err := filepath.Glob("testdata/flow/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no flow configs: %v", err)
+	}
+	for _, path := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".yaml"), func(t *testing.T) {
+			cfg, err := config.Load(path, config.Options{LookupEnv: env(nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := summary(cfg)
+			golden := strings.TrimSuffix(path, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestFlowConfigs -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("config differs from %s\n--- got:\n%s--- want:\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+// summary is what a loaded config says, one line a setting, with the
+// position of each pipeline and step.
+func summary(cfg *config.Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "brokers: %q\nclient_id: %s\ntopics: %+v\nshutdown_timeout: %v\n", cfg.Kafka.Brokers, cfg.Kafka.ClientID, cfg.Kafka.Topics, cfg.Runner.ShutdownTimeout)
+	for _, p := range cfg.Pipelines {
+		fmt.Fprintf(&b, "pipeline %s at %d:%d: input %+v\n", p.Name, p.Pos.Line, p.Pos.Col, p.Input)
+		for _, s := range p.Steps {
+			fmt.Fprintf(&b, "  step %d %s at %d:%d: %v\n", s.Index, s.Name, s.Pos.Line, s.Pos.Col, s.Value.Plain())
+		}
+		fmt.Fprintf(&b, "  output %s", p.Output.Topic)
+		for _, r := range p.Output.Routes {
+			fmt.Fprintf(&b, ", %s when %q at %d:%d", r.Topic, r.When.Text, r.When.Pos.Line, r.When.Pos.Col)
+		}
+		fmt.Fprintf(&b, "\n  errors %+v\n", p.Errors)
+	}
+	return b.String()
 }

@@ -28,6 +28,10 @@ func FuzzParse(f *testing.F) {
 		"version: 1\n---\nversion: 2\n",
 		"{",
 		"key: ${",
+		"version: 1\nkafka: {brokers: [localhost:9092, 'b:2']}\npipelines: [{name: p, input: {topic: 'a:1'}, output: {topic: b:2}}]\n",
+		"a: " + strings.Repeat("[", 101) + strings.Repeat("]", 101),
+		"a: !env X\nb: {<<: {c: 1}}\nc: yes\n",
+		"a:\n\tb: 1\n",
 	}
 	files, _ := filepath.Glob("testdata/bad/*.yaml")
 	files = append(files, "../../pipelines.yaml")

@@ -2,11 +2,14 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/millrace-dev/millrace/internal/readfile"
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/spec"
 )
@@ -85,7 +88,12 @@ func LoadTests(cfg *Config, lookup spec.LookupEnv) ([]*TestCase, error) {
 	var errs spec.Errors
 	cases := buildTests(cfg, cfg.testsValue, &errs)
 	path := TestFile(cfg.File)
-	if data, err := os.ReadFile(path); err == nil {
+	data, err := readfile.Read(path, MaxConfigSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		errs = append(errs, &spec.Error{Pos: spec.Pos{File: path}, Msg: "cannot read tests: " + err.Error()})
+	default:
 		root, perrs := spec.ParseYAML(path, data, lookup)
 		errs = append(errs, perrs...)
 		if root != nil {

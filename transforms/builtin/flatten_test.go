@@ -20,6 +20,6 @@ func TestFlatten(t *testing.T) {
 func TestFlattenConfigErrors(t *testing.T) {
 	configErrors(t, []configCase{
 		{`- flatten: {separator: ""}`, "steps.yaml:1:24: separator must not be empty"},
-		{`- flatten:`, "steps.yaml:1:12: expected a mapping, got null"},
+		{`- flatten:`, "steps.yaml:1:11: expected a mapping, got null"},
 	})
 }

@@ -84,7 +84,7 @@ func TestTimestampConfigErrors(t *testing.T) {
 		{`- timestamp: {field: t, from: unix, timezone: UTC}`, `steps.yaml:1:47: timezone has no effect on unix, which is absolute (add to: rfc3339 or another text layout)`},
 		{`- timestamp: {field: t, from: unix_ms, from_timezone: UTC, to: date}`, `steps.yaml:1:55: from_timezone has no effect on unix_ms, which is absolute`},
 		{`- timestamp: {to: unix}`, "steps.yaml:1:14: missing required key \"field\" (add field: created_at)"},
-		{`- timestamp: {field: t, set_record_timestamp: yes}`, "steps.yaml:1:47: expected a boolean, got a string"},
+		{`- timestamp: {field: t, set_record_timestamp: yes}`, "steps.yaml:1:47: expected a boolean, got a string (YAML 1.2 reads yes as a string: write true or false)"},
 		// Every mistake is reported.
 		{`- timestamp: {field: t, from: rfc3399, to: nada}`, `steps.yaml:1:31: unknown layout "rfc3399" (did you mean "rfc3339"?)` + "\n" +
 			`steps.yaml:1:44: unknown layout "nada" (use one of date, datetime, rfc1123, rfc3339, unix, unix_ms, unix_ns, unix_us, or a Go layout written with the reference time 2006-01-02T15:04:05Z07:00)`},

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/millrace-dev/millrace/internal/readfile"
 	"github.com/millrace-dev/millrace/transforms"
 	"github.com/millrace-dev/millrace/transforms/codec"
 	"github.com/millrace-dev/millrace/transforms/spec"
@@ -19,6 +20,17 @@ import (
 
 // maxSchemaErrors bounds how many violations a record error lists.
 const maxSchemaErrors = 10
+
+// MaxSchemaFile bounds one schema file, given as schema_file or reached by
+// a $ref. Real schemas are kilobytes; the largest public ones (a cloud
+// provider's whole API) stay under a few MiB. Without a bound,
+// schema_file: /dev/zero was read until memory ran out.
+const MaxSchemaFile = 4 << 20
+
+// MaxSchemaTotal bounds what one validate step reads over all its files,
+// so that many $refs to files under MaxSchemaFile do not add up to
+// gigabytes.
+const MaxSchemaTotal = 16 << 20
 
 func init() {
 	transforms.Register(transforms.Spec{
@@ -36,7 +48,9 @@ func init() {
 			"of the config file, so prefer absolute paths in deployments; files ending in `.yaml` " +
 			"or `.yml` are read as YAML, others as JSON. A `$ref` to another file is resolved " +
 			"relative to the schema file (for an inline schema, to the working directory); " +
-			"references over the network are not followed.",
+			"references over the network are not followed. A schema file, named or referenced, " +
+			"must be a regular file of at most 4 MiB, and the files of one step together at most " +
+			"16 MiB.",
 		Config: spec.Object("",
 			&spec.Field{Name: "schema", Type: spec.Any(""), Doc: "The schema, inline."},
 			&spec.Field{Name: "schema_file", Type: spec.String(""), Doc: "Path of a schema file, absolute or relative to the working directory."},
@@ -76,7 +90,8 @@ func newValidate(b *transforms.Build) (transforms.Transform, error) {
 		return nil, b.Config.Errorf("validate takes schema or schema_file, not both")
 	}
 	comp := jsonschema.NewCompiler()
-	comp.UseLoader(schemaLoader{})
+	loader := &schemaLoader{left: MaxSchemaTotal}
+	comp.UseLoader(loader)
 	if c.AssertFormats {
 		comp.AssertFormat()
 	}
@@ -100,7 +115,7 @@ func newValidate(b *transforms.Build) (transforms.Transform, error) {
 		}
 		src = inline
 	} else {
-		doc, abs, err := readSchemaFile(file)
+		doc, abs, err := loader.readSchemaFile(file)
 		if err != nil {
 			return nil, err
 		}
@@ -127,29 +142,20 @@ func schemaDoc(v any) (any, error) {
 	return jsonschema.UnmarshalJSON(bytes.NewReader(b))
 }
 
-func readSchemaFile(v *spec.Value) (any, string, error) {
+func (l *schemaLoader) readSchemaFile(v *spec.Value) (any, string, error) {
 	abs, err := filepath.Abs(v.Text)
 	if err != nil {
 		return nil, "", v.Errorf("schema file %s: %v", v.Text, err)
 	}
-	data, err := os.ReadFile(abs)
+	data, err := l.read(abs)
 	if err != nil {
-		return nil, "", v.Errorf("read schema file: %v", err).WithHint("a relative path is resolved against the working directory")
+		return nil, "", v.Errorf("read schema file %s: %v", v.Text, err).WithHint("a relative path is resolved against the working directory")
 	}
 	doc, err := parseSchemaFile(abs, data)
 	if err != nil {
 		return nil, "", v.Errorf("schema file %s: %v", v.Text, err)
 	}
 	return doc, abs, nil
-}
-
-// loadSchemaFile reads a schema file.
-func loadSchemaFile(path string) (any, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return parseSchemaFile(path, data)
 }
 
 // parseSchemaFile parses a schema: YAML for .yaml and .yml files, else JSON.
@@ -169,11 +175,30 @@ func parseSchemaFile(path string, data []byte) (any, error) {
 	return doc, nil
 }
 
-// schemaLoader resolves $ref to local files, in JSON or YAML; nothing is
-// fetched over the network.
-type schemaLoader struct{}
+// schemaLoader reads the schema files of one validate step: the
+// schema_file and those its $refs name, in JSON or YAML. Only regular local
+// files are read, each of at most MaxSchemaFile bytes and all of them
+// together of at most MaxSchemaTotal; nothing is fetched over the network
+// (the drafts' meta-schemas are built into the validator).
+type schemaLoader struct {
+	left int64 // bytes that may still be read
+}
 
-func (schemaLoader) Load(u string) (any, error) {
+func (l *schemaLoader) read(path string) ([]byte, error) {
+	limit := min(int64(MaxSchemaFile), l.left)
+	data, err := readfile.Read(path, limit)
+	var tl *readfile.TooLargeError
+	if errors.As(err, &tl) && limit < MaxSchemaFile {
+		return nil, fmt.Errorf("the schema files of this step would be larger than %s together", readfile.Size(MaxSchemaTotal))
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.left -= int64(len(data))
+	return data, nil
+}
+
+func (l *schemaLoader) Load(u string) (any, error) {
 	pu, err := url.Parse(u)
 	if err != nil {
 		return nil, err
@@ -181,7 +206,12 @@ func (schemaLoader) Load(u string) (any, error) {
 	if pu.Scheme != "file" {
 		return nil, fmt.Errorf("only local files are read, not %s URLs", pu.Scheme)
 	}
-	return loadSchemaFile(filepath.FromSlash(pu.Path))
+	path := filepath.FromSlash(pu.Path)
+	data, err := l.read(path)
+	if err != nil {
+		return nil, err // the validator names the URL
+	}
+	return parseSchemaFile(path, data)
 }
 
 func fileURL(path string) string {

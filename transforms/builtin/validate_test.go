@@ -1,8 +1,10 @@
 package builtin_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -106,6 +108,56 @@ func TestValidateSchemaFile(t *testing.T) {
 	})
 }
 
+// Schema files are bounded: a device (/dev/zero was read until memory ran
+// out), a file over maxSchemaFile, and many files adding up to more than
+// maxSchemaTotal are refused, whether named by schema_file or by a $ref.
+func TestValidateSchemaLimits(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.json")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil { // sparse: 1 GiB on no disk
+		t.Fatal(err)
+	}
+	f.Close()
+	refHuge := writeFile(t, dir, "ref-huge.json", `{"$ref": "huge.json"}`)
+	refZero := writeFile(t, dir, "ref-zero.json", `{"$ref": "file:///dev/zero"}`)
+	// A chain of files, each under the per-file bound, over the total.
+	big := strings.Repeat("x", 3<<20)
+	for i := 5; i >= 0; i-- {
+		writeFile(t, dir, fmt.Sprintf("chain%d.json", i), fmt.Sprintf(`{"$ref": "chain%d.json", "description": %q}`, i+1, big))
+	}
+	chain := filepath.Join(dir, "chain0.json")
+	cases := []configCase{
+		{`- validate: {schema_file: ` + huge + `}`,
+			"steps.yaml:1:27: read schema file " + huge + ": is larger than 4 MiB (a relative path is resolved against the working directory)"},
+		{`- validate: {schema_file: ` + refHuge + `}`,
+			"steps.yaml:1:27: invalid schema: failing loading \"file://" + filepath.ToSlash(huge) + "\": is larger than 4 MiB"},
+		{`- validate: {schema_file: ` + chain + `}`,
+			"steps.yaml:1:27: invalid schema: failing loading \"file://" + filepath.ToSlash(filepath.Join(dir, "chain5.json")) + "\": the schema files of this step would be larger than 16 MiB together"},
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		cases = append(cases,
+			configCase{`- validate: {schema_file: /dev/zero}`,
+				"steps.yaml:1:27: read schema file /dev/zero: is a device, not a regular file (a relative path is resolved against the working directory)"},
+			configCase{`- validate: {schema_file: ` + refZero + `}`,
+				"steps.yaml:1:27: invalid schema: failing loading \"file:///dev/zero\": is a device, not a regular file"},
+			configCase{`- validate: {schema: {$ref: "file:///dev/zero"}}`,
+				"steps.yaml:1:22: invalid schema: failing loading \"file:///dev/zero\": is a device, not a regular file"},
+		)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	configErrors(t, cases)
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+		t.Errorf("allocated %d MB", alloc>>20)
+	}
+}
+
 func TestValidateConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := writeFile(t, dir, "bad.json", `{"type": "objekt"}`)
@@ -121,14 +173,14 @@ func TestValidateConfigErrors(t *testing.T) {
 				"steps.yaml:5:22: invalid schema: '/properties/n/minimum': got string, want number"},
 		{`- validate: {schema: {required: a}}`, "steps.yaml:1:33: invalid schema: '/required': got string, want array"},
 		{`- validate: {schema_file: ` + filepath.Join(dir, "nope.json") + `}`,
-			"steps.yaml:1:27: read schema file: open " + filepath.Join(dir, "nope.json") + ": no such file or directory (a relative path is resolved against the working directory)"},
+			"steps.yaml:1:27: read schema file " + filepath.Join(dir, "nope.json") + ": no such file or directory (a relative path is resolved against the working directory)"},
 		{`- validate: {schema_file: ` + bad + `}`,
 			"steps.yaml:1:27: invalid schema in " + bad + ": at '/type': value must be one of 'array', 'boolean', 'integer', 'null', 'number', 'object', 'string'; at '/type': got string, want array"},
 		{`- validate: {schema_file: ` + broken + `}`, "steps.yaml:1:27: schema file " + broken + ": invalid JSON: unexpected EOF"},
 		{`- validate: {schema_file: ` + refs + `}`,
-			"steps.yaml:1:27: invalid schema: failing loading \"file://" + filepath.ToSlash(filepath.Join(dir, "missing.json")) + "\": open " + filepath.Join(dir, "missing.json") + ": no such file or directory"},
+			"steps.yaml:1:27: invalid schema: failing loading \"file://" + filepath.ToSlash(filepath.Join(dir, "missing.json")) + "\": no such file or directory"},
 		{`- validate: {schema: {$ref: "https://example.com/s.json"}}`,
 			"steps.yaml:1:22: invalid schema: failing loading \"https://example.com/s.json\": only local files are read, not https URLs"},
-		{`- validate: {schema_file: ` + badYAML + `}`, "steps.yaml:1:27: schema file " + badYAML + ": " + badYAML + ":1:7: YAML syntax: sequence end token ']' not found"},
+		{`- validate: {schema_file: ` + badYAML + `}`, "steps.yaml:1:27: schema file " + badYAML + ": " + badYAML + ":2:1: YAML syntax: did not find expected node content"},
 	})
 }

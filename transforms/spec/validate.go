@@ -63,6 +63,9 @@ func validate(v *Value, t *Type, errs *Errors) {
 	case TBool:
 		if v.Kind != KindBool {
 			mismatch()
+			if isYAML11Bool(v) {
+				(*errs)[len(*errs)-1].Hint = "YAML 1.2 reads " + v.Text + " as a string: write true or false"
+			}
 		}
 	case TDuration:
 		if !v.IsScalar() || v.Kind == KindNull {
@@ -205,4 +208,17 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// isYAML11Bool reports an unquoted yes, no, on, off, y or n: booleans in
+// YAML 1.1, strings in the YAML 1.2 the config is read as.
+func isYAML11Bool(v *Value) bool {
+	if v.Kind != KindString || v.Quoted || v.Secret {
+		return false
+	}
+	switch strings.ToLower(v.Text) {
+	case "yes", "no", "on", "off", "y", "n":
+		return true
+	}
+	return false
 }

@@ -51,7 +51,7 @@ func TestValidate(t *testing.T) {
 		{"expr/number", "1", Expr(""), ""},
 		{"expr/empty", "''", Expr(""), "t.yaml:1:4: empty expression"},
 		{"expr/blank", "'   '", Expr(""), "t.yaml:1:4: empty expression"},
-		{"expr/null", "", Expr(""), "t.yaml:1:4: expected an expression (string), got null"},
+		{"expr/null", "", Expr(""), "t.yaml:1:3: expected an expression (string), got null"},
 		{"expr/list", "[a]", Expr(""), "t.yaml:1:4: expected an expression (string), got a list"},
 
 		// TInt
@@ -74,7 +74,8 @@ func TestValidate(t *testing.T) {
 		{"bool/true", "true", Bool(""), ""},
 		{"bool/False", "False", Bool(""), ""},
 		{"bool/quoted", `"true"`, Bool(""), "t.yaml:1:4: expected a boolean, got a string"},
-		{"bool/yes", "yes", Bool(""), "t.yaml:1:4: expected a boolean, got a string"},
+		{"bool/yes", "yes", Bool(""), "t.yaml:1:4: expected a boolean, got a string (YAML 1.2 reads yes as a string: write true or false)"},
+		{"bool/quoted yes", `"yes"`, Bool(""), "t.yaml:1:4: expected a boolean, got a string"},
 		{"bool/int", "1", Bool(""), "t.yaml:1:4: expected a boolean, got an integer"},
 
 		// TDuration
