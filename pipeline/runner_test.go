@@ -66,7 +66,8 @@ func TestRunnerRun(t *testing.T) {
 			if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 				t.Fatal(err)
 			}
-			ran, stop := startRun(t, ctx, cfg, slog.New(slog.DiscardHandler))
+			var logs syncBuffer
+			ran, stop := startRun(t, ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
 			got := map[string][]*kgo.Record{}
 			reader, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("out", "dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 			if err != nil {
@@ -87,6 +88,14 @@ func TestRunnerRun(t *testing.T) {
 				t.Errorf("dead letter %s", d.Value)
 			} else if step := headerOf(d, engine.HeaderStep); step != "decode" {
 				t.Errorf("dead letter step %q", step)
+			}
+			// The strict pipeline stops on its own record, whenever it gets
+			// to it; then the run is stopped.
+			for !strings.Contains(logs.String(), `"pipeline":"strict"`) || !strings.Contains(logs.String(), "pipeline stopped") {
+				if ctx.Err() != nil {
+					t.Fatalf("the strict pipeline did not stop on its bad record:\n%s", logs.String())
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
 			stop()
 			select {
