@@ -46,6 +46,18 @@ func TestBoundedEvaluation(t *testing.T) {
 	for _, c := range []struct {
 		name, steps, in, err string
 	}{
+		{"jq deep recursion", `- jq: 'def f: if . > 0 then [(. - 1) | f] else . end; .n | f'`, `{"n":100000000}`,
+			"step 0 (jq): jq: more than 1000000 steps"},
+		{"jq endless recursion", `- jq: 'def f: [f]; f'`, `{}`,
+			"step 0 (jq): jq: more than 1000000 steps"},
+		{"jq endless loop", `- jq: '[range(1e12)] | length'`, `{}`,
+			"step 0 (jq): jq: more than 1000000 steps"},
+		{"jq smaller budget", `- jq: {program: 'def f: [f]; f', max_steps: 1000}`, `{}`,
+			"step 0 (jq): jq: more than 1000 steps"},
+		{"jq string doubling", `- jq: 'reduce range(40) as $i ("a"; . + .) | length'`, `{}`,
+			"step 0 (jq): jq: memory budget exceeded: the heap grew by more than 256 MiB"},
+		{"jq array doubling", `- jq: 'reduce range(40) as $i ([1]; . + .) | length'`, `{}`,
+			"step 0 (jq): jq: memory budget exceeded: the heap grew by more than 256 MiB"},
 		{"expr string doubling", `- set: {x: 'len(reduce(1..40, #acc + #acc, "a"))'}`, `{}`,
 			"memory budget exceeded: a string of 33554432 bytes, more than 16777216"},
 		{"expr repeat of a repeat", `- set: {x: 'len(repeat(repeat("a", 100000), 100000))'}`, `{}`,
@@ -94,5 +106,17 @@ func TestBoundsLeaveNormalPrograms(t *testing.T) {
 	got, err = runJSON(t, chain, `{"s":"`+strings.Repeat("a", 8<<20)+`"}`)
 	if err != nil || len(got) != 1 || !strings.Contains(got[0], `"n":16777216`) {
 		t.Errorf("got %.100v, %v", got, err)
+	}
+}
+
+// TestJQLongRunWithinBounds: a long run that keeps its memory small is not
+// stopped by the heap watch.
+func TestJQLongRunWithinBounds(t *testing.T) {
+	chain := buildChain(t, `- jq: {program: 'reduce range(50000) as $i (0; . + $i)', max_steps: 2000000}`)
+	for range 3 {
+		got, err := runJSON(t, chain, `{}`)
+		if err != nil || len(got) != 1 || got[0] != "1249975000" {
+			t.Fatalf("got %v, %v", got, err)
+		}
 	}
 }
