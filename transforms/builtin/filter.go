@@ -14,7 +14,8 @@ func init() {
 		Description: "The expression sees the fields of the record's JSON object as variables " +
 			"and the Kafka metadata under `kafka`. A record is kept when the result is `true`; " +
 			"`false` and `null` drop it. An expression that fails (for example comparing a missing " +
-			"field with a number) sends the record to the dead-letter topic.",
+			"field with a number) sends the record to the dead-letter topic, as does one past the " +
+			"memory bounds of an evaluation (`memory budget exceeded`: see docs/expressions.md).",
 		Config: spec.Expr("Expression that must be true for the record to pass."),
 		Examples: []transforms.Example{
 			{Title: "Keep positive amounts", Config: `'amount > 0'`, Input: `{"amount":12.5}`, Output: []string{`{"amount":12.5}`}},

@@ -20,7 +20,7 @@ func init() {
 	transforms.Register(transforms.Spec{
 		Name:    "jq",
 		Summary: "Reshape the record with a jq program; each output becomes a record.",
-		Description: "`jq: '<program>'`, or `jq: {program: '<program>', timeout: 100ms, max_outputs: 10}`. " +
+		Description: "`jq: '<program>'`, or `jq: {program: '<program>', timeout: 100ms, max_outputs: 10, max_steps: 1000000}`. " +
 			"The record value is the program's input, and every value the program " +
 			"outputs becomes an output record with the input's key, headers and timestamp: no " +
 			"output drops the record (`select(...)` filters), several fan it out (`.items[]`). " +
@@ -34,8 +34,19 @@ func init() {
 			"`$kafka.headers`, `$kafka.topic`, `$kafka.partition`, `$kafka.offset` and " +
 			"`$kafka.timestamp` (Unix milliseconds). `$ENV` and `env` are empty, so a program " +
 			"cannot read the runner's environment, and `input` and modules are not available.\n\n" +
-			"A run stops at the pipeline's timeout, or at `timeout` when it is shorter, and at " +
-			"`max_outputs` outputs. Integers too large for 64 bits keep their digits; `nan` " +
+			"A run stops at the pipeline's timeout, or at `timeout` when it is shorter, at " +
+			"`max_outputs` outputs, and after `max_steps` steps of gojq's machine (one step is one " +
+			"instruction: a path, an operator, a function call, a turn of a loop); each stop fails " +
+			"the record. The step budget is what bounds memory: gojq evaluates on a stack of its " +
+			"own, so runaway recursion (`def f: [f]; f`) grows the heap, not the Go stack, by " +
+			"some 100 bytes a step (a million steps take some 0.1 to 0.3 s and at most some 100 MB). " +
+			"A single step can still build a large value (`. + .` on a string or array doubles it): " +
+			"while a run longer than 64 steps is under way, the process's heap is read every " +
+			"millisecond, and a run during which it grows by more than 256 MiB fails with " +
+			"`memory budget exceeded` (`reduce range(40) as $i ([1]; . + .)` stops with the heap " +
+			"some 500 MB larger). That heap is the process's: other work that grows it as much during " +
+			"the run fails the run too, which a runner whose live heap stays well under 256 MiB does not do. " +
+			"Integers too large for 64 bits keep their digits; `nan` " +
 			"becomes `null` and infinities the largest finite numbers, as jq writes them.",
 		Config: spec.OneOf("A jq program, or an options object.", spec.String("jq program."), jqOptions),
 		Examples: []transforms.Example{
@@ -56,6 +67,7 @@ var jqOptions = spec.Object("",
 	&spec.Field{Name: "program", Type: spec.String(""), Required: true, Doc: "jq program.", Examples: []any{"'.payload'"}},
 	&spec.Field{Name: "timeout", Type: spec.Duration(""), Doc: "Longest time one run may take; the pipeline's timeout applies in any case."},
 	&spec.Field{Name: "max_outputs", Type: spec.Int(""), Default: 1000, Doc: "Most outputs one record may yield; more fail the record."},
+	&spec.Field{Name: "max_steps", Type: spec.Int(""), Default: defaultJQSteps, Doc: "Most steps (instructions of gojq's machine) one run may take; more fail the record. It bounds the memory a run can take, about 100 bytes a step at most."},
 )
 
 // jqConfig is jq's options; the short form is the program alone.
@@ -63,12 +75,14 @@ type jqConfig struct {
 	Program    *spec.Value
 	Timeout    time.Duration
 	MaxOutputs int
+	MaxSteps   int
 }
 
 type jq struct {
 	code       *gojq.Code
 	timeout    time.Duration
 	maxOutputs int
+	maxSteps   int
 	meta       bool // the program uses $kafka
 }
 
@@ -77,12 +91,15 @@ func newJQ(b *transforms.Build) (transforms.Transform, error) {
 	if err := decodeShort(b, jqOptions, "program", &c); err != nil {
 		return nil, err
 	}
-	t := &jq{timeout: c.Timeout, maxOutputs: c.MaxOutputs}
+	t := &jq{timeout: c.Timeout, maxOutputs: c.MaxOutputs, maxSteps: c.MaxSteps}
 	if v := b.Config.Get("timeout"); v != nil && !v.Failed && t.timeout <= 0 {
 		return nil, v.Errorf("timeout must be positive")
 	}
 	if t.maxOutputs < 1 {
 		return nil, b.Config.Get("max_outputs").Errorf("max_outputs must be at least 1")
+	}
+	if t.maxSteps < 1 {
+		return nil, b.Config.Get("max_steps").Errorf("max_steps must be at least 1")
 	}
 	prog := c.Program
 	if prog.Failed {
@@ -140,7 +157,9 @@ func (t *jq) Apply(ctx context.Context, r *transforms.Record) ([]*transforms.Rec
 	if t.meta {
 		meta = jqMeta(r)
 	}
-	iter := t.code.RunWithContext(ctx, in, meta)
+	steps := newJQSteps(ctx, t.maxSteps)
+	defer steps.close()
+	iter := t.code.RunWithContext(steps, in, meta)
 	var vals []any
 	for {
 		v, ok := iter.Next()

@@ -140,6 +140,7 @@ func TestJQConfigErrors(t *testing.T) {
 		{`- jq: {program: '.a | }', timeout: 1s}`, `steps.yaml:1:23: invalid jq program: unexpected token "}"` + hint},
 		{`- jq: {program: '.', timeout: 0s}`, "steps.yaml:1:31: timeout must be positive"},
 		{`- jq: {program: '.', max_outputs: 0}`, "steps.yaml:1:35: max_outputs must be at least 1"},
+		{`- jq: {program: '.', max_steps: 0}`, "steps.yaml:1:33: max_steps must be at least 1"},
 		{`- jq: {timeout: 1s}`, "steps.yaml:1:7: missing required key \"program\" (add program: '.payload')"},
 	})
 	_, err := tryBuildWithEnv(`- jq: '${MILLRACE_TEST_JQ}'`)

@@ -14,7 +14,9 @@ func init() {
 		Summary: "Set fields from expressions (literals, arithmetic, now(), uuid()).",
 		Description: "Each entry maps a field path (dots for nesting) to an expression. Entries run " +
 			"in the order written, so a later one sees the fields an earlier one set. A string " +
-			"literal needs quotes inside the expression: `'\"EUR\"'`.",
+			"literal needs quotes inside the expression: `'\"EUR\"'`. An evaluation is bounded " +
+			"in memory (expr-lang's memory budget, and no string longer than 16 MiB: see " +
+			"docs/expressions.md); past a bound the record fails with `memory budget exceeded`.",
 		Config: spec.Map("field path", spec.Expr(""), 1, "Field path to expression."),
 		Examples: []transforms.Example{
 			{Title: "Compute a field", Config: `{total_cents: 'int(amount * 100)'}`, Input: `{"amount":12.5}`, Output: []string{`{"amount":12.5,"total_cents":1250}`}},

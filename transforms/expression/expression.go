@@ -59,7 +59,7 @@ var (
 	_ transforms.ExprCompiler = Compiler{}
 )
 
-var exprOptions = []expr.Option{
+var exprOptions = append([]expr.Option{
 	expr.Env(map[string]any{MetaVar: Meta{}}),
 	expr.AllowUndefinedVariables(),
 	expr.MaxNodes(maxExprNodes),
@@ -67,7 +67,7 @@ var exprOptions = []expr.Option{
 	expr.Function("sha256", hashFn(func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }), new(func(string) string)),
 	expr.Function("sha1", hashFn(func(b []byte) []byte { s := sha1.Sum(b); return s[:] }), new(func(string) string)),
 	expr.Function("md5", hashFn(func(b []byte) []byte { s := md5.Sum(b); return s[:] }), new(func(string) string)),
-}
+}, boundOptions...)
 
 func hashFn(sum func([]byte) []byte) func(...any) (any, error) {
 	return func(args ...any) (any, error) {
@@ -144,7 +144,7 @@ type callFinder struct{ bad *ast.IdentifierNode }
 
 func (f *callFinder) Visit(n *ast.Node) {
 	if c, ok := (*n).(*ast.CallNode); ok && f.bad == nil {
-		if id, ok := c.Callee.(*ast.IdentifierNode); ok && !slices.Contains(funcNames, id.Value) {
+		if id, ok := c.Callee.(*ast.IdentifierNode); ok && !slices.Contains(funcNames, id.Value) && !slices.Contains(boundNames, id.Value) {
 			f.bad = id
 		}
 	}
