@@ -62,3 +62,17 @@ func (s set) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Recor
 	}
 	return []*transforms.Record{r}, nil
 }
+
+// TopLevelFields: an entry writes its path's top-level field (a dotted
+// path changes the object inside it) and reads its expression's fields.
+func (s set) TopLevelFields() (transforms.Fields, bool) {
+	var f transforms.Fields
+	for _, a := range s {
+		r, ok := programFields(a.expr)
+		if !ok {
+			return transforms.Fields{}, false
+		}
+		f = f.Merge(r).Merge(transforms.Fields{Writes: []string{transforms.Root(a.path)}})
+	}
+	return f, true
+}
