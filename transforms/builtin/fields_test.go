@@ -23,8 +23,9 @@ func TestTopLevelFields(t *testing.T) {
 	}{
 		{`[{filter: 'amount > 0'}]`, &want{reads: []string{"amount"}}},
 		{`[{filter: 'amount > 0'}, {set: {total_cents: 'int(amount * 100)'}}, {rename: {user: user_id}}, {drop: [debug]}]`,
-			&want{reads: []string{"amount"}, writes: []string{"total_cents", "user", "user_id"}, deletes: []string{"debug"}}},
-		{`[{set: {meta.source: kafka.topic, b: 'a + c.d'}}]`, &want{reads: []string{"a", "c"}, writes: []string{"b", "meta"}}},
+			&want{writes: []string{"amount", "total_cents", "user", "user_id"}, deletes: []string{"debug"}}},
+		{`[{set: {meta.source: kafka.topic, b: 'a + c.d'}}]`, &want{writes: []string{"a", "b", "c", "meta"}}},
+		{`[{filter: 'amount > 0'}, {key: user}]`, &want{reads: []string{"amount", "user"}}},
 		{`[{rename: {country: address.country}}]`, &want{writes: []string{"address", "country"}}},
 		{`[{drop: [card.number, debug]}]`, &want{writes: []string{"card"}, deletes: []string{"debug"}}},
 		{`[{drop: [debug]}, {filter: 'debug == nil'}]`, &want{writes: []string{"debug"}}},
