@@ -61,6 +61,10 @@ type Config struct {
 	// Destination picks the topic of an output record; an error is the
 	// record's failure in step "output".
 	Destination func(*transforms.Record) (string, error)
+	// DestinationFields, when set, are the top-level fields Destination
+	// reads of an output's value (transforms.TopLevel); nil: unknown, so
+	// records take the full path.
+	DestinationFields *transforms.Fields
 	// DeadLetterTopic receives the records that fail. Without one, a
 	// record that fails calls Halt and is settled as not done: the
 	// pipeline stops with it uncommitted.
@@ -145,7 +149,8 @@ func New(cfg Config) (*Engine, error) {
 		e.base = context.WithoutCancel(cfg.Context)
 	}
 	cfg.Chain.Observe = e.obs.StepObserver()
-	if f, ok := cfg.Chain.TopLevelFields(); ok {
+	if f, ok := cfg.Chain.TopLevelFields(); ok && cfg.DestinationFields != nil {
+		f = f.Merge(*cfg.DestinationFields)
 		e.edit = codec.NewEdit(f.Reads, f.Writes, f.Deletes, f.Only)
 	}
 	var first message.HandlerMiddleware

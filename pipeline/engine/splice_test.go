@@ -28,7 +28,9 @@ pipelines:
   - name: p
     input: {topic: in, group: g}
     transforms: ` + steps + `
-    output: {topic: out}
+    output:
+      topic: out
+      routes: [{when: 'c == 1 || amount == 129.9', topic: big}]
     errors: {dead_letter_topic: dlq}
 `
 }
@@ -300,5 +302,14 @@ func TestSplicedOrder(t *testing.T) {
 	res = process(e, &engine.Record{Topic: "in", Value: []byte(`{"z":1,"amount":1,"amount":2}`)})
 	if want := `{"amount":2,"total_cents":200,"z":1}`; len(res.Outputs) != 1 || string(res.Outputs[0].Value) != want {
 		t.Errorf("repeated key: %+v, want %s", res, want)
+	}
+}
+
+// An engine that is not told what its Destination reads takes the full
+// path.
+func TestSplicedNeedsDestinationFields(t *testing.T) {
+	e := newEngine(t, benchYAML, discard{}, func(c *engine.Config) { c.DestinationFields = nil })
+	if e.Spliced() {
+		t.Error("spliced without the destination's fields")
 	}
 }
