@@ -51,24 +51,29 @@ func Engine(cfg *config.Config, p *config.Pipeline, opts EngineOptions) (*engine
 	if opts.Destination != nil {
 		dest = opts.Destination(dest)
 	}
+	var destFields *transforms.Fields
+	if f, ok := parts.DestinationFields(); ok {
+		destFields = &f
+	}
 	rc := p.Errors.Retry
 	e, err := engine.New(engine.Config{
-		Pipeline:        p.Name,
-		InputTopic:      p.Input.Topic,
-		Subscriber:      opts.Subscriber,
-		Chain:           parts.Chain,
-		Destination:     dest,
-		DeadLetterTopic: p.Errors.DeadLetterTopic,
-		Halt:            opts.Halt,
-		Timeout:         p.Timeout,
-		Retry:           engine.Retry{MaxRetries: rc.MaxRetries, InitialInterval: rc.InitialInterval, MaxInterval: rc.MaxInterval, Multiplier: rc.Multiplier},
-		Producer:        opts.Producer,
-		Observer:        opts.Observer,
-		Logger:          opts.Logger,
-		LogPayloads:     cfg.Runner.LogPayloads,
-		Context:         observe.WithPipeline(context.Background(), p.Name),
-		Middleware:      opts.Middleware,
-		NoProduceRetry:  opts.NoProduceRetry,
+		Pipeline:          p.Name,
+		InputTopic:        p.Input.Topic,
+		Subscriber:        opts.Subscriber,
+		Chain:             parts.Chain,
+		Destination:       dest,
+		DestinationFields: destFields,
+		DeadLetterTopic:   p.Errors.DeadLetterTopic,
+		Halt:              opts.Halt,
+		Timeout:           p.Timeout,
+		Retry:             engine.Retry{MaxRetries: rc.MaxRetries, InitialInterval: rc.InitialInterval, MaxInterval: rc.MaxInterval, Multiplier: rc.Multiplier},
+		Producer:          opts.Producer,
+		Observer:          opts.Observer,
+		Logger:            opts.Logger,
+		LogPayloads:       cfg.Runner.LogPayloads,
+		Context:           observe.WithPipeline(context.Background(), p.Name),
+		Middleware:        opts.Middleware,
+		NoProduceRetry:    opts.NoProduceRetry,
 	})
 	if err != nil {
 		return nil, nil, errors.Join(fmt.Errorf("pipeline %s: %w", p.Name, err), parts.Close())

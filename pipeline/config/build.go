@@ -136,6 +136,21 @@ func (p *Parts) Allows(topic string) error {
 	return nil
 }
 
+// DestinationFields returns the top-level fields Destination reads: those
+// of the routes' conditions; ok is false when one does not say
+// (transforms.TopLevel).
+func (p *Parts) DestinationFields() (transforms.Fields, bool) {
+	var f transforms.Fields
+	for _, rt := range p.Routes {
+		r, ok := transforms.FieldsOf(rt.When)
+		if !ok {
+			return transforms.Fields{}, false
+		}
+		f = f.Merge(r)
+	}
+	return f, true
+}
+
 // Close closes the transforms that hold resources (transforms.Closer).
 func (p *Parts) Close() error {
 	if p == nil || p.Chain == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/millrace-dev/millrace/pipeline/observe"
 	"github.com/millrace-dev/millrace/transforms"
+	"github.com/millrace-dev/millrace/transforms/codec"
 )
 
 // Producer writes records to Kafka (or wherever a run writes: memory in
@@ -60,6 +61,10 @@ type Config struct {
 	// Destination picks the topic of an output record; an error is the
 	// record's failure in step "output".
 	Destination func(*transforms.Record) (string, error)
+	// DestinationFields, when set, are the top-level fields Destination
+	// reads of an output's value (transforms.TopLevel); nil: unknown, so
+	// records take the full path.
+	DestinationFields *transforms.Fields
 	// DeadLetterTopic receives the records that fail. Without one, a
 	// record that fails calls Halt and is settled as not done: the
 	// pipeline stops with it uncommitted.
@@ -100,6 +105,9 @@ type Engine struct {
 	obs     Observer
 	log     *slog.Logger
 	base    context.Context
+	// edit, when the chain touches only named top-level fields, is what
+	// it touches: records take the spliced path (splice.go).
+	edit *codec.Edit
 }
 
 // Result is how an input record was settled.
@@ -148,6 +156,10 @@ func New(cfg Config) (*Engine, error) {
 		e.base = context.WithoutCancel(cfg.Context)
 	}
 	cfg.Chain.Observe = e.obs.StepObserver()
+	if f, ok := cfg.Chain.TopLevelFields(); ok && cfg.DestinationFields != nil {
+		f = f.Merge(*cfg.DestinationFields)
+		e.edit = codec.NewEdit(f.Reads, f.Writes, f.Deletes, f.Only)
+	}
 	var first message.HandlerMiddleware
 	if cfg.DeadLetterTopic != "" {
 		pq, err := middleware.PoisonQueueWithFilter(deadLetters{e}, cfg.DeadLetterTopic, IsDataError)
@@ -232,12 +244,19 @@ func (e *Engine) HandlerFunc() message.HandlerFunc {
 
 // run is the record path inside the middleware: decode once, run the
 // chain, route and encode each output once. The outputs go into the work.
+// A chain that touches only named top-level fields takes the spliced path
+// (splice.go), which falls back to this one for a record it declines.
 func (e *Engine) run(msg *message.Message) ([]*message.Message, error) {
 	w := workOf(msg)
 	in := w.in
 	in.Attempts++
 	w.outs, w.dead, w.fail = nil, false, nil
 	ensureTraceparent(in)
+	if e.edit != nil {
+		if done, err := e.spliced(msg.Context(), w); done {
+			return nil, err
+		}
+	}
 	rec, err := Input(in)
 	if err != nil {
 		return nil, e.dataError(w, err)

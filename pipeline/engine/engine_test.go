@@ -67,11 +67,15 @@ func newEngine(t testing.TB, yaml string, prod engine.Producer, mod func(*engine
 	if err != nil {
 		t.Fatal(err)
 	}
+	var destFields *transforms.Fields
+	if f, ok := parts.DestinationFields(); ok {
+		destFields = &f
+	}
 	ec := engine.Config{
 		Pipeline: p.Name, InputTopic: p.Input.Topic, Chain: parts.Chain, DeadLetterTopic: p.Errors.DeadLetterTopic,
-		Destination: parts.Destination,
-		Retry:       engine.Retry{MaxRetries: p.Errors.Retry.MaxRetries, InitialInterval: time.Millisecond, MaxInterval: 2 * time.Millisecond, Multiplier: 2},
-		Producer:    prod,
+		Destination: parts.Destination, DestinationFields: destFields,
+		Retry:    engine.Retry{MaxRetries: p.Errors.Retry.MaxRetries, InitialInterval: time.Millisecond, MaxInterval: 2 * time.Millisecond, Multiplier: 2},
+		Producer: prod,
 	}
 	if mod != nil {
 		mod(&ec)

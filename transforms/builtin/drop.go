@@ -34,3 +34,17 @@ func (d drop) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Reco
 	}
 	return []*transforms.Record{r}, nil
 }
+
+// TopLevelFields: a top-level field dropped is deleted unseen; a nested
+// one changes the object it is in.
+func (d drop) TopLevelFields() (transforms.Fields, bool) {
+	var f transforms.Fields
+	for _, p := range d {
+		if root := transforms.Root(p); root != p {
+			f = f.Merge(transforms.Fields{Writes: []string{root}})
+		} else {
+			f = f.Merge(transforms.Fields{Deletes: []string{p}})
+		}
+	}
+	return f, true
+}

@@ -40,3 +40,5 @@ func (f filter) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Re
 	}
 	return []*transforms.Record{r}, nil
 }
+
+func (f filter) TopLevelFields() (transforms.Fields, bool) { return programFields(f.cond) }

@@ -50,3 +50,18 @@ func (k keep) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Reco
 	r.Value = out
 	return []*transforms.Record{r}, nil
 }
+
+// TopLevelFields: keep removes every field it does not list. A top-level
+// field it lists stays as it is (a read); one it keeps part of (a dotted
+// path) changes (a write).
+func (k keep) TopLevelFields() (transforms.Fields, bool) {
+	f := transforms.Fields{Only: true}
+	for _, p := range k {
+		if root := transforms.Root(p); root != p {
+			f = f.Merge(transforms.Fields{Writes: []string{root}})
+		} else {
+			f = f.Merge(transforms.Fields{Reads: []string{root}})
+		}
+	}
+	return f, true
+}

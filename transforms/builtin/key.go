@@ -86,3 +86,9 @@ func setKey(r *transforms.Record, v any) ([]*transforms.Record, error) {
 	r.Key = []byte(s)
 	return []*transforms.Record{r}, nil
 }
+
+func (k keyField) TopLevelFields() (transforms.Fields, bool) {
+	return transforms.Fields{Reads: []string{transforms.Root(string(k))}}, true
+}
+
+func (k keyExpr) TopLevelFields() (transforms.Fields, bool) { return programFields(k.p) }

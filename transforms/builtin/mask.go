@@ -253,3 +253,11 @@ func (m *masker) partialMask(s string) string {
 	b.WriteString(s[end:])
 	return b.String()
 }
+
+func (t mask) TopLevelFields() (transforms.Fields, bool) {
+	var f transforms.Fields
+	for _, m := range t {
+		f = f.Merge(transforms.Fields{Writes: []string{transforms.Root(m.path)}})
+	}
+	return f, true
+}

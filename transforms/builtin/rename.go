@@ -46,3 +46,12 @@ func (rn rename) Apply(_ context.Context, r *transforms.Record) ([]*transforms.R
 	}
 	return []*transforms.Record{r}, nil
 }
+
+// TopLevelFields: a rename writes the top-level fields of both paths.
+func (rn rename) TopLevelFields() (transforms.Fields, bool) {
+	var f transforms.Fields
+	for _, p := range rn {
+		f = f.Merge(transforms.Fields{Writes: transforms.Roots(p[0], p[1])})
+	}
+	return f, true
+}

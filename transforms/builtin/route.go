@@ -208,3 +208,11 @@ func (rt *route) choose(r *transforms.Record) (string, error) {
 	}
 	return rt.def, nil
 }
+
+func (rt *route) TopLevelFields() (transforms.Fields, bool) {
+	ps := []transforms.Program{rt.topic}
+	for _, c := range rt.cases {
+		ps = append(ps, c.when)
+	}
+	return programFields(ps...)
+}

@@ -64,3 +64,20 @@ func (s set) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Recor
 	}
 	return []*transforms.Record{r}, nil
 }
+
+// TopLevelFields: an entry writes its path's top-level field (a dotted
+// path changes the object inside it). The fields its expression reads
+// count as writes too: the result may be one of their objects or lists
+// (`copy: 'customer'`), which a later step can change in place, changing
+// them as well; their values must come from the result, not the input.
+func (s set) TopLevelFields() (transforms.Fields, bool) {
+	var f transforms.Fields
+	for _, a := range s {
+		r, ok := programFields(a.expr)
+		if !ok {
+			return transforms.Fields{}, false
+		}
+		f = f.Merge(transforms.Fields{Writes: append(r.Reads, transforms.Root(a.path))})
+	}
+	return f, true
+}

@@ -141,3 +141,20 @@ func decodeShort(b *transforms.Build, options *spec.Type, key string, out any) e
 	}
 	return spec.Decode(v, options, out)
 }
+
+// programFields is the fields the programs read (nil ones read none); ok
+// is false when one does not say (transforms.TopLevel).
+func programFields(ps ...transforms.Program) (transforms.Fields, bool) {
+	var f transforms.Fields
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		r, ok := transforms.FieldsOf(p)
+		if !ok {
+			return transforms.Fields{}, false
+		}
+		f = f.Merge(r)
+	}
+	return f, true
+}

@@ -52,11 +52,16 @@ type Program struct {
 	// meta: the program reads MetaVar, so Eval builds it (headers as a
 	// map included); most programs read fields only.
 	meta bool
+	// fields are the top-level fields the program reads; whole: it
+	// reads the whole record ($env), so fields do not say all.
+	fields []string
+	whole  bool
 }
 
 var (
 	_ transforms.Program      = (*Program)(nil)
 	_ transforms.ExprCompiler = Compiler{}
+	_ transforms.TopLevel     = (*Program)(nil)
 )
 
 var exprOptions = append([]expr.Option{
@@ -106,19 +111,51 @@ func CompileBool(src string) (*Program, error) {
 }
 
 func newProgram(src string, p *vm.Program) *Program {
-	var f metaFinder
+	var f fieldFinder
 	node := p.Node()
 	ast.Walk(&node, &f)
-	return &Program{src: src, prog: p, meta: f.found}
+	prog := &Program{src: src, prog: p}
+	for _, id := range f.idents {
+		switch {
+		case slices.Contains(f.callees, id):
+		case id.Value == MetaVar:
+			prog.meta = true
+		case id.Value == "$env":
+			prog.whole = true
+		case !slices.Contains(prog.fields, id.Value):
+			prog.fields = append(prog.fields, id.Value)
+		}
+	}
+	return prog
 }
 
-// metaFinder reports whether a program names MetaVar.
-type metaFinder struct{ found bool }
+// fieldFinder collects the identifiers of a program and the ones that name
+// a called function. Every other identifier is a variable: a top-level
+// field of the record (a member access such as customer.email starts with
+// one, its root), MetaVar, or $env, the whole record. A variable declared
+// with let counts as a field too, which only makes the set larger.
+type fieldFinder struct {
+	idents, callees []*ast.IdentifierNode
+}
 
-func (f *metaFinder) Visit(n *ast.Node) {
-	if id, ok := (*n).(*ast.IdentifierNode); ok && id.Value == MetaVar {
-		f.found = true
+func (f *fieldFinder) Visit(n *ast.Node) {
+	switch x := (*n).(type) {
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok {
+			f.callees = append(f.callees, id)
+		}
+	case *ast.IdentifierNode:
+		f.idents = append(f.idents, x)
 	}
+}
+
+// TopLevelFields returns the fields the program reads; ok is false when it
+// reads the whole record ($env).
+func (p *Program) TopLevelFields() (transforms.Fields, bool) {
+	if p.whole {
+		return transforms.Fields{}, false
+	}
+	return transforms.Fields{Reads: slices.Clone(p.fields)}, true
 }
 
 // unknownCall rejects a call of a name that is no function. Undefined
