@@ -5,11 +5,12 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/millrace-dev/millrace/pipeline/observe"
 )
 
 // StepCrash is the millrace.error.step of a record dead-lettered because
 // the process died while it was in flight (see DeadLetter).
-const StepCrash = "crash"
+const StepCrash = observe.StepCrash
 
 // DeadLetter sends in to the dead-letter topic unprocessed, byte for byte,
 // with the usual dead-letter headers and step StepCrash: reason says why
@@ -19,6 +20,7 @@ const StepCrash = "crash"
 // done, so uncommitted.
 func (e *Engine) DeadLetter(in *Record, reason error, settle func(Result)) {
 	e.obs.Begin()
+	ensureTraceparent(in) // as every dead letter
 	w := &work{in: in, fail: &DataError{Step: StepCrash, Index: -1, Err: reason}}
 	src := in.source()
 	e.obs.Failed(StepCrash, -1, src.Partition, src.Offset, reason)
