@@ -8,6 +8,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace-dev/millrace/pipeline/config"
+	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 )
 
@@ -78,7 +79,14 @@ const abortGrace = 2 * time.Second
 // ended (see ConcurrentSubscriber.Consume) once it has stopped and
 // committed.
 func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []string, bp *kafka.BatchPublisher) (<-chan error, func() error, error) {
-	sub, err := r.concurrentSubscriber(p, brokers)
+	// A record the runner died with too often (input.max_crashes) goes
+	// to the dead-letter topic unprocessed, through the engine, which is
+	// built before the subscription starts.
+	var eng *engine.Engine
+	poisoned := func(rec *engine.Record, crashes int, settle func(engine.Result)) {
+		eng.DeadLetter(rec, kafka.CrashReason(crashes), settle)
+	}
+	sub, err := r.concurrentSubscriber(p, brokers, poisoned)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -99,7 +107,8 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 	if m := r.obs.HandlerMetrics(); m != nil {
 		opts.Middleware = []message.HandlerMiddleware{m}
 	}
-	eng, closeParts, err := Engine(r.cfg, p, opts)
+	var closeParts func() error
+	eng, closeParts, err = Engine(r.cfg, p, opts)
 	if err != nil {
 		halt()
 		return nil, nil, err
@@ -125,7 +134,7 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 }
 
 // concurrentSubscriber returns Millrace's consumer for a pipeline's input.
-func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string) (*kafka.ConcurrentSubscriber, error) {
+func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string, poisoned func(*engine.Record, int, func(engine.Result))) (*kafka.ConcurrentSubscriber, error) {
 	ordering, err := kafka.ParseOrdering(p.Input.Ordering)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
@@ -142,6 +151,8 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string) (*ka
 		Pipelined:              ordering != kafka.OrderNone,
 		MaxInFlight:            p.Input.MaxInFlight,
 		CommitInterval:         p.Input.CommitInterval,
+		MaxCrashes:             p.Input.MaxCrashes,
+		Poisoned:               poisoned,
 		FetchMaxBytes:          r.cfg.Kafka.FetchMaxBytes,
 		FetchMaxPartitionBytes: r.cfg.Kafka.FetchMaxPartitionBytes,
 		ShutdownTimeout:        r.cfg.Runner.ShutdownTimeout,

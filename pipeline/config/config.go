@@ -146,6 +146,10 @@ type Input struct {
 	MaxInFlight int
 	// CommitInterval is the least time between two commits.
 	CommitInterval time.Duration
+	// MaxCrashes is how many times in a row the runner may die with the
+	// record at the committed offset in flight before that record is
+	// dead-lettered unprocessed; 0 is off.
+	MaxCrashes int
 }
 
 // Step is one transform step of a pipeline, as written.
@@ -468,6 +472,10 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 		Ordering:       stringOr(in.Get("ordering"), "key"),
 		MaxInFlight:    intOr(in.Get("max_in_flight"), DefaultMaxInFlight),
 		CommitInterval: durationOr(in.Get("commit_interval"), DefaultCommitInterval),
+		MaxCrashes:     intOr(in.Get("max_crashes"), DefaultMaxCrashes),
+	}
+	if mv := in.Get("max_crashes"); mv != nil && p.Input.MaxCrashes < 0 {
+		b.errs = append(b.errs, mv.Errorf("max_crashes must be 0 (off) or more"))
 	}
 	if mv := in.Get("max_in_flight"); mv != nil && p.Input.MaxInFlight < 1 {
 		b.errs = append(b.errs, mv.Errorf("max_in_flight must be at least 1"))

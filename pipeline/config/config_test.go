@@ -189,7 +189,7 @@ func TestLoadRootExample(t *testing.T) {
 	if want := (spec.Pos{File: "../../pipelines.yaml", Line: lineOf(t, "../../pipelines.yaml", "- name: enrich-orders"), Col: 11}); p.Name != "enrich-orders" || p.Pos != want {
 		t.Errorf("name %q at %v, want at %v", p.Name, p.Pos, want)
 	}
-	if want := (config.Input{Topic: "orders", Group: "enrich-orders", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond}); p.Input != want {
+	if want := (config.Input{Topic: "orders", Group: "enrich-orders", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond, MaxCrashes: config.DefaultMaxCrashes}); p.Input != want {
 		t.Errorf("Input = %+v, want %+v", p.Input, want)
 	}
 	wantRetry := config.Retry{MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}
@@ -341,7 +341,7 @@ func TestDefaults(t *testing.T) {
 	want := config.Pipeline{
 		Name:    "p",
 		Pos:     spec.Pos{File: "test.yaml", Line: 4, Col: 11},
-		Input:   config.Input{Topic: "in", Group: "p", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond},
+		Input:   config.Input{Topic: "in", Group: "p", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond, MaxCrashes: config.DefaultMaxCrashes},
 		Output:  config.Output{Topic: "out"},
 		Errors:  config.Errors{Retry: config.Retry{MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}},
 		Timeout: 30 * time.Second,
@@ -384,7 +384,7 @@ pipelines:
 		t.Errorf("ShutdownTimeout = %v", cfg.Runner.ShutdownTimeout)
 	}
 	p := cfg.Pipelines[0]
-	if p.Name != "p.v2_x-y" || p.Input != (config.Input{Topic: "in", Group: "g", Start: "newest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond}) {
+	if p.Name != "p.v2_x-y" || p.Input != (config.Input{Topic: "in", Group: "g", Start: "newest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond, MaxCrashes: config.DefaultMaxCrashes}) {
 		t.Errorf("pipeline %q input %+v", p.Name, p.Input)
 	}
 	if want := (config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5}); p.Errors.Retry != want {
@@ -653,4 +653,20 @@ func summary(cfg *config.Config) string {
 		fmt.Fprintf(&b, "\n  errors %+v\n", p.Errors)
 	}
 	return b.String()
+}
+
+func TestMaxCrashes(t *testing.T) {
+	cfg := parse(t, `
+version: 1
+pipelines:
+  - name: p
+    input: {topic: in, max_crashes: 0}
+    output: {topic: out}
+`, nil)
+	if got := cfg.Pipelines[0].Input.MaxCrashes; got != 0 {
+		t.Errorf("max_crashes 0 read as %d", got)
+	}
+	if got := parse(t, minimal, nil).Pipelines[0].Input.MaxCrashes; got != 3 {
+		t.Errorf("default max_crashes %d, want 3", got)
+	}
 }

@@ -17,6 +17,7 @@ const (
 	EmbeddedBroker         = "embedded"
 	DefaultMaxInFlight     = 256
 	DefaultCommitInterval  = "100ms"
+	DefaultMaxCrashes      = 3
 	DefaultProducerLinger  = "0s"
 	// DefaultMaxMessageBytes is franz-go's largest record batch, under
 	// Kafka's default message.max.bytes (1,048,588).
@@ -150,6 +151,7 @@ var pipelineSchema = spec.Object("One consume → transform → produce pipeline
 		&spec.Field{Name: "ordering", Type: spec.Enum("Which records of a partition may be processed at once: key (the records of one key in order), partition (the records of a partition in order), none (no order). With key and partition (on Millrace's Kafka adapter) a record's turn ends once its outputs are handed to the producer, so several produces of a key or partition are in flight at once, written in input order; a produce that fails rewinds the key or partition: that record and the later ones of its key or partition already processed are processed and written again, in order (duplicates after an earlier record), one at a time until it has caught up; a record produced between the refusal and the rewind can still land before it (docs/architecture.md).", "key", "partition", "none"), Default: "key"},
 		&spec.Field{Name: "max_in_flight", Type: spec.Int("Records of one partition processed at once, at most."), Default: DefaultMaxInFlight},
 		&spec.Field{Name: "commit_interval", Type: spec.Duration("Least time between two offset commits of the group (one is in flight at a time). Longer means fewer commit requests for the broker; after a crash the records settled in the last interval, besides those in flight, are processed again (at-least-once: duplicates, never losses). A clean stop commits everything."), Default: DefaultCommitInterval},
+		&spec.Field{Name: "max_crashes", Type: spec.Int("Poison-pill detection (`run` on Millrace's Kafka adapter; 0 turns it off): how many times in a row the runner may die (a fatal error such as out of memory, a kill) with the record at a partition's committed offset in flight before that record is sent to the dead-letter topic unprocessed, byte for byte, with `millrace.error.step: crash`, and the partition goes on after it; without a dead-letter topic the pipeline stops with it uncommitted. The count lives in the consumer group's commit metadata of the partition (no local state: any runner of the group reads it), is raised each time a runner starts on that record and is reset by the commit that moves past it; a clean stop that finishes what was in flight writes it back. At the limit the record is processed alone (nothing else of its partition in flight) and committed before the others run, so it is dead-lettered only if the runner also died while it ran alone (docs/delivery.md)."), Default: DefaultMaxCrashes},
 	)},
 	&spec.Field{Name: "transforms", Type: spec.List(spec.Any("A step: one transform key, such as `filter: 'amount > 0'`, and an optional `when`."), 0, ""), Doc: "The chain of transform steps, applied in order."},
 	&spec.Field{Name: "output", Required: true, Doc: "Where results go.", Type: spec.Object("",

@@ -263,3 +263,40 @@ func BenchmarkProcess(b *testing.B) {
 type discard struct{}
 
 func (discard) Produce(_ []*engine.Record, done func(error)) { done(nil) }
+
+// DeadLetter sends a record to the dead-letter topic without running the
+// chain (a value that would fail it is kept as is), with step crash and
+// the reason; without a dead-letter topic it halts, not done.
+func TestDeadLetterUnprocessed(t *testing.T) {
+	prod := &producer{}
+	e := newEngine(t, benchYAML, prod, nil)
+	value := []byte(`{"amount":"ten"}`)
+	rec := &engine.Record{Topic: "in", Partition: 1, Offset: 7, Key: []byte("k"), Value: value, Headers: transforms.HeadersOf("a", "1")}
+	res := make(chan engine.Result, 1)
+	e.DeadLetter(rec, errors.New("the runner died 3 times in a row while this record was in flight"), func(r engine.Result) { res <- r })
+	r := <-res
+	if !r.Done || !r.Dead || len(r.Outputs) != 1 {
+		t.Fatalf("result %+v, want one dead letter", r)
+	}
+	dl := r.Outputs[0]
+	if dl.Topic != "dlq" || string(dl.Value) != string(value) || string(dl.Key) != "k" || dl.Headers[0].Key != "a" {
+		t.Errorf("dead letter %s %q %q %s", dl.Topic, dl.Key, dl.Value, list(dl.Headers))
+	}
+	want := map[string]string{engine.HeaderStep: engine.StepCrash, engine.HeaderStepIndex: "-1", engine.HeaderSourceOffset: "7",
+		engine.HeaderError: "the runner died 3 times in a row while this record was in flight", engine.HeaderAttempts: "0"}
+	for k, v := range want {
+		if got, _ := dl.Headers.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+
+	var halted error
+	e = newEngine(t, benchYAML, &producer{}, func(c *engine.Config) {
+		c.DeadLetterTopic = ""
+		c.Halt = func(err error) { halted = err }
+	})
+	e.DeadLetter(&engine.Record{Topic: "in", Offset: 7, Value: value}, errors.New("died"), func(r engine.Result) { res <- r })
+	if r := <-res; r.Done || halted == nil || !strings.Contains(halted.Error(), "offset 7") {
+		t.Errorf("without a dead-letter topic: result %+v, halted %v", r, halted)
+	}
+}

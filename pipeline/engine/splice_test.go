@@ -31,6 +31,7 @@ pipelines:
     output:
       topic: out
       routes: [{when: 'c == 1 || amount == 129.9', topic: big}]
+      allowed_topics: ["*"] # the examples' route computes topics
     errors: {dead_letter_topic: dlq}
 `
 }

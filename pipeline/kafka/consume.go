@@ -96,6 +96,11 @@ func (s *stream) handOut(p pending) {
 			return
 		}
 	}
+	if p.e.poisoned {
+		// Not processed: the runner died with it in flight too often.
+		s.cfg.Poisoned(rec, p.e.crashes, s.settler(p, rec))
+		return
+	}
 	s.process(rec, s.settler(p, rec))
 }
 

@@ -97,6 +97,16 @@ type ConcurrentSubscriberConfig struct {
 	// (kafka.consumer); zero keeps franz-go's defaults.
 	FetchMaxBytes          int
 	FetchMaxPartitionBytes int
+	// MaxCrashes turns on poison-pill detection (group mode, Consume; see
+	// crash.go): a record at a partition's committed offset is counted in
+	// the group's commit metadata every time a runner starts on it; once
+	// the runner died MaxCrashes times in a row with it in flight, the
+	// last time while it ran alone, it is given to Poisoned instead of
+	// Consume's process function. 0 turns it off.
+	MaxCrashes int
+	// Poisoned settles such a record without processing it: the engine's
+	// DeadLetter, with CrashReason(crashes). Needed by MaxCrashes.
+	Poisoned func(rec *engine.Record, crashes int, settle func(engine.Result))
 	// ClientOpts are appended to the franz-go client options (tests, tuning).
 	ClientOpts []kgo.Opt
 }

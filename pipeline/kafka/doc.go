@@ -21,7 +21,9 @@
 // settlements, shutdown), window.go (one partition's ordering window and
 // settled prefix), subscribe.go and consume.go (the two hand-outs),
 // rebalance.go (group mode's assignments and revocations), commit.go
-// (group mode's commits), ranges.go (bounded-range mode's ranges and
+// (group mode's commits), crash.go (group mode's poison-pill detection:
+// a count of starts at the committed offset in the commit metadata),
+// ranges.go (bounded-range mode's ranges and
 // progress), producer.go (BatchPublisher), record.go (the record codec),
 // admin.go (clients for the CLI, topic creation), embedded.go (the
 // in-process broker, kfake), security.go (TLS and SASL of every client:

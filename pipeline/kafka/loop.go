@@ -260,6 +260,9 @@ func (s *stream) end() {
 	if err := s.commit(true); err != nil && s.err == nil {
 		s.err = fmt.Errorf("the last offset commit of %s failed; a restart processes again what was done since the one before: %w", s.topic, err)
 	}
+	if s.detectCrashes() {
+		s.restoreCrashes(s.idle())
+	}
 	close(s.done)
 	if s.out != nil {
 		close(s.out)
@@ -312,9 +315,16 @@ func (s *stream) delivered(p pending) {
 
 // dispatch queues every record its window lets run.
 func (s *stream) dispatch() {
-	for _, w := range s.windows {
+	for p, w := range s.windows {
 		if w.revoked {
 			continue
+		}
+		if w.gate >= 0 && w.commit.Offset > w.gate {
+			// The record that ran alone is done: its offset is committed
+			// (which resets its crash count) before the others run, so
+			// that a crash of theirs is not counted against it.
+			s.commitSync([]int32{p})
+			w.gate = -1
 		}
 		for _, e := range w.next() {
 			var again *engine.Record
@@ -421,6 +431,17 @@ func (s *stream) dropQueued(drop func(pending) bool) {
 	}
 	clear(s.toSend[len(kept):])
 	s.toSend = kept
+}
+
+// idle is the partitions with nothing in flight.
+func (s *stream) idle() []int32 {
+	var parts []int32
+	for p, w := range s.windows {
+		if w.inflight == 0 {
+			parts = append(parts, p)
+		}
+	}
+	return parts
 }
 
 func (s *stream) inflight() int {

@@ -42,9 +42,10 @@ const (
 )
 
 type rebalanceEvent struct {
-	kind  rebalanceKind
-	parts []int32
-	done  chan struct{}
+	kind    rebalanceKind
+	parts   []int32
+	crashes map[int32]*crashState // assigned: the crash counts read (crash.go)
+	done    chan struct{}
 }
 
 type revokeWait struct {
@@ -53,8 +54,9 @@ type revokeWait struct {
 	done     chan struct{}
 }
 
-func (s *stream) onAssigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
-	s.send(rebalanceEvent{kind: assigned, parts: m[s.topic]})
+func (s *stream) onAssigned(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	crashes := s.readCrashes(ctx, cl, m[s.topic])
+	s.send(rebalanceEvent{kind: assigned, parts: m[s.topic], crashes: crashes})
 }
 
 func (s *stream) onRevoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {
@@ -85,7 +87,9 @@ func (s *stream) onRebalance(ev rebalanceEvent) {
 	case assigned:
 		for _, p := range ev.parts {
 			if s.windows[p] == nil {
-				s.windows[p] = newWindow(s.cfg.Ordering, s.cfg.MaxInFlight)
+				w := newWindow(s.cfg.Ordering, s.cfg.MaxInFlight)
+				w.crash = ev.crashes[p]
+				s.windows[p] = w
 			}
 		}
 		close(ev.done)
@@ -122,6 +126,15 @@ func (s *stream) finishRevokes(force bool) {
 			continue
 		}
 		s.commitSync(rw.parts)
+		if s.detectCrashes() {
+			var idle []int32
+			for _, p := range rw.parts {
+				if w := s.windows[p]; w != nil && w.inflight == 0 {
+					idle = append(idle, p)
+				}
+			}
+			s.restoreCrashes(idle)
+		}
 		for _, p := range rw.parts {
 			s.drop(p)
 		}

@@ -19,6 +19,9 @@ func (s *ConcurrentSubscriber) Subscribe(ctx context.Context, topic string) (<-c
 	if s.cfg.Limiter != nil {
 		return nil, errors.New("subscribe: a Limiter needs Consume")
 	}
+	if s.cfg.Poisoned != nil {
+		return nil, errors.New("subscribe: Poisoned needs Consume")
+	}
 	sub, err := s.start(ctx, topic, func(sub *stream) { sub.out = make(chan *message.Message) })
 	if err != nil {
 		return nil, err

@@ -57,6 +57,11 @@ type entry struct {
 	id string
 	// last is the engine record it was last handed out as, for a rewind.
 	last *engine.Record
+	// poisoned: the runner died crashes times in a row while this record
+	// was in flight (see crash.go); it goes to Poisoned, unprocessed, as a
+	// record with no lane.
+	poisoned bool
+	crashes  int
 }
 
 // entryState is where a record of a lane is between its hand-outs.
@@ -117,6 +122,11 @@ type window struct {
 	handed    int64           // highest offset handed out, -1 for none
 	limit     int64           // only records up to it are handed out (math.MaxInt64 until a stop)
 
+	// group mode's crash detection (crash.go)
+	crash     *crashState // the crash count read on assignment, nil for none
+	crashSeen bool        // the first record was added: crash applies to it or to none
+	gate      int64       // the record at this offset runs alone, -1 for none; the loop lifts it
+
 	// bounded-range mode
 	prog   *rangeProgress // the range read, nil in group mode
 	end    int64          // the range's exclusive end, -1 in group mode
@@ -126,7 +136,7 @@ type window struct {
 
 func newWindow(ordering Ordering, max int) *window {
 	return &window{ordering: ordering, max: max, lanes: map[string]*lane{}, last: -1,
-		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: math.MaxInt64, end: -1}
+		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: math.MaxInt64, end: -1, gate: -1}
 }
 
 // bound makes w read the range of p: records from its start, none at or
@@ -155,6 +165,20 @@ func (w *window) add(r *kgo.Record, done bool) *entry {
 	w.ended = w.end >= 0 && r.Offset >= w.end-1
 	e := &entry{rec: r, offset: r.Offset}
 	w.log = append(w.log, e)
+	if c := w.crash; c != nil && !w.crashSeen {
+		// The first record since the assignment: the counted one, unless
+		// that is gone (retention, compaction) or a control record.
+		w.crashSeen = true
+		switch {
+		case r.Offset != c.offset || done:
+		case c.dead:
+			e.poisoned, e.crashes, e.solo = true, c.crashes, true
+			heap.Push(&w.ready, e)
+			return e
+		case c.alone:
+			w.gate = r.Offset
+		}
+	}
 	if done {
 		e.acked = true
 		w.advance()
@@ -214,6 +238,9 @@ func (w *window) next() []*entry {
 	for len(w.ready) > 0 && w.inflight < w.max {
 		if w.ready[0].rec.Offset > w.limit {
 			break
+		}
+		if w.gate >= 0 && (w.inflight > 0 || w.ready[0].offset != w.gate) {
+			break // the record at gate runs alone, and is committed before the others
 		}
 		e := heap.Pop(&w.ready).(*entry)
 		if l := e.lane; l != nil {

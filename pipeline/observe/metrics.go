@@ -31,6 +31,9 @@ const (
 	// StepDeadLetter is a dead letter that could not be written; the record
 	// is retried.
 	StepDeadLetter = "dead_letter"
+	// StepCrash is a record the runner died with input.max_crashes times
+	// in a row: dead-lettered unprocessed.
+	StepCrash = "crash"
 )
 
 // metricSet holds Millrace's own collectors.
