@@ -174,7 +174,7 @@ func TestLoadRootExample(t *testing.T) {
 		Embedded: config.Embedded{Listen: "127.0.0.1:9092", DataDir: ".millrace"},
 		Topics:   config.Topics{Create: true, Partitions: 3, ReplicationFactor: -1},
 
-		MaxMessageBytes: config.DefaultMaxMessageBytes, FetchMaxBytes: config.DefaultFetchMaxBytes, FetchMaxPartitionBytes: config.DefaultFetchMaxPartitionBytes,
+		ProducerLinger: time.Millisecond, MaxMessageBytes: config.DefaultMaxMessageBytes, FetchMaxBytes: config.DefaultFetchMaxBytes, FetchMaxPartitionBytes: config.DefaultFetchMaxPartitionBytes,
 	}
 	if !reflect.DeepEqual(k, wantKafka) {
 		t.Errorf("Kafka = %+v, want %+v", k, wantKafka)
@@ -375,7 +375,7 @@ pipelines:
 		Embedded: config.Embedded{Listen: "127.0.0.1:19092", DataDir: "/tmp/mr"},
 		Topics:   config.Topics{Create: false, Partitions: 6, ReplicationFactor: 3},
 
-		MaxMessageBytes: config.DefaultMaxMessageBytes, FetchMaxBytes: config.DefaultFetchMaxBytes, FetchMaxPartitionBytes: config.DefaultFetchMaxPartitionBytes,
+		ProducerLinger: time.Millisecond, MaxMessageBytes: config.DefaultMaxMessageBytes, FetchMaxBytes: config.DefaultFetchMaxBytes, FetchMaxPartitionBytes: config.DefaultFetchMaxPartitionBytes,
 	}
 	if !reflect.DeepEqual(cfg.Kafka, want) {
 		t.Errorf("Kafka = %+v", cfg.Kafka)
@@ -597,7 +597,7 @@ pipelines:
 		t.Errorf("linger %v, commit interval %v", cfg.Kafka.ProducerLinger, cfg.Pipelines[0].Input.CommitInterval)
 	}
 	def := parse(t, minimal, nil)
-	if def.Kafka.ProducerLinger != 0 || def.Pipelines[0].Input.CommitInterval != 100*time.Millisecond {
+	if def.Kafka.ProducerLinger != time.Millisecond || def.Pipelines[0].Input.CommitInterval != 100*time.Millisecond {
 		t.Errorf("defaults: linger %v, commit interval %v", def.Kafka.ProducerLinger, def.Pipelines[0].Input.CommitInterval)
 	}
 }

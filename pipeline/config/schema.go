@@ -18,7 +18,11 @@ const (
 	DefaultMaxInFlight     = 256
 	DefaultCommitInterval  = "100ms"
 	DefaultMaxCrashes      = 3
-	DefaultProducerLinger  = "0s"
+	// DefaultProducerLinger: on Apache Kafka 4.1 (test/bench, KS and
+	// M-key alternated) 1ms gave 5-10% more throughput and 13% less broker
+	// CPU per record than 0; 5ms cut broker CPU further but throughput by
+	// 40%.
+	DefaultProducerLinger = "1ms"
 	// DefaultMaxMessageBytes is franz-go's largest record batch, under
 	// Kafka's default message.max.bytes (1,048,588).
 	DefaultMaxMessageBytes = 1_000_012
@@ -61,7 +65,7 @@ var kafkaSchema = spec.Object("Kafka connection settings.",
 		&spec.Field{Name: "replication_factor", Type: spec.Int("Replication factor of a created topic; -1 uses the broker default."), Default: -1},
 	)},
 	&spec.Field{Name: "producer", Doc: "The batching producer of the default adapter, shared by a runner's pipelines.", Type: spec.Object("",
-		&spec.Field{Name: "linger", Type: spec.Duration("How long a partition's records wait for more before a produce request is built; 0 sends what accumulated while the previous request was in flight. A record is settled when its outputs are acknowledged, so the linger adds to every record's latency and holds its place in input.max_in_flight meanwhile."), Default: DefaultProducerLinger},
+		&spec.Field{Name: "linger", Type: spec.Duration("How long a partition's records wait for more before a produce request is built; 0 sends what accumulated while the previous request was in flight. Longer means fuller batches, so less work for the brokers per record; a record is settled when its outputs are acknowledged, so the linger adds to every record's latency and holds its place in input.max_in_flight meanwhile."), Default: DefaultProducerLinger},
 		&spec.Field{Name: "max_message_bytes", Type: spec.Int("Largest record batch the producer sends, and so the largest record it writes; at most the topics' max.message.bytes (the brokers' message.max.bytes). A record larger than this, or one the brokers refuse as too large, is not retried: its input goes to the dead-letter topic with the cause, and when the dead letter is refused too the pipeline stops, uncommitted."), Default: DefaultMaxMessageBytes},
 	)},
 	&spec.Field{Name: "consumer", Doc: "Fetching of the default adapter's consumers.", Type: spec.Object("",
