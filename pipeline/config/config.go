@@ -150,6 +150,8 @@ type Input struct {
 	// record at the committed offset in flight before that record is
 	// dead-lettered unprocessed; 0 is off.
 	MaxCrashes int
+	// InvalidUTF8 is "reject" or "replace".
+	InvalidUTF8 string
 }
 
 // Step is one transform step of a pipeline, as written.
@@ -473,6 +475,7 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 		MaxInFlight:    intOr(in.Get("max_in_flight"), DefaultMaxInFlight),
 		CommitInterval: durationOr(in.Get("commit_interval"), DefaultCommitInterval),
 		MaxCrashes:     intOr(in.Get("max_crashes"), DefaultMaxCrashes),
+		InvalidUTF8:    stringOr(in.Get("invalid_utf8"), "reject"),
 	}
 	if mv := in.Get("max_crashes"); mv != nil && p.Input.MaxCrashes < 0 {
 		b.errs = append(b.errs, mv.Errorf("max_crashes must be 0 (off) or more"))

@@ -189,7 +189,7 @@ func TestLoadRootExample(t *testing.T) {
 	if want := (spec.Pos{File: "../../pipelines.yaml", Line: lineOf(t, "../../pipelines.yaml", "- name: enrich-orders"), Col: 11}); p.Name != "enrich-orders" || p.Pos != want {
 		t.Errorf("name %q at %v, want at %v", p.Name, p.Pos, want)
 	}
-	if want := (config.Input{Topic: "orders", Group: "enrich-orders", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond, MaxCrashes: config.DefaultMaxCrashes}); p.Input != want {
+	if want := (config.Input{Topic: "orders", Group: "enrich-orders", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond, MaxCrashes: config.DefaultMaxCrashes, InvalidUTF8: "reject"}); p.Input != want {
 		t.Errorf("Input = %+v, want %+v", p.Input, want)
 	}
 	wantRetry := config.Retry{MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}
@@ -341,7 +341,7 @@ func TestDefaults(t *testing.T) {
 	want := config.Pipeline{
 		Name:    "p",
 		Pos:     spec.Pos{File: "test.yaml", Line: 4, Col: 11},
-		Input:   config.Input{Topic: "in", Group: "p", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond, MaxCrashes: config.DefaultMaxCrashes},
+		Input:   config.Input{Topic: "in", Group: "p", Start: "oldest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond, MaxCrashes: config.DefaultMaxCrashes, InvalidUTF8: "reject"},
 		Output:  config.Output{Topic: "out"},
 		Errors:  config.Errors{Retry: config.Retry{MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}},
 		Timeout: 30 * time.Second,
@@ -384,7 +384,7 @@ pipelines:
 		t.Errorf("ShutdownTimeout = %v", cfg.Runner.ShutdownTimeout)
 	}
 	p := cfg.Pipelines[0]
-	if p.Name != "p.v2_x-y" || p.Input != (config.Input{Topic: "in", Group: "g", Start: "newest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond, MaxCrashes: config.DefaultMaxCrashes}) {
+	if p.Name != "p.v2_x-y" || p.Input != (config.Input{Topic: "in", Group: "g", Start: "newest", Ordering: "key", MaxInFlight: config.DefaultMaxInFlight, CommitInterval: 100 * time.Millisecond, MaxCrashes: config.DefaultMaxCrashes, InvalidUTF8: "reject"}) {
 		t.Errorf("pipeline %q input %+v", p.Name, p.Input)
 	}
 	if want := (config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5}); p.Errors.Retry != want {

@@ -81,6 +81,11 @@ type Config struct {
 	// retry of these outputs alone, later, would write them after those of
 	// later records.
 	NoProduceRetry bool
+	// ReplaceInvalidUTF8 lets a value with invalid UTF-8 through, the bad
+	// bytes read as U+FFFD (input.invalid_utf8: replace); by default such a
+	// record is a data error, so that its bytes reach the dead-letter topic
+	// unchanged instead of being rewritten downstream.
+	ReplaceInvalidUTF8 bool
 	// Producer writes outputs and dead letters; nil for an engine used only
 	// through HandlerFunc.
 	Producer Producer
@@ -252,6 +257,11 @@ func (e *Engine) run(msg *message.Message) ([]*message.Message, error) {
 	in.Attempts++
 	w.outs, w.dead, w.fail = nil, false, nil
 	ensureTraceparent(in)
+	if !e.cfg.ReplaceInvalidUTF8 {
+		if err := checkUTF8(in.Value); err != nil {
+			return nil, e.dataError(w, err)
+		}
+	}
 	if e.edit != nil {
 		if done, err := e.spliced(msg.Context(), w); done {
 			return nil, err
