@@ -132,6 +132,9 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	brokers := k.Addrs()
 	if k.Topics.Create {
 		if err := r.ensureTopics(ctx, brokers); err != nil {
+			if ctx.Err() != nil && r.sec.Err() == nil {
+				return nil // stopped while starting: nothing was consumed
+			}
 			return err
 		}
 	}

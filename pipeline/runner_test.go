@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +146,51 @@ func headerOf(r *kgo.Record, key string) string {
 		}
 	}
 	return ""
+}
+
+// A stop while the runner is still starting (creating topics on brokers
+// that do not answer yet) is a clean stop, not a failure.
+func TestStopWhileStarting(t *testing.T) {
+	// A broker that takes connections and never answers.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	cfg, err := config.Parse("p.yaml", []byte(fmt.Sprintf(`version: 1
+kafka: {brokers: [%q]}
+admin: {address: "off"}
+pipelines:
+  - name: p
+    input: {topic: in}
+    output: {topic: out}
+`, ln.Addr().String())), config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pipeline.New(cfg, pipeline.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil for a stop while starting", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
 }
