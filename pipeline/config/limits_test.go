@@ -66,7 +66,7 @@ func TestTooManyPipelines(t *testing.T) {
 }
 
 // A config at the size limit made of pipelines over the count limit is
-// refused quickly and in bounded memory (423,000 pipelines in 50 MB took
+// refused in bounded memory (423,000 pipelines in 50 MB took
 // 4 GB before there were limits).
 func TestTooManyPipelinesIsCheap(t *testing.T) {
 	var b strings.Builder
@@ -87,9 +87,9 @@ func TestTooManyPipelinesIsCheap(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<20 {
 		t.Errorf("allocated %d MB for %d KB", alloc>>20, b.Len()>>10)
 	}
-	if took > 10*time.Second {
-		t.Errorf("took %v", took)
-	}
+	// Time is logged, not asserted: the race detector and a shared
+	// machine make it vary tenfold; the allocation bound is what the
+	// limit promises.
 	t.Logf("%d KB: %v, %d MB allocated", b.Len()>>10, took, (after.TotalAlloc-before.TotalAlloc)>>20)
 }
 
