@@ -76,20 +76,7 @@ func TestBadConfigs(t *testing.T) {
 			if strings.Contains(got, secretValue) || strings.Contains(got, "hunter2") {
 				t.Errorf("error text leaks the value of CLIENT_SECRET:\n%s", got)
 			}
-			golden := strings.TrimSuffix(path, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestBadConfigs -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("error text differs from %s\n--- got:\n%s--- want:\n%s", golden, got, want)
-			}
+			checkGolden(t, path, "TestBadConfigs", got)
 		})
 	}
 }
@@ -618,21 +605,28 @@ func TestFlowConfigs(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := summary(cfg)
-			golden := strings.TrimSuffix(path, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestFlowConfigs -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("config differs from %s\n--- got:\n%s--- want:\n%s", golden, got, want)
-			}
+			checkGolden(t, path, "TestFlowConfigs", got)
 		})
+	}
+}
+
+// checkGolden compares got with the .golden twin of the config at path,
+// or rewrites it with -update.
+func checkGolden(t *testing.T, path, test, got string) {
+	t.Helper()
+	golden := strings.TrimSuffix(path, ".yaml") + ".golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, test)
+	}
+	if got != string(want) {
+		t.Errorf("differs from %s\n--- got:\n%s--- want:\n%s", golden, got, want)
 	}
 }
 

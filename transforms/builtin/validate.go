@@ -270,6 +270,12 @@ func schemaLeaves(e *jsonschema.ValidationError, out []*jsonschema.ValidationErr
 }
 
 func joinLeaves(leaves []*jsonschema.ValidationError) string {
+	return joinViolations(leaves, (*jsonschema.ValidationError).Error)
+}
+
+// joinViolations writes at most maxSchemaErrors violations, each as say
+// puts it, and how many more there are.
+func joinViolations(leaves []*jsonschema.ValidationError, say func(*jsonschema.ValidationError) string) string {
 	var b strings.Builder
 	for i, l := range leaves {
 		if i == maxSchemaErrors {
@@ -279,7 +285,7 @@ func joinLeaves(leaves []*jsonschema.ValidationError) string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		b.WriteString(l.Error())
+		b.WriteString(say(l))
 	}
 	return b.String()
 }

@@ -26,18 +26,9 @@ func recordViolations(leaves []*jsonschema.ValidationError) string {
 		return cmp.Or(cmp.Compare(pointer(a.InstanceLocation), pointer(b.InstanceLocation)),
 			cmp.Compare(strings.Join(a.ErrorKind.KeywordPath(), "/"), strings.Join(b.ErrorKind.KeywordPath(), "/")))
 	})
-	var b strings.Builder
-	for i, l := range leaves {
-		if i == maxSchemaErrors {
-			fmt.Fprintf(&b, "; and %d more", len(leaves)-i)
-			break
-		}
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "at '%s': %s", pointer(l.InstanceLocation), violation(l))
-	}
-	return b.String()
+	return joinViolations(leaves, func(l *jsonschema.ValidationError) string {
+		return fmt.Sprintf("at '%s': %s", pointer(l.InstanceLocation), violation(l))
+	})
 }
 
 // violation says what a leaf violation is about, without the value.
