@@ -454,15 +454,24 @@ func runCommand(t *testing.T, argv []string) {
 func TestReadyzFollowsGroupAndBroker(t *testing.T) {
 	eachBroker(t, func(t *testing.T, b broker) {
 		tp := newTopics(t, b)
+		// A member that holds the group's rebalance keeps the runner from
+		// joining for as long as the test needs: a group joins within
+		// milliseconds on the embedded broker, before any first poll.
+		holder := holdGroup(t, b, tp.in+"-group", tp.in)
 		r, base := startObserved(t, writeConfig(t, obsConfig(b, tp, "ready")))
 		var first readiness
-		if code := getJSON(t, base+"/readyz", &first); code != http.StatusServiceUnavailable {
-			t.Fatalf("/readyz right after start: %d %+v, want 503 before the group is joined", code, first)
-		}
-		if p := first.Pipelines["ready"]; p.Ready || p.Reason == "" {
-			t.Errorf("not ready without a reason: %+v", first)
+		for i := 0; i < 5; i++ {
+			if code := getJSON(t, base+"/readyz", &first); code != http.StatusServiceUnavailable {
+				t.Fatalf("/readyz %d: %d %+v, want 503 before the group is joined", i, code, first)
+			}
+			if p := first.Pipelines["ready"]; p.Ready || p.Reason == "" {
+				t.Errorf("not ready without a reason: %+v", first)
+			}
+			time.Sleep(300 * time.Millisecond)
 		}
 		t.Logf("before joining: %+v", first.Pipelines["ready"])
+		holder.AllowRebalance()
+		holder.Close()
 		waitReady(t, base, http.StatusOK, 90*time.Second)
 
 		stop, start, ok := brokerControl(b)
@@ -500,6 +509,30 @@ func TestReadyzFollowsGroupAndBroker(t *testing.T) {
 			t.Fatalf("exit code %d", code)
 		}
 	})
+}
+
+// holdGroup joins group as its only member and then blocks every
+// rebalance until AllowRebalance: a member that joins later waits.
+func holdGroup(t *testing.T, b broker, group, topic string) *kgo.Client {
+	t.Helper()
+	assigned := make(chan struct{}, 1)
+	cl := client(t, b, kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+		kgo.BlockRebalanceOnPoll(), kgo.RebalanceTimeout(2*time.Minute),
+		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
+			select {
+			case assigned <- struct{}{}:
+			default:
+			}
+		}))
+	select {
+	case <-assigned:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the holding member did not join group %s", group)
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	cl.PollFetches(done) // registers a poller: rebalances wait for AllowRebalance
+	return cl
 }
 
 func waitReadyReason(t *testing.T, base, reason string, timeout time.Duration) readiness {
