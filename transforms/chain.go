@@ -64,20 +64,25 @@ func (c *Chain) Close() error {
 // Run applies every step. It returns the surviving records; an empty result
 // means the record was filtered out.
 func (c *Chain) Run(ctx context.Context, r *Record) ([]*Record, error) {
-	recs := []*Record{r}
+	recs := r.One()
 	for _, s := range c.Steps {
+		if len(recs) == 1 {
+			// The common case: one record in, so its step's result is the next
+			// step's input as it is.
+			out, err := c.apply(ctx, s, recs[0])
+			if err != nil {
+				return nil, err
+			}
+			if recs = out; len(recs) == 0 {
+				return nil, nil
+			}
+			continue
+		}
 		next := make([]*Record, 0, len(recs))
 		for _, rec := range recs {
-			var start time.Time
-			if c.Observe != nil {
-				start = time.Now()
-			}
-			out, err := s.apply(ctx, rec)
-			if c.Observe != nil {
-				c.Observe(s, time.Since(start), len(out), err)
-			}
+			out, err := c.apply(ctx, s, rec)
 			if err != nil {
-				return nil, &StepError{Name: s.Name, Index: s.Index, Err: err}
+				return nil, err
 			}
 			next = append(next, out...)
 		}
@@ -87,6 +92,22 @@ func (c *Chain) Run(ctx context.Context, r *Record) ([]*Record, error) {
 		}
 	}
 	return recs, nil
+}
+
+// apply runs one step on one record, observed.
+func (c *Chain) apply(ctx context.Context, s *Step, rec *Record) ([]*Record, error) {
+	var start time.Time
+	if c.Observe != nil {
+		start = time.Now()
+	}
+	out, err := s.apply(ctx, rec)
+	if c.Observe != nil {
+		c.Observe(s, time.Since(start), len(out), err)
+	}
+	if err != nil {
+		return nil, &StepError{Name: s.Name, Index: s.Index, Err: err}
+	}
+	return out, nil
 }
 
 func (s *Step) apply(ctx context.Context, r *Record) (out []*Record, err error) {
@@ -103,7 +124,7 @@ func (s *Step) apply(ctx context.Context, r *Record) (out []*Record, err error) 
 			return nil, fmt.Errorf("when: %w", err)
 		}
 		if !ok {
-			return []*Record{r}, nil
+			return r.One(), nil
 		}
 	}
 	return s.Transform.Apply(ctx, r)

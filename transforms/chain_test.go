@@ -357,3 +357,24 @@ func TestChainConcurrent(t *testing.T) {
 		t.Errorf("kept %d records, want 32", kept.Load())
 	}
 }
+
+// A chain whose steps keep their one record (Record.One) allocates
+// nothing per record: no slice per step.
+func TestChainOneToOneAllocatesNothing(t *testing.T) {
+	keep := transforms.Func(func(_ context.Context, r *transforms.Record) ([]*transforms.Record, error) { return r.One(), nil })
+	chain := &transforms.Chain{}
+	for i := range 4 {
+		chain.Steps = append(chain.Steps, &transforms.Step{Name: "keep", Index: i, Transform: keep})
+	}
+	r := &transforms.Record{Value: map[string]any{"a": 1.0}}
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(100, func() {
+		outs, err := chain.Run(ctx, r)
+		if err != nil || len(outs) != 1 || outs[0] != r {
+			t.Fatalf("outs %v, err %v", outs, err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per record, want 0", allocs)
+	}
+}

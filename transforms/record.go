@@ -31,6 +31,16 @@ type Record struct {
 	Topic string
 	// Source is where the record was read; read-only.
 	Source Source
+
+	one [1]*Record // One's result: a record kept as is costs no slice
+}
+
+// One is the result of a transform that keeps r (and only r): a slice
+// that r holds itself, so that the common one-in, one-out step allocates
+// nothing. Read it, do not keep or append to it.
+func (r *Record) One() []*Record {
+	r.one[0] = r
+	return r.one[:1:1]
 }
 
 // Source is the position of the input record in Kafka.

@@ -104,7 +104,7 @@ func (c cast) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Reco
 			return nil, err
 		}
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 func toString(v any) (any, bool) {

@@ -101,7 +101,7 @@ func (d *dedupe) Apply(_ context.Context, r *transforms.Record) ([]*transforms.R
 		return nil, err
 	}
 	if v == nil {
-		return []*transforms.Record{r}, nil
+		return r.One(), nil
 	}
 	digest, err := dedupeDigest(v)
 	if err != nil {
@@ -114,7 +114,7 @@ func (d *dedupe) Apply(_ context.Context, r *transforms.Record) ([]*transforms.R
 	if el, ok := d.seen[digest]; ok {
 		e := el.Value.(*dedupeEntry)
 		if r.Source.Topic != "" && e.topic == r.Source.Topic && e.partition == r.Source.Partition && e.offset == r.Source.Offset {
-			return []*transforms.Record{r}, nil // the same record again: a retry
+			return r.One(), nil // the same record again: a retry
 		}
 		return nil, nil
 	}
@@ -123,7 +123,7 @@ func (d *dedupe) Apply(_ context.Context, r *transforms.Record) ([]*transforms.R
 	}
 	d.seen[digest] = d.order.PushBack(&dedupeEntry{digest: digest, at: now,
 		topic: r.Source.Topic, partition: r.Source.Partition, offset: r.Source.Offset})
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 // expire forgets the keys first seen a window or more ago. Entries are in

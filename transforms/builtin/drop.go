@@ -32,7 +32,7 @@ func (d drop) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Reco
 	for _, p := range d {
 		transforms.Delete(obj, p)
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 // TopLevelFields: a top-level field dropped is deleted unseen; a nested

@@ -71,5 +71,5 @@ func (e extract) Apply(_ context.Context, r *transforms.Record) ([]*transforms.R
 		return nil, fieldError(e.field, "is missing")
 	}
 	r.Value = v
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }

@@ -38,7 +38,7 @@ func (f filter) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Re
 	if err != nil || !ok {
 		return nil, err
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 func (f filter) TopLevelFields() (transforms.Fields, bool) { return programFields(f.cond) }

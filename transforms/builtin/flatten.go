@@ -70,14 +70,14 @@ func (f flatten) Apply(_ context.Context, r *transforms.Record) ([]*transforms.R
 		}
 	}
 	if !nested {
-		return []*transforms.Record{r}, nil
+		return r.One(), nil
 	}
 	out := make(map[string]any, len(obj)*2)
 	if err := f.walk(out, "", obj); err != nil {
 		return nil, err
 	}
 	r.Value = out
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 func (f flatten) walk(out map[string]any, prefix string, obj map[string]any) error {

@@ -111,7 +111,7 @@ func (h *hasher) Apply(_ context.Context, r *transforms.Record) ([]*transforms.R
 			return nil, err
 		}
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 func (h *hasher) sum(data []byte) string {

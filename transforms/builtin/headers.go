@@ -137,7 +137,7 @@ func (h *headers) Apply(_ context.Context, r *transforms.Record) ([]*transforms.
 			return nil, fmt.Errorf("header %s: %w", s.name, err)
 		}
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 func setHeader(r *transforms.Record, name string, v any) error {

@@ -34,5 +34,5 @@ func (h hoist) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Rec
 		return nil, err
 	}
 	r.Value = out
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }

@@ -107,7 +107,8 @@ func TestJQFanOutCopiesRecords(t *testing.T) {
 }
 
 func TestJQTimeout(t *testing.T) {
-	chain := buildChain(t, `- jq: {program: 'last(range(1e12))', timeout: 20ms}`)
+	// max_steps far above what 20 ms can run: the deadline must be what stops it.
+	chain := buildChain(t, `- jq: {program: 'last(range(1e12))', timeout: 20ms, max_steps: 2000000000}`)
 	start := time.Now()
 	_, err := chain.Run(t.Context(), record(t, `{}`))
 	if err == nil || err.Error() != "step 0 (jq): jq: context deadline exceeded" {
@@ -117,7 +118,7 @@ func TestJQTimeout(t *testing.T) {
 		t.Errorf("the timeout took %v", d)
 	}
 	// Without a timeout of its own, the context's deadline applies.
-	chain = buildChain(t, `- jq: 'last(range(1e12))'`)
+	chain = buildChain(t, `- jq: {program: 'last(range(1e12))', max_steps: 2000000000}`)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := chain.Run(ctx, record(t, `{}`)); err == nil || !strings.Contains(err.Error(), "context deadline exceeded") {

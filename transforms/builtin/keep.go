@@ -48,7 +48,7 @@ func (k keep) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Reco
 		}
 	}
 	r.Value = out
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 // TopLevelFields: keep removes every field it does not list. A top-level

@@ -77,14 +77,14 @@ func (k keyExpr) Apply(_ context.Context, r *transforms.Record) ([]*transforms.R
 func setKey(r *transforms.Record, v any) ([]*transforms.Record, error) {
 	if v == nil {
 		r.Key = nil
-		return []*transforms.Record{r}, nil
+		return r.One(), nil
 	}
 	s, err := textOf(v)
 	if err != nil {
 		return nil, err
 	}
 	r.Key = []byte(s)
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 func (k keyField) TopLevelFields() (transforms.Fields, bool) {

@@ -205,7 +205,7 @@ func (t mask) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Reco
 			return nil, err
 		}
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 func (m *masker) mask(path string, v any) (any, error) {

@@ -44,7 +44,7 @@ func (rn rename) Apply(_ context.Context, r *transforms.Record) ([]*transforms.R
 			return nil, err
 		}
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 // TopLevelFields: a rename writes the top-level fields of both paths.

@@ -174,7 +174,7 @@ func (rt *route) Apply(_ context.Context, r *transforms.Record) ([]*transforms.R
 	if topic != "" {
 		r.Topic = topic
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 func (rt *route) choose(r *transforms.Record) (string, error) {

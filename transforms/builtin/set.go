@@ -62,7 +62,7 @@ func (s set) Apply(_ context.Context, r *transforms.Record) ([]*transforms.Recor
 			return nil, err
 		}
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 // TopLevelFields: an entry writes its path's top-level field (a dotted

@@ -204,7 +204,7 @@ func (t *timestampT) Apply(_ context.Context, r *transforms.Record) ([]*transfor
 	if t.setRecord {
 		r.Timestamp = tm
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 func (t *timestampT) read(v any) (time.Time, bool) {

@@ -55,7 +55,7 @@ func (u unflatten) Apply(_ context.Context, r *transforms.Record) ([]*transforms
 		}
 	}
 	if len(keys) == 0 {
-		return []*transforms.Record{r}, nil
+		return r.One(), nil
 	}
 	out := make(map[string]any, len(obj))
 	for k, v := range obj {
@@ -70,7 +70,7 @@ func (u unflatten) Apply(_ context.Context, r *transforms.Record) ([]*transforms
 		}
 	}
 	r.Value = out
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }
 
 // put stores v under the parts of key, merging objects that meet.

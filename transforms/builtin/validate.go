@@ -302,5 +302,5 @@ func (v validate) Apply(_ context.Context, r *transforms.Record) ([]*transforms.
 		}
 		return nil, fmt.Errorf("schema validation failed: %w", err)
 	}
-	return []*transforms.Record{r}, nil
+	return r.One(), nil
 }

@@ -197,7 +197,7 @@ func (p *Program) Eval(r *transforms.Record) (any, error) {
 		return nil, err
 	}
 	if !p.meta {
-		out, err := expr.Run(p.prog, m)
+		out, err := run(p.prog, m)
 		if err != nil {
 			return nil, p.runError(m, err)
 		}
@@ -205,7 +205,7 @@ func (p *Program) Eval(r *transforms.Record) (any, error) {
 	}
 	saved, had := m[MetaVar]
 	m[MetaVar] = metaOf(r)
-	out, err := expr.Run(p.prog, m)
+	out, err := run(p.prog, m)
 	if had {
 		m[MetaVar] = saved
 	} else {

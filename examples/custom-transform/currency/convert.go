@@ -102,10 +102,10 @@ func (t *convert) Apply(_ context.Context, r *transforms.Record) ([]*transforms.
 	}
 	converted := math.Round(amount*rate*t.scale) / t.scale
 	if t.cfg.Target != "" {
-		return []*transforms.Record{r}, transforms.Set(obj, t.cfg.Target, converted)
+		return r.One(), transforms.Set(obj, t.cfg.Target, converted)
 	}
 	if err := transforms.Set(obj, t.cfg.Amount, converted); err != nil {
 		return nil, err
 	}
-	return []*transforms.Record{r}, transforms.Set(obj, t.cfg.Currency, t.cfg.To)
+	return r.One(), transforms.Set(obj, t.cfg.Currency, t.cfg.To)
 }
