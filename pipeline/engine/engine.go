@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -137,7 +138,7 @@ type Result struct {
 //     topic (through the engine's own producer, see deadLetters), or,
 //     without a dead-letter topic, halts the pipeline;
 //  3. the failure observer;
-//  4. timeout, bounding the chain;
+//  4. timeout, bounding the chain (deadline.go);
 //  5. recoverer, turning a panic outside the chain into a data error
 //     (the chain recovers its steps' panics itself).
 func New(cfg Config) (*Engine, error) {
@@ -177,7 +178,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	mw := append(append([]message.HandlerMiddleware{}, cfg.Middleware...), first, e.failures)
 	if cfg.Timeout > 0 {
-		mw = append(mw, middleware.Timeout(cfg.Timeout))
+		mw = append(mw, timeout(cfg.Timeout))
 	}
 	mw = append(mw, middleware.Recoverer)
 	h := message.HandlerFunc(e.run)
@@ -195,14 +196,40 @@ type work struct {
 	outs []*Record
 	dead bool       // outs is the dead letter
 	fail *DataError // why the record failed
+	ctx  workContext
 }
 
 type workKey struct{}
+
+// workContext is the context of a record's message: its parent's values
+// and the work, with no allocation of its own.
+type workContext struct {
+	context.Context
+	w *work
+}
+
+func (c *workContext) Value(key any) any {
+	if key == (workKey{}) {
+		return c.w
+	}
+	return c.Context.Value(key)
+}
+
+func newWork(parent context.Context, in *Record) *work {
+	w := &work{in: in}
+	w.ctx = workContext{Context: parent, w: w}
+	return w
+}
 
 func workOf(msg *message.Message) *work {
 	w, _ := msg.Context().Value(workKey{}).(*work)
 	return w
 }
+
+// messages are the Watermill messages that carry records through the
+// middleware in Process. They never leave the engine (the middleware
+// neither acks nor keeps them), so they are reused.
+var messages = sync.Pool{New: func() any { return message.NewMessage("", nil) }}
 
 // Process takes in to its outputs or its dead letter, hands them to the
 // producer and calls settle once, when they are acknowledged or when the
@@ -210,10 +237,16 @@ func workOf(msg *message.Message) *work {
 // or the producer's; it must not block.
 func (e *Engine) Process(in *Record, settle func(Result)) {
 	e.obs.Begin()
-	w := &work{in: in}
-	msg := message.NewMessage("", in.Value)
-	msg.SetContext(context.WithValue(e.base, workKey{}, w))
-	if _, err := e.handler(msg); err != nil {
+	w := newWork(e.base, in)
+	msg := messages.Get().(*message.Message)
+	msg.Payload = in.Value
+	msg.SetContext(&w.ctx)
+	_, err := e.handler(msg)
+	msg.Payload = nil
+	clear(msg.Metadata)
+	msg.SetContext(nil)
+	messages.Put(msg)
+	if err != nil {
 		e.obs.End(false)
 		settle(Result{Err: err})
 		return
@@ -234,8 +267,8 @@ func (e *Engine) Process(in *Record, settle func(Result)) {
 // typed record; others are read with RecordOf.
 func (e *Engine) HandlerFunc() message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
-		w := &work{in: RecordOf(msg)}
-		msg.SetContext(context.WithValue(msg.Context(), workKey{}, w))
+		w := newWork(msg.Context(), RecordOf(msg))
+		msg.SetContext(&w.ctx)
 		if _, err := e.handler(msg); err != nil {
 			return nil, err
 		}
