@@ -50,14 +50,17 @@ func (h Headers) Has(key string) bool {
 
 // Set gives key the single value v: the first header with key keeps its
 // place and takes v, later ones are removed; a new key is appended.
-func (h *Headers) Set(key, v string) {
+func (h *Headers) Set(key, v string) { h.SetBytes(key, []byte(v)) }
+
+// SetBytes is Set with the value's bytes, which the headers keep.
+func (h *Headers) SetBytes(key string, v []byte) {
 	hs := *h
 	i := slices.IndexFunc(hs, func(x Header) bool { return x.Key == key })
 	if i < 0 {
-		*h = append(hs, Header{Key: key, Value: []byte(v)})
+		*h = append(hs, Header{Key: key, Value: v})
 		return
 	}
-	hs[i].Value = []byte(v)
+	hs[i].Value = v
 	rest := slices.DeleteFunc(hs[i+1:], func(x Header) bool { return x.Key == key })
 	*h = hs[:i+1+len(rest)]
 }

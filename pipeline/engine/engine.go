@@ -197,6 +197,12 @@ type work struct {
 	dead bool       // outs is the dead letter
 	fail *DataError // why the record failed
 	ctx  workContext
+
+	// The spliced path's record, output and outputs, allocated with the
+	// work: one allocation instead of four.
+	rec transforms.Record
+	out Record
+	one [1]*Record
 }
 
 type workKey struct{}
@@ -490,7 +496,7 @@ func ensureTraceparent(in *Record) {
 	if tp, ok := in.Headers.Get(observe.TraceparentHeader); ok && observe.ValidTraceparent(tp) {
 		return
 	}
-	in.Headers.Set(observe.TraceparentHeader, observe.NewTraceparent())
+	in.Headers.SetBytes(observe.TraceparentHeader, observe.AppendTraceparent(make([]byte, 0, 55)))
 }
 
 type noProducer struct{}

@@ -36,7 +36,8 @@ func (e *Engine) spliced(ctx context.Context, w *work) (done bool, err error) {
 	if err != nil {
 		return false, nil
 	}
-	rec := &transforms.Record{Key: in.Key, Value: m, Headers: in.Headers.Clone(), Timestamp: in.Timestamp, Source: in.source()}
+	rec := &w.rec
+	*rec = transforms.Record{Key: in.Key, Value: m, Headers: in.Headers.Clone(), Timestamp: in.Timestamp, Source: in.source()}
 	outs, err := e.cfg.Chain.Run(ctx, rec)
 	if err != nil {
 		return true, e.dataError(w, err)
@@ -61,6 +62,8 @@ func (e *Engine) spliced(ctx context.Context, w *work) (done bool, err error) {
 	if err != nil {
 		return true, e.dataError(w, err)
 	}
-	w.outs = []*Record{{Topic: topic, Key: o.Key, Value: value, Headers: o.Headers, Timestamp: o.Timestamp}}
+	w.out = Record{Topic: topic, Key: o.Key, Value: value, Headers: o.Headers, Timestamp: o.Timestamp}
+	w.one[0] = &w.out
+	w.outs = w.one[:]
 	return true, nil
 }

@@ -11,7 +11,11 @@ const TraceparentHeader = "traceparent"
 
 // NewTraceparent returns a new W3C traceparent: version 00, a random trace
 // id and parent id, sampled.
-func NewTraceparent() string {
+func NewTraceparent() string { return string(AppendTraceparent(nil)) }
+
+// AppendTraceparent appends a new traceparent to dst: NewTraceparent
+// without a string, for a header value.
+func AppendTraceparent(dst []byte) []byte {
 	var b [24]byte
 	for {
 		for i := 0; i < len(b); i += 8 {
@@ -24,7 +28,11 @@ func NewTraceparent() string {
 			break
 		}
 	}
-	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-01"
+	dst = append(dst, "00-"...)
+	dst = hex.AppendEncode(dst, b[:16])
+	dst = append(dst, '-')
+	dst = hex.AppendEncode(dst, b[16:])
+	return append(dst, "-01"...)
 }
 
 // ValidTraceparent reports whether s is a traceparent this runner passes
