@@ -17,7 +17,13 @@ import (
 func timeout(d time.Duration) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
-			ctx := &lazyDeadline{Context: msg.Context(), at: time.Now().Add(d)}
+			var ctx *lazyDeadline
+			if w := workOf(msg); w != nil {
+				ctx = &w.deadline // allocated with the work
+			} else {
+				ctx = new(lazyDeadline)
+			}
+			ctx.Context, ctx.at = msg.Context(), time.Now().Add(d)
 			defer ctx.stop()
 			msg.SetContext(ctx)
 			return h(msg)

@@ -198,11 +198,12 @@ type work struct {
 	fail *DataError // why the record failed
 	ctx  workContext
 
-	// The spliced path's record, output and outputs, allocated with the
-	// work: one allocation instead of four.
-	rec transforms.Record
-	out Record
-	one [1]*Record
+	// The chain's timeout context, and the spliced path's record, output
+	// and outputs, allocated with the work: one allocation instead of five.
+	deadline lazyDeadline
+	rec      transforms.Record
+	out      Record
+	one      [1]*Record
 }
 
 type workKey struct{}

@@ -80,15 +80,23 @@ func NewBatchPublisher(cfg BatchPublisherConfig) (*BatchPublisher, error) {
 	return &BatchPublisher{cl: cl, keepUUID: cfg.KeepUUID, timeout: cfg.DeliveryTimeout, ctx: ctx, abort: abort}, nil
 }
 
-// produceCall collects the outcome of the records of one call.
+// produceCall collects the outcome of the records of one call. It is
+// their Context too (the produce's context, which it embeds), so that one
+// promise function serves every record: a promise closure and a Kafka
+// record allocated per record were a good part of a record's garbage.
 type produceCall struct {
+	context.Context
 	left  atomic.Int32
 	mu    sync.Mutex
 	first error
 	done  func(error)
+	one   [1]kgo.Record // the records of a call of one, the usual case
 }
 
-func (c *produceCall) record(_ *kgo.Record, err error) {
+// recorded is the promise of every record a BatchPublisher produces.
+func recorded(r *kgo.Record, err error) { r.Context.(*produceCall).record(err) }
+
+func (c *produceCall) record(err error) {
 	if err != nil {
 		err = asRejected(err)
 		c.mu.Lock()
@@ -114,10 +122,16 @@ func (p *BatchPublisher) produce(ctx context.Context, recs []*engine.Record, don
 		done(nil)
 		return
 	}
-	c := &produceCall{done: done}
+	c := &produceCall{Context: ctx, done: done}
 	c.left.Store(int32(len(recs)))
-	for _, r := range recs {
-		p.cl.Produce(ctx, toKafka(r), c.record)
+	krs := c.one[:]
+	if len(recs) > 1 {
+		krs = make([]kgo.Record, len(recs))
+	}
+	toKafka(krs, recs)
+	for i := range krs {
+		krs[i].Context = c
+		p.cl.Produce(ctx, &krs[i], recorded)
 	}
 }
 

@@ -37,16 +37,28 @@ func fromKafka(r *kgo.Record, keepUUID bool) (*engine.Record, string) {
 	return rec, uuid
 }
 
-// toKafka is the Kafka record of an output or dead letter.
-func toKafka(r *engine.Record) *kgo.Record {
-	kr := &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
-	if len(r.Headers) > 0 {
-		kr.Headers = make([]kgo.RecordHeader, len(r.Headers))
-		for i, h := range r.Headers {
-			kr.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+// toKafka fills dst[i] with the Kafka record of the output or dead letter
+// recs[i]; the headers of all of them share one allocation.
+func toKafka(dst []kgo.Record, recs []*engine.Record) {
+	n := 0
+	for _, r := range recs {
+		n += len(r.Headers)
+	}
+	var hs []kgo.RecordHeader
+	if n > 0 {
+		hs = make([]kgo.RecordHeader, n)
+	}
+	for i, r := range recs {
+		dst[i] = kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+		if len(r.Headers) > 0 {
+			h := hs[:len(r.Headers):len(r.Headers)]
+			hs = hs[len(r.Headers):]
+			for j, x := range r.Headers {
+				h[j] = kgo.RecordHeader{Key: x.Key, Value: x.Value}
+			}
+			dst[i].Headers = h
 		}
 	}
-	return kr
 }
 
 // fromMessage is the record of a Watermill message published to topic:

@@ -70,7 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Out, "out", "../artifacts/bench", "`DIR` for results.json, results.png and results.txt")
 	fs.DurationVar(&o.LatencyDuration, "latency-duration", 10*time.Second, "length of each latency phase; 0 skips them")
 	fs.StringVar(&o.Scenarios, "scenarios", "", "comma-separated subset of L1,L2,W0,KS,M-key,M-partition,M-none,M-router (default all; KS is left out, with a warning, when it cannot be built)")
-	fs.StringVar(&o.CPUProfileDir, "cpuprofile", "", "`DIR`: write a CPU profile of each scenario's drain to DIR/cpu-NAME.pprof")
+	fs.StringVar(&o.CPUProfileDir, "cpuprofile", "", "`DIR`: write a CPU profile of each scenario's drain to DIR/cpu-NAME.pprof, and its allocations to DIR/allocs-NAME.pprof")
 	fs.BoolVar(&o.Isolate, "isolate", true, "run each scenario in its own child process (own peak RSS and CPU time)")
 	fs.Int64Var(&o.W0MaxRecords, "w0-max-records", 100_000, "W0 drains at most this many records")
 	fs.DurationVar(&o.MaxDrainTime, "max-drain-time", 3*time.Minute, "stop a drain not done by then and compute its throughput from the records it committed; 0: no limit")
