@@ -19,10 +19,11 @@ import (
 // headers of their inputs. It is the header watermill-kafka uses.
 const UUIDHeader = "_watermill_message_uuid"
 
-// fromKafka is the engine record of a consumed Kafka record. With keepUUID
-// the UUIDHeader header is left out (it becomes the Watermill UUID).
-func fromKafka(r *kgo.Record, keepUUID bool) (*engine.Record, string) {
-	rec := &engine.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+// fromKafka fills rec with the engine record of a consumed Kafka record
+// and returns it. With keepUUID the UUIDHeader header is left out (it
+// becomes the Watermill UUID).
+func fromKafka(rec *engine.Record, r *kgo.Record, keepUUID bool) (*engine.Record, string) {
+	*rec = engine.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
 	uuid := ""
 	if len(r.Headers) > 0 {
 		rec.Headers = make(transforms.Headers, 0, len(r.Headers)+1) // room for a traceparent

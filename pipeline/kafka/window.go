@@ -57,6 +57,9 @@ type entry struct {
 	id string
 	// last is the engine record it was last handed out as, for a rewind.
 	last *engine.Record
+	// conv is the storage of its engine record (fromKafka), allocated
+	// with the entry.
+	conv engine.Record
 	// poisoned: the runner died crashes times in a row while this record
 	// was in flight (see crash.go); it goes to Poisoned, unprocessed, as a
 	// record with no lane.
@@ -115,6 +118,7 @@ type window struct {
 	inflight int              // handed out and not settled
 	last     int64            // highest offset added, -1 for none
 	rewinds  []*lane          // lanes whose rewind waits for its pause, for the loop to resume
+	slab     []entry          // entries not used yet (newEntry)
 
 	commit    kgo.EpochOffset // next offset to commit; Offset -1 before any ack
 	committed int64           // last offset committed to the broker, -1 for none
@@ -163,7 +167,8 @@ func (w *window) add(r *kgo.Record, done bool) *entry {
 	}
 	w.last = r.Offset
 	w.ended = w.end >= 0 && r.Offset >= w.end-1
-	e := &entry{rec: r, offset: r.Offset}
+	e := w.newEntry()
+	e.rec, e.offset = r, r.Offset
 	w.log = append(w.log, e)
 	if c := w.crash; c != nil && !w.crashSeen {
 		// The first record since the assignment: the counted one, unless
@@ -184,23 +189,37 @@ func (w *window) add(r *kgo.Record, done bool) *entry {
 		w.advance()
 		return e
 	}
-	var key string
+	var key []byte // ordering partition: one lane, ""
 	switch {
 	case w.ordering == OrderNone, w.ordering == OrderKey && r.Key == nil:
 		e.solo = true
 		heap.Push(&w.ready, e)
 		return e
 	case w.ordering == OrderKey:
-		key = string(r.Key)
+		key = r.Key
 	}
-	l := w.lanes[key]
+	l := w.lanes[string(key)] // no string made for a lookup
 	if l == nil {
-		l = &lane{key: key, careful: -1}
-		w.lanes[key] = l
+		l = &lane{key: string(key), careful: -1}
+		w.lanes[l.key] = l
 	}
 	e.lane = l
 	l.q = append(l.q, e)
 	w.kick(l)
+	return e
+}
+
+// entrySlab is how many entries a window allocates at once: one
+// allocation for many records instead of two for each (the entry and its
+// engine record, which lives in it).
+const entrySlab = 64
+
+func (w *window) newEntry() *entry {
+	if len(w.slab) == 0 {
+		w.slab = make([]entry, entrySlab)
+	}
+	e := &w.slab[0]
+	w.slab = w.slab[1:]
 	return e
 }
 
