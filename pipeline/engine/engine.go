@@ -198,12 +198,14 @@ type work struct {
 	fail *DataError // why the record failed
 	ctx  workContext
 
-	// The chain's timeout context, and the spliced path's record, output
-	// and outputs, allocated with the work: one allocation instead of five.
-	deadline lazyDeadline
-	rec      transforms.Record
-	out      Record
-	one      [1]*Record
+	// The chain's timeout context, a new traceparent, and the spliced
+	// path's record, output and outputs, allocated with the work: one
+	// allocation instead of six.
+	deadline    lazyDeadline
+	traceparent [55]byte // a new traceparent's bytes
+	rec         transforms.Record
+	out         Record
+	one         [1]*Record
 }
 
 type workKey struct{}
@@ -296,7 +298,7 @@ func (e *Engine) run(msg *message.Message) ([]*message.Message, error) {
 	in := w.in
 	in.Attempts++
 	w.outs, w.dead, w.fail = nil, false, nil
-	ensureTraceparent(in)
+	ensureTraceparent(in, w.traceparent[:])
 	if !e.cfg.ReplaceInvalidUTF8 {
 		if err := checkUTF8(in.Value); err != nil {
 			return nil, e.dataError(w, err)
@@ -493,11 +495,11 @@ func (deadLetters) Close() error { return nil }
 // ensureTraceparent gives a record a W3C traceparent header when it has
 // none (or an invalid one), before the chain runs, so that its outputs and
 // its dead letter carry it; a redelivered record keeps the one it got.
-func ensureTraceparent(in *Record) {
+func ensureTraceparent(in *Record, room []byte) {
 	if tp, ok := in.Headers.Get(observe.TraceparentHeader); ok && observe.ValidTraceparent(tp) {
 		return
 	}
-	in.Headers.SetBytes(observe.TraceparentHeader, observe.AppendTraceparent(make([]byte, 0, 55)))
+	in.Headers.SetBytes(observe.TraceparentHeader, observe.AppendTraceparent(room[:0]))
 }
 
 type noProducer struct{}

@@ -20,7 +20,7 @@ const StepCrash = observe.StepCrash
 // done, so uncommitted.
 func (e *Engine) DeadLetter(in *Record, reason error, settle func(Result)) {
 	e.obs.Begin()
-	ensureTraceparent(in) // as every dead letter
+	ensureTraceparent(in, nil) // as every dead letter
 	w := &work{in: in, fail: &DataError{Step: StepCrash, Index: -1, Err: reason}}
 	src := in.source()
 	e.obs.Failed(StepCrash, -1, src.Partition, src.Offset, reason)

@@ -289,7 +289,7 @@ func (s *stream) add(recs []*kgo.Record) {
 		var id string
 		done, skipped := r.Attrs.IsControl(), false
 		if !done && s.cfg.Skip != nil {
-			in, id = fromKafka(new(engine.Record), r, s.keepUUID())
+			in, id = fromKafka(new(engine.Record), nil, r, s.keepUUID())
 			skipped = s.cfg.Skip(in)
 			done = skipped
 		}

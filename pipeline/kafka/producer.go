@@ -90,7 +90,10 @@ type produceCall struct {
 	mu    sync.Mutex
 	first error
 	done  func(error)
-	one   [1]kgo.Record // the records of a call of one, the usual case
+	// The records of a call of one, the usual case, and their headers
+	// when they are few: allocated with the call.
+	one     [1]kgo.Record
+	headers [4]kgo.RecordHeader
 }
 
 // recorded is the promise of every record a BatchPublisher produces.
@@ -128,7 +131,7 @@ func (p *BatchPublisher) produce(ctx context.Context, recs []*engine.Record, don
 	if len(recs) > 1 {
 		krs = make([]kgo.Record, len(recs))
 	}
-	toKafka(krs, recs)
+	toKafka(krs, c.headers[:], recs)
 	for i := range krs {
 		krs[i].Context = c
 		p.cl.Produce(ctx, &krs[i], recorded)

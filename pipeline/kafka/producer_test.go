@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -87,4 +89,29 @@ func TestProduceFailure(t *testing.T) {
 		t.Errorf("Close took %v", d)
 	}
 	waitFor(t, quickly, "the producer's goroutines to end", func() bool { return runtime.NumGoroutine() <= goroutines })
+}
+
+// toKafka keeps each record's headers, in order, whether they fit the
+// room given or not, and no record's headers run into another's.
+func TestToKafkaHeaders(t *testing.T) {
+	for _, n := range []int{0, 1, 3, 4, 9} {
+		recs := []*engine.Record{{Topic: "a"}, {Topic: "b"}}
+		for i := range n {
+			recs[0].Headers.Add(fmt.Sprint("a", i), "x")
+			recs[1].Headers.Add(fmt.Sprint("b", i), "y")
+		}
+		dst := make([]kgo.Record, len(recs))
+		var room [4]kgo.RecordHeader
+		toKafka(dst, room[:], recs)
+		for i, r := range recs {
+			if dst[i].Topic != r.Topic || len(dst[i].Headers) != len(r.Headers) || cap(dst[i].Headers) != len(r.Headers) {
+				t.Fatalf("%d headers: record %d has %d (cap %d)", n, i, len(dst[i].Headers), cap(dst[i].Headers))
+			}
+			for j, h := range r.Headers {
+				if dst[i].Headers[j].Key != h.Key || string(dst[i].Headers[j].Value) != string(h.Value) {
+					t.Errorf("%d headers: record %d header %d is %v", n, i, j, dst[i].Headers[j])
+				}
+			}
+		}
+	}
 }

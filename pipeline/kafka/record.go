@@ -20,13 +20,18 @@ import (
 const UUIDHeader = "_watermill_message_uuid"
 
 // fromKafka fills rec with the engine record of a consumed Kafka record
-// and returns it. With keepUUID the UUIDHeader header is left out (it
+// and returns it; its headers go into room when they fit with a
+// traceparent besides. With keepUUID the UUIDHeader header is left out (it
 // becomes the Watermill UUID).
-func fromKafka(rec *engine.Record, r *kgo.Record, keepUUID bool) (*engine.Record, string) {
+func fromKafka(rec *engine.Record, room transforms.Headers, r *kgo.Record, keepUUID bool) (*engine.Record, string) {
 	*rec = engine.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
 	uuid := ""
-	if len(r.Headers) > 0 {
+	if len(r.Headers)+1 <= cap(room) {
+		rec.Headers = room[:0]
+	} else if len(r.Headers) > 0 {
 		rec.Headers = make(transforms.Headers, 0, len(r.Headers)+1) // room for a traceparent
+	}
+	if len(r.Headers) > 0 {
 		for _, h := range r.Headers {
 			if keepUUID && h.Key == UUIDHeader {
 				uuid = string(h.Value)
@@ -39,14 +44,17 @@ func fromKafka(rec *engine.Record, r *kgo.Record, keepUUID bool) (*engine.Record
 }
 
 // toKafka fills dst[i] with the Kafka record of the output or dead letter
-// recs[i]; the headers of all of them share one allocation.
-func toKafka(dst []kgo.Record, recs []*engine.Record) {
+// recs[i]; the headers of all of them go into room when they fit, else
+// into one allocation.
+func toKafka(dst []kgo.Record, room []kgo.RecordHeader, recs []*engine.Record) {
 	n := 0
 	for _, r := range recs {
 		n += len(r.Headers)
 	}
 	var hs []kgo.RecordHeader
-	if n > 0 {
+	if n <= len(room) {
+		hs = room[:n:n]
+	} else {
 		hs = make([]kgo.RecordHeader, n)
 	}
 	for i, r := range recs {

@@ -56,7 +56,7 @@ func (s *stream) pending(e *entry, w *window, rec *engine.Record) pending {
 func (s *stream) record(e *entry) (*engine.Record, string) {
 	rec, id := e.in, e.id
 	if rec == nil {
-		rec, id = fromKafka(&e.conv, e.rec, s.keepUUID())
+		rec, id = fromKafka(&e.conv, e.headers[:], e.rec, s.keepUUID())
 	}
 	if s.cfg.Rewrite != nil {
 		s.cfg.Rewrite(rec)

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/millrace-dev/millrace/pipeline/engine"
+	"github.com/millrace-dev/millrace/transforms"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -57,9 +58,10 @@ type entry struct {
 	id string
 	// last is the engine record it was last handed out as, for a rewind.
 	last *engine.Record
-	// conv is the storage of its engine record (fromKafka), allocated
-	// with the entry.
-	conv engine.Record
+	// conv is the storage of its engine record (fromKafka), and headers
+	// of its headers when they are few, allocated with the entry.
+	conv    engine.Record
+	headers [4]transforms.Header
 	// poisoned: the runner died crashes times in a row while this record
 	// was in flight (see crash.go); it goes to Poisoned, unprocessed, as a
 	// record with no lane.
