@@ -198,6 +198,14 @@ type work struct {
 	fail *DataError // why the record failed
 	ctx  workContext
 
+	// produce's state, for onProduced: one callback per work, not a
+	// closure per produce.
+	e        *Engine
+	attempt  int
+	bo       *backoff
+	settle   func(Result)
+	produced func(error)
+
 	// The chain's timeout context, a new traceparent, and the spliced
 	// path's record, output and outputs, allocated with the work: one
 	// allocation instead of six.
@@ -369,45 +377,53 @@ func (e *Engine) dataError(w *work, err error) error {
 // input is settled as not done. (A Kafka producer retries what Kafka calls
 // retriable itself, so what fails here did not pass on its own.)
 func (e *Engine) produce(w *work, attempt int, bo *backoff, settle func(Result)) {
-	e.cfg.Producer.Produce(w.outs, func(err error) {
-		in := w.in
-		if err == nil {
-			if w.dead {
-				e.obs.DeadLettered()
-			} else {
-				for _, o := range w.outs {
-					e.obs.Out(o.Topic)
-				}
-				e.obs.Delivered(in.Timestamp)
-			}
-			e.obs.End(true)
-			settle(Result{Done: true, Dead: w.dead, Outputs: w.outs})
-			return
-		}
-		step := observe.StepPublish
+	w.e, w.attempt, w.bo, w.settle = e, attempt, bo, settle
+	if w.produced == nil {
+		w.produced = w.onProduced // one callback for the work's produces
+	}
+	e.cfg.Producer.Produce(w.outs, w.produced)
+}
+
+// onProduced is the outcome of w's produce (see produce).
+func (w *work) onProduced(err error) {
+	e, attempt, bo, settle := w.e, w.attempt, w.bo, w.settle
+	in := w.in
+	if err == nil {
 		if w.dead {
-			step = observe.StepDeadLetter
+			e.obs.DeadLettered()
+		} else {
+			for _, o := range w.outs {
+				e.obs.Out(o.Topic)
+			}
+			e.obs.Delivered(in.Timestamp)
 		}
-		e.obs.Failed(step, -1, in.Partition, in.Offset, err)
-		if IsRejected(err) {
-			e.rejected(w, err, settle)
-			return
-		}
-		if attempt >= e.cfg.Retry.MaxRetries || e.cfg.NoProduceRetry {
-			e.log.Warn("produce failed and the retries are spent; the record will be processed again",
-				"partition", in.Partition, "offset", in.Offset, "attempts", attempt+1, "error", err.Error())
-			e.obs.End(false)
-			settle(Result{Err: fmt.Errorf("produce: %w", err)})
-			return
-		}
-		if bo == nil {
-			bo = newBackoff(e.cfg.Retry)
-		}
-		wait := bo.next()
-		e.log.Debug("produce failed; retrying", "partition", in.Partition, "offset", in.Offset,
-			"attempt", attempt+1, "wait", wait.String(), "error", err.Error())
-		time.AfterFunc(wait, func() { e.produce(w, attempt+1, bo, settle) })
-	})
+		e.obs.End(true)
+		settle(Result{Done: true, Dead: w.dead, Outputs: w.outs})
+		return
+	}
+	step := observe.StepPublish
+	if w.dead {
+		step = observe.StepDeadLetter
+	}
+	e.obs.Failed(step, -1, in.Partition, in.Offset, err)
+	if IsRejected(err) {
+		e.rejected(w, err, settle)
+		return
+	}
+	if attempt >= e.cfg.Retry.MaxRetries || e.cfg.NoProduceRetry {
+		e.log.Warn("produce failed and the retries are spent; the record will be processed again",
+			"partition", in.Partition, "offset", in.Offset, "attempts", attempt+1, "error", err.Error())
+		e.obs.End(false)
+		settle(Result{Err: fmt.Errorf("produce: %w", err)})
+		return
+	}
+	if bo == nil {
+		bo = newBackoff(e.cfg.Retry)
+	}
+	wait := bo.next()
+	e.log.Debug("produce failed; retrying", "partition", in.Partition, "offset", in.Offset,
+		"attempt", attempt+1, "wait", wait.String(), "error", err.Error())
+	time.AfterFunc(wait, func() { e.produce(w, attempt+1, bo, settle) })
 }
 
 // rejected handles outputs the brokers refused for good (RejectedError):
