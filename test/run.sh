@@ -75,4 +75,8 @@ go build -o "$state/summary" ./test/summary
   go test -json -race -count=1 -p 1 -timeout 25m "${extra[@]}" ./...
   go -C test/bench test -json -race -count=1 -timeout 10m "${extra[@]}" ./...
 } | "$state/summary"
+# Allocation budgets hold for plain builds (the race detector allocates
+# more, so they skip under -race).
+echo "==> allocation budgets" >&2
+go test -count=1 -run 'Allocat' ./pipeline/engine/ ./transforms/
 echo "==> all tests passed in $(( $(date +%s) - started ))s" >&2

@@ -1,0 +1,6 @@
+//go:build race
+
+package engine_test
+
+// raceEnabled: the race detector's builds allocate more.
+const raceEnabled = true
