@@ -307,14 +307,16 @@ func (e *Engine) run(msg *message.Message) ([]*message.Message, error) {
 	in.Attempts++
 	w.outs, w.dead, w.fail = nil, false, nil
 	ensureTraceparent(in, w.traceparent[:])
+	if e.edit != nil {
+		// First: the scan it starts with declines invalid UTF-8, so a
+		// record it takes needs no check of its own.
+		if done, err := e.spliced(msg.Context(), w); done {
+			return nil, err
+		}
+	}
 	if !e.cfg.ReplaceInvalidUTF8 {
 		if err := checkUTF8(in.Value); err != nil {
 			return nil, e.dataError(w, err)
-		}
-	}
-	if e.edit != nil {
-		if done, err := e.spliced(msg.Context(), w); done {
-			return nil, err
 		}
 	}
 	rec, err := Input(in)
