@@ -66,10 +66,7 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 				if sub.cfg.Pipelined {
 					// Their outputs are with the producer: their lanes
 					// may go on, in one event for the batch.
-					select {
-					case sub.acks <- ackEvent{released: batch}:
-					case <-sub.done:
-					}
+					sub.acks.push(ackEvent{released: batch})
 				}
 			}
 		}()
@@ -107,10 +104,6 @@ func (s *stream) handOut(p pending) {
 // settler returns the settle function of a record handed out by Consume.
 func (s *stream) settler(p pending, rec *engine.Record) func(engine.Result) {
 	return func(res engine.Result) {
-		ev := ackEvent{e: p.e, w: p.w, gen: p.gen, rec: rec, nack: !res.Done}
-		select {
-		case s.acks <- ev:
-		case <-s.done:
-		}
+		s.acks.push(ackEvent{e: p.e, w: p.w, gen: p.gen, rec: rec, nack: !res.Done})
 	}
 }

@@ -204,7 +204,7 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 		topic:     topic,
 		polled:    make(chan []*kgo.Record),
 		failed:    make(chan error, 1),
-		acks:      make(chan ackEvent, 1024),
+		acks:      newAckQueue(),
 		rebalance: make(chan rebalanceEvent),
 		committed: make(chan commitResult, 16),
 		windows:   map[int32]*window{},

@@ -31,7 +31,8 @@ type stream struct {
 	process   Process
 	polled    chan []*kgo.Record
 	failed    chan error // a fetch error that ends the read: a bounded read's, or TLS or SASL failing for good
-	acks      chan ackEvent
+	acks      *ackQueue  // settlements, for the loop (ackqueue.go)
+	spareAcks []ackEvent // the loop's other slice for acks.take
 	rebalance chan rebalanceEvent
 	committed chan commitResult
 	done      chan struct{} // closed when the loop has finished: no more acks are taken
@@ -189,8 +190,7 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			for _, p := range batch {
 				s.delivered(p)
 			}
-		case ev := <-s.acks:
-			s.settle(ev)
+		case <-s.acks.wake:
 			s.settleQueued()
 		case err := <-s.failed:
 			s.log.Warn("read ended", "error", err.Error())
@@ -374,10 +374,7 @@ func (s *stream) settle(ev ackEvent) {
 		// A record with no lane: hand the same record out again after a
 		// pause.
 		time.AfterFunc(s.cfg.NackResendSleep, func() {
-			select {
-			case s.acks <- ackEvent{e: ev.e, w: ev.w, rec: ev.rec, resend: true}:
-			case <-s.done:
-			}
+			s.acks.push(ackEvent{e: ev.e, w: ev.w, rec: ev.rec, resend: true})
 		})
 		return
 	}
@@ -407,10 +404,7 @@ func (s *stream) settle(ev ackEvent) {
 func (s *stream) rewinds(w *window) {
 	for _, l := range w.rewinds {
 		time.AfterFunc(s.cfg.NackResendSleep, func() {
-			select {
-			case s.acks <- ackEvent{w: w, resume: l}:
-			case <-s.done:
-			}
+			s.acks.push(ackEvent{w: w, resume: l})
 		})
 	}
 	clear(w.rewinds)
@@ -452,15 +446,13 @@ func (s *stream) inflight() int {
 	return n
 }
 
-// settleQueued takes the acks that are already waiting, so that the loop
-// dispatches and commits once for many of them.
+// settleQueued takes every ack waiting, so that the loop dispatches and
+// commits once for many of them.
 func (s *stream) settleQueued() {
-	for range cap(s.acks) {
-		select {
-		case ev := <-s.acks:
-			s.settle(ev)
-		default:
-			return
-		}
+	evs := s.acks.take(s.spareAcks)
+	for i := range evs {
+		s.settle(evs[i])
+		evs[i] = ackEvent{}
 	}
+	s.spareAcks = evs
 }

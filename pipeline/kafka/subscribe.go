@@ -80,8 +80,5 @@ func (s *stream) watch(p pending) {
 	case <-s.done:
 		return
 	}
-	select {
-	case s.acks <- ev:
-	case <-s.done:
-	}
+	s.acks.push(ev)
 }
