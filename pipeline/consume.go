@@ -135,6 +135,7 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 
 // concurrentSubscriber returns Millrace's consumer for a pipeline's input.
 func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string, poisoned func(*engine.Record, int, func(engine.Result))) (*kafka.ConcurrentSubscriber, error) {
+	op := r.obs.Pipeline(p.Name)
 	ordering, err := kafka.ParseOrdering(p.Input.Ordering)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
@@ -153,6 +154,7 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string, pois
 		CommitInterval:         p.Input.CommitInterval,
 		MaxCrashes:             p.Input.MaxCrashes,
 		Poisoned:               poisoned,
+		OnStall:                op.Stalled,
 		FetchMaxBytes:          r.cfg.Kafka.FetchMaxBytes,
 		FetchMaxPartitionBytes: r.cfg.Kafka.FetchMaxPartitionBytes,
 		ShutdownTimeout:        r.cfg.Runner.ShutdownTimeout,

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"runtime"
@@ -108,6 +109,9 @@ func (s *stream) handOut(p pending) {
 func (s *stream) settler(p pending, rec *engine.Record) func(engine.Result) {
 	return func(res engine.Result) {
 		ev := ackEvent{e: p.e, w: p.w, gen: p.gen, rec: rec, nack: !res.Done}
+		if res.Stall && !res.Done {
+			ev.stall = cmp.Or(res.Err, errStalled)
+		}
 		select {
 		case s.acks <- ev:
 		case <-s.done:

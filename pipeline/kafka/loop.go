@@ -51,6 +51,7 @@ type stream struct {
 	lastCommit time.Time
 	commitWake *time.Timer // wakes the loop for a commit held back by CommitInterval
 	stopping   bool        // the subscription is finishing what is in flight
+	stalled    int         // windows stalled on a record (stall.go)
 	incomplete int         // bounded ranges not complete yet
 }
 
@@ -76,6 +77,9 @@ type ackEvent struct {
 	released []pending
 	// resume is a lane of w whose rewind's pause is over.
 	resume *lane
+	// stall is why the record cannot be written for now (nack): its
+	// partition stalls at it (stall.go).
+	stall error
 }
 
 // poll feeds fetched records to the loop; the loop stops taking them while
@@ -161,7 +165,7 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			return
 		}
 		var polled chan []*kgo.Record
-		if deadline == nil && s.buffered < s.maxBuffered() {
+		if deadline == nil && s.buffered-s.parked() < s.maxBuffered() {
 			polled = s.polled
 		}
 		var out chan *message.Message
@@ -240,6 +244,9 @@ func (s *stream) beginStop() {
 	s.stopRead()
 	for _, w := range s.windows {
 		w.finish()
+		if w.stall >= 0 {
+			w.limit = min(w.limit, w.stall)
+		}
 	}
 	s.dropQueued(func(p pending) bool { return p.e.rec.Offset > p.w.limit })
 }
@@ -263,6 +270,7 @@ func (s *stream) end() {
 	if s.detectCrashes() {
 		s.restoreCrashes(s.idle())
 	}
+	s.unstallAll()
 	close(s.done)
 	if s.out != nil {
 		close(s.out)
@@ -356,6 +364,9 @@ func (s *stream) settle(ev ackEvent) {
 	if ev.rec != nil {
 		ev.e.last = ev.rec
 	}
+	if ev.stall != nil {
+		s.stallAt(ev.w, ev.e, ev.stall)
+	}
 	if ev.e.lane != nil {
 		before := ev.w.buffered()
 		ev.w.settle(ev.e, ev.gen, !ev.nack)
@@ -366,6 +377,7 @@ func (s *stream) settle(ev ackEvent) {
 			ev.e.counted = true
 			ev.w.prog.count(countAcked)
 		}
+		s.unstallDone(ev.w, ev.e.rec.Partition)
 		s.rewinds(ev.w)
 		s.track(ev.w)
 		return
@@ -373,7 +385,7 @@ func (s *stream) settle(ev ackEvent) {
 	if ev.nack {
 		// A record with no lane: hand the same record out again after a
 		// pause.
-		time.AfterFunc(s.cfg.NackResendSleep, func() {
+		time.AfterFunc(s.pause(ev.w), func() {
 			select {
 			case s.acks <- ackEvent{e: ev.e, w: ev.w, rec: ev.rec, resend: true}:
 			case <-s.done:
@@ -399,6 +411,7 @@ func (s *stream) settle(ev ackEvent) {
 		s.buffered += ev.w.buffered() - before
 	}
 	ev.w.prog.count(countAcked)
+	s.unstallDone(ev.w, ev.e.rec.Partition)
 	s.track(ev.w)
 }
 
@@ -406,7 +419,7 @@ func (s *stream) settle(ev ackEvent) {
 // whose records have all settled.
 func (s *stream) rewinds(w *window) {
 	for _, l := range w.rewinds {
-		time.AfterFunc(s.cfg.NackResendSleep, func() {
+		time.AfterFunc(s.pause(w), func() {
 			select {
 			case s.acks <- ackEvent{w: w, resume: l}:
 			case <-s.done:
