@@ -364,12 +364,18 @@ func (s *stream) settle(ev ackEvent) {
 	if ev.rec != nil {
 		ev.e.last = ev.rec
 	}
-	if ev.stall != nil {
+	if ev.stall != nil && ev.e.lane == nil {
 		s.stallAt(ev.w, ev.e, ev.stall)
 	}
 	if ev.e.lane != nil {
 		before := ev.w.buffered()
 		ev.w.settle(ev.e, ev.gen, !ev.nack)
+		if ev.stall != nil {
+			s.stallAt(ev.w, ev.e, ev.stall)
+		}
+		if ev.nack && ev.w.stall >= 0 {
+			ev.w.unqueueRewinding()
+		}
 		if s.windows[ev.e.rec.Partition] == ev.w {
 			s.buffered += ev.w.buffered() - before
 		}

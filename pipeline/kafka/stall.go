@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"container/heap"
 	"errors"
 	"math"
 	"time"
@@ -38,6 +39,34 @@ func (s *stream) stallAt(w *window, e *entry, err error) {
 	}
 	if s.cfg.OnStall != nil {
 		s.cfg.OnStall(p, e.offset, err)
+	}
+}
+
+// unqueueRewinding takes the records of rewinding lanes out of the
+// ready heap: a lane whose next record was queued before it failed
+// rewinds only once that record is taken back (next does that as it pops
+// it), and a stalled window pops nothing past the stalled record.
+func (w *window) unqueueRewinding() {
+	kept := w.ready[:0]
+	var lanes []*lane
+	for _, e := range w.ready {
+		if l := e.lane; l != nil && l.rewind {
+			e.state = idle
+			l.out--
+			l.busy = false
+			lanes = append(lanes, l)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	if len(lanes) == 0 {
+		return
+	}
+	clear(w.ready[len(kept):])
+	w.ready = kept
+	heap.Init(&w.ready)
+	for _, l := range lanes {
+		w.kick(l)
 	}
 }
 

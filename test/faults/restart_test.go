@@ -130,4 +130,3 @@ func groupDepartures(log, group string) (left, expired int) {
 	}
 	return left, expired
 }
-

@@ -25,8 +25,8 @@
 //     never input.
 //
 // Order is checked per key on the output topic (a key maps to one
-// partition of it) in offset order, over the records that are not poison:
-// poison records go to the dead-letter topic instead, and the gap they
+// partition of it) in offset order, over the records that are not poison
+// or big: those go to the dead-letter topic instead, and the gap they
 // leave in the output is no skip.
 package verify
 
@@ -51,18 +51,27 @@ type Input struct {
 	Key    string `json:"key"`
 	Seq    int64  `json:"seq"`
 	Poison bool   `json:"poison,omitempty"`
-	Pad    string `json:"pad,omitempty"`
+	// Big records get a pipeline under test to make an output larger
+	// than the brokers take: they belong in the dead-letter topic too.
+	Big bool   `json:"big"`
+	Pad string `json:"pad,omitempty"`
 }
+
+// Dead says the record belongs in the dead-letter topic.
+func (in Input) Dead() bool { return in.Poison || in.Big }
 
 // Gen makes input records: ids counting from 0, keys k-0 .. k-(Keys-1)
 // round-robin with a random start, a sequence per key.
 type Gen struct {
 	Keys int
-	// Poison, if set, says which ids are poison (the pipeline under test
-	// fails them: they belong in the dead-letter topic).
-	Poison func(id int64) bool
+	// Poison, if set, says which records are poison (the pipeline under
+	// test fails them: they belong in the dead-letter topic).
+	Poison func(Input) bool
 	// Pad is the size of the padding field, to make records larger.
 	Pad int
+	// Big, if set, says which records are big, with a padding of BigPad.
+	Big    func(Input) bool
+	BigPad int
 
 	mu   sync.Mutex
 	next int64
@@ -85,7 +94,15 @@ func (g *Gen) Next(topic string) (Input, *kgo.Record) {
 	g.mu.Unlock()
 	in := Input{ID: id, Key: key, Seq: seq, Pad: g.pad}
 	if g.Poison != nil {
-		in.Poison = g.Poison(id)
+		in.Poison = g.Poison(in)
+	}
+	if g.Big != nil && g.Big(in) {
+		// Random letters: a compressed batch stays as large.
+		b := make([]byte, g.BigPad)
+		for i := range b {
+			b[i] = byte('a' + rand.IntN(26))
+		}
+		in.Big, in.Pad = true, string(b)
 	}
 	v, _ := json.Marshal(in)
 	return in, &kgo.Record{Topic: topic, Key: []byte(key), Value: v}
@@ -96,14 +113,21 @@ func (g *Gen) Next(topic string) (Input, *kgo.Record) {
 type Ledger struct {
 	mu      sync.Mutex
 	acked   map[int64]Input
+	at      map[int64]Position
 	unknown map[int64]bool
 }
 
-func NewLedger() *Ledger {
-	return &Ledger{acked: map[int64]Input{}, unknown: map[int64]bool{}}
+// Position is where an input record was written.
+type Position struct {
+	Partition int32
+	Offset    int64
 }
 
-func (l *Ledger) add(in Input, err error) {
+func NewLedger() *Ledger {
+	return &Ledger{acked: map[int64]Input{}, at: map[int64]Position{}, unknown: map[int64]bool{}}
+}
+
+func (l *Ledger) add(in Input, r *kgo.Record, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
@@ -111,6 +135,21 @@ func (l *Ledger) add(in Input, err error) {
 		return
 	}
 	l.acked[in.ID] = in
+	l.at[in.ID] = Position{r.Partition, r.Offset}
+}
+
+// Find returns where the acknowledged inputs for which match holds were
+// written, by id.
+func (l *Ledger) Find(match func(Input) bool) map[int64]Position {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[int64]Position{}
+	for id, in := range l.acked {
+		if match(in) {
+			out[id] = l.at[id]
+		}
+	}
+	return out
 }
 
 // Len is the number of acknowledged inputs.
@@ -147,9 +186,9 @@ func (p *Producer) Produce(ctx context.Context, n int) error {
 	for range n {
 		in, r := p.gen.Next(p.topic)
 		wg.Add(1)
-		p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+		p.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
 			defer wg.Done()
-			p.ledger.add(in, err)
+			p.ledger.add(in, r, err)
 			if err != nil {
 				first.CompareAndSwap(nil, &err)
 			}
@@ -182,9 +221,9 @@ func (p *Producer) Live(ctx context.Context, rate int) {
 			wg.Add(1)
 			// Not ctx: a record handed over is waited for, so that the
 			// ledger knows whether it was written.
-			p.cl.Produce(context.Background(), r, func(_ *kgo.Record, err error) {
+			p.cl.Produce(context.Background(), r, func(r *kgo.Record, err error) {
 				defer wg.Done()
-				p.ledger.add(in, err)
+				p.ledger.add(in, r, err)
 			})
 		}
 	}
@@ -255,7 +294,7 @@ func check(ledger *Ledger, outs, dead []*kgo.Record) Report {
 		return in, true
 	}
 	for _, r := range dead {
-		if in, ok := seen(r); ok && !in.Poison {
+		if in, ok := seen(r); ok && !in.Dead() {
 			rep.CleanInDead++
 		}
 	}
@@ -264,7 +303,7 @@ func check(ledger *Ledger, outs, dead []*kgo.Record) Report {
 	rank := map[string]map[int64]int{}
 	byKey := map[string][]int64{}
 	for _, in := range ledger.acked {
-		if !in.Poison {
+		if !in.Dead() {
 			byKey[in.Key] = append(byKey[in.Key], in.Seq)
 		}
 	}
@@ -285,7 +324,7 @@ func check(ledger *Ledger, outs, dead []*kgo.Record) Report {
 		if !ok {
 			continue
 		}
-		if in.Poison {
+		if in.Dead() {
 			rep.PoisonInOut++
 			continue
 		}
