@@ -1,12 +1,12 @@
 package kafka
 
 import (
-	"slices"
-	"strconv"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
