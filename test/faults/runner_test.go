@@ -105,6 +105,12 @@ var runners atomic.Int64
 // in ns when given.
 func startRunner(t *testing.T, p pipe, ns *namespace) *runner {
 	t.Helper()
+	return startProcess(t, p, ns, "run", "--log-level", "info")
+}
+
+// startProcess starts pipeline-runner with args and -c p's config.
+func startProcess(t *testing.T, p pipe, ns *namespace, args ...string) *runner {
+	t.Helper()
 	admin := freeAddr(t)
 	if ns != nil {
 		admin = ns.nsIP + ":" + strings.Split(admin, ":")[1]
@@ -120,7 +126,7 @@ func startRunner(t *testing.T, p pipe, ns *namespace) *runner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"run", "-c", cfg, "--log-level", "info"}
+	args = append(args, "-c", cfg)
 	var cmd *exec.Cmd
 	if ns != nil {
 		cmd = ns.command(binary, args...)

@@ -138,6 +138,20 @@ func (l *Ledger) add(in Input, r *kgo.Record, err error) {
 	l.at[in.ID] = Position{r.Partition, r.Offset}
 }
 
+// Subset is a ledger of the inputs for which keep holds: what a bounded
+// replay of a range of the input must write.
+func (l *Ledger) Subset(keep func(Input, Position) bool) *Ledger {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	sub := NewLedger()
+	for id, in := range l.acked {
+		if keep(in, l.at[id]) {
+			sub.acked[id], sub.at[id] = in, l.at[id]
+		}
+	}
+	return sub
+}
+
 // Find returns where the acknowledged inputs for which match holds were
 // written, by id.
 func (l *Ledger) Find(match func(Input) bool) map[int64]Position {
