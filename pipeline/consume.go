@@ -20,7 +20,7 @@ import (
 // produce batches.
 func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	k := r.cfg.Kafka
-	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Linger: k.ProducerLinger, MaxMessageBytes: k.MaxMessageBytes, Security: r.sec})
+	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Linger: k.ProducerLinger, MaxMessageBytes: r.maxMessageBytes(ctx, brokers), Security: r.sec})
 	if err != nil {
 		return err
 	}
@@ -69,6 +69,38 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 		bp.Abort()
 	}
 	return errors.Join(ended, closers.close(), r.failure())
+}
+
+// maxMessageBytes is kafka.producer.max_message_bytes, capped at the
+// smallest max.message.bytes of the output topics the config names: the
+// brokers refuse a larger batch whole, failing every record in it (the
+// records batched with a too-large one would be dead-lettered with it),
+// while the producer refuses a too-large record alone. Topics computed by
+// routes are not known in advance. Dead-letter topics are left out: one
+// with a small limit would refuse every output; its refusals stall the
+// partitions they come from instead (nothing is dead-lettered wrongly).
+func (r *Runner) maxMessageBytes(ctx context.Context, brokers []string) int {
+	k := r.cfg.Kafka
+	var topics []string
+	for _, p := range r.pipelines {
+		topics = append(topics, p.Output.Topics()...)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	least, err := kafka.MaxMessageBytes(ctx, brokers, k.ClientID, r.sec, topics...)
+	if err != nil {
+		r.log.Warn("cannot read the output topics' max.message.bytes; the producer's batches are bounded by kafka.producer.max_message_bytes alone", "error", err.Error())
+		return k.MaxMessageBytes
+	}
+	limit := k.MaxMessageBytes
+	if limit <= 0 {
+		limit = config.DefaultMaxMessageBytes
+	}
+	if least > 0 && least < limit {
+		r.log.Info("producer batches capped at the smallest max.message.bytes of the output topics", "max_message_bytes", least, "configured", limit)
+		return least
+	}
+	return k.MaxMessageBytes
 }
 
 // abortGrace is how long after the shutdown timeout the runner waits for
@@ -135,6 +167,7 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 
 // concurrentSubscriber returns Millrace's consumer for a pipeline's input.
 func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string, poisoned func(*engine.Record, int, func(engine.Result))) (*kafka.ConcurrentSubscriber, error) {
+	op := r.obs.Pipeline(p.Name)
 	ordering, err := kafka.ParseOrdering(p.Input.Ordering)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
@@ -153,6 +186,7 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string, pois
 		CommitInterval:         p.Input.CommitInterval,
 		MaxCrashes:             p.Input.MaxCrashes,
 		Poisoned:               poisoned,
+		OnStall:                op.Stalled,
 		FetchMaxBytes:          r.cfg.Kafka.FetchMaxBytes,
 		FetchMaxPartitionBytes: r.cfg.Kafka.FetchMaxPartitionBytes,
 		ShutdownTimeout:        r.cfg.Runner.ShutdownTimeout,

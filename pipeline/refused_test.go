@@ -19,8 +19,8 @@ import (
 // kafka.producer.max_message_bytes: MESSAGE_TOO_LARGE) is not retried: the
 // input goes to the dead-letter topic, byte for byte, saying why, and the
 // partition goes on. When the dead letter is too large as well, the
-// pipeline stops with a clear error and the record stays uncommitted,
-// without a log line per retry.
+// partition stalls at the record, which stays uncommitted, with a clear
+// error and without a log line per retry; the runner goes on.
 func TestRefusedOutput(t *testing.T) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(1))
 	if err != nil {
@@ -77,16 +77,21 @@ pipelines:
 	if step, msg := headerOf(d, engine.HeaderStep), headerOf(d, engine.HeaderError); step != "publish" || !strings.Contains(msg, "MESSAGE_TOO_LARGE") {
 		t.Errorf("dead letter step %q, error %q", step, msg)
 	}
-	// The record after it went on; the huge one stops the pipeline.
-	var runErr error
-	select {
-	case runErr = <-ran:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the pipeline did not stop on a record it cannot write nor dead-letter")
+	// The record after it went on; the huge one stalls its partition:
+	// the runner goes on, the record stays uncommitted and the one after
+	// it waits; the stall is logged once.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "partition stalled") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no stall logged:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	if runErr == nil || !strings.Contains(runErr.Error(), "pipeline grow stopped") || !strings.Contains(runErr.Error(), "offset 3") ||
-		!strings.Contains(runErr.Error(), "its dead letter was refused by the brokers") {
-		t.Errorf("Run = %v", runErr)
+	time.Sleep(time.Second)
+	select {
+	case err := <-ran:
+		t.Fatalf("Run returned %v; a refused dead letter stalls its partition only", err)
+	default:
 	}
 	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, "grow")
 	if err != nil {
@@ -94,6 +99,13 @@ pipelines:
 	}
 	if o, _ := offs.Lookup("in", 0); o.At != 3 {
 		t.Errorf("committed %d, want 3: up to the record that cannot be written", o.At)
+	}
+	if !strings.Contains(logs.String(), "offset 3") || !strings.Contains(logs.String(), "its dead letter to dlq was refused by the brokers") {
+		t.Errorf("the log does not say why:\n%s", logs.String())
+	}
+	stop()
+	if err := <-ran; err != nil {
+		t.Errorf("Run = %v after a stop; the stalled record stays uncommitted for the next runner", err)
 	}
 	if n := strings.Count(logs.String(), "\n"); n > 20 {
 		t.Errorf("%d log lines:\n%s", n, logs.String())

@@ -3,17 +3,28 @@
 # and the embedded broker, runs every unit and integration test against both
 # with the race detector, and stops the brokers even when tests fail.
 #
-#   ./test/run.sh            all tests, both brokers
-#   ./test/run.sh --full     also Watermill's full pub/sub suite (slow)
-#   ./test/run.sh -- ARGS    extra arguments for go test, e.g. -- -run Dead
+#   ./test/run.sh               all tests, both brokers, and the fault matrix
+#                               (test/faults) at small sizes
+#   ./test/run.sh --full        also Watermill's full pub/sub suite (slow)
+#   ./test/run.sh --faults-long the fault matrix at its full sizes
+#   ./test/run.sh --no-faults   without the fault matrix
+#   ./test/run.sh -- ARGS       extra arguments for go test, e.g. -- -run Dead
+#
+# The fault matrix kills and bounces a Kafka broker, so it starts one of its
+# own (ports 19192-19194, its own state directory) and never touches the
+# shared one the other packages use; its figures go to
+# $MILLRACE_FAULTS_REPORT when set.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 extra=()
+faults=short
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) export MILLRACE_TEST_FULL=1 ;;
+    --faults-long) faults=long ;;
+    --no-faults) faults="" ;;
     --) shift; extra=("$@"); break ;;
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -71,9 +82,15 @@ go build -o "$state/summary" ./test/summary
 # tests run against each broker and a closing "N passed, N failed" line.
 # test/bench is a module of its own (its plotting libraries stay out of
 # Millrace's go.mod); its smoke test runs in the same stream.
+# The fault matrix runs after the other packages, without the race
+# detector (it measures memory and recovery times, and drives a
+# pipeline-runner built without it), against its own broker.
 {
-  go test -json -race -count=1 -p 1 -timeout 25m "${extra[@]}" ./...
+  MILLRACE_FAULTS="" go test -json -race -count=1 -p 1 -timeout 25m "${extra[@]}" ./...
   go -C test/bench test -json -race -count=1 -timeout 10m "${extra[@]}" ./...
+  if [ -n "$faults" ]; then
+    MILLRACE_FAULTS="$faults" go test -json -count=1 -timeout 40m "${extra[@]}" ./test/faults/
+  fi
 } | "$state/summary"
 # Allocation budgets hold for plain builds (the race detector allocates
 # more, so they skip under -race).

@@ -128,6 +128,10 @@ type Result struct {
 	Outputs []*Record
 	// Err is why a record is not done.
 	Err error
+	// Stall says the record cannot be written for now (its dead letter
+	// was refused): the source must not go past it in its partition,
+	// should say so, and hands it out again only after a long pause.
+	Stall bool
 }
 
 // New composes the engine's middleware around the record path. The
@@ -429,10 +433,13 @@ func (w *work) onProduced(err error) {
 }
 
 // rejected handles outputs the brokers refused for good (RejectedError):
-// the input goes to the dead-letter topic with the cause. When it was the
-// dead letter that was refused, or there is no dead-letter topic, the
-// pipeline halts with the record unsettled, so uncommitted: nothing is
-// dropped, and nothing is retried in a loop that fills the log.
+// the input goes to the dead-letter topic with the cause. When there is no
+// dead-letter topic, the pipeline halts with the record unsettled, so
+// uncommitted. When it was the dead letter that was refused, the record
+// is settled as stalled: its source stops its partition at it, reports
+// it, and tries it again after a long pause (a topic's limits may be
+// raised meanwhile), while the other partitions go on. Nothing is dropped,
+// and nothing is retried in a loop that fills the log.
 func (e *Engine) rejected(w *work, err error, settle func(Result)) {
 	in := w.in
 	if !w.dead && e.cfg.DeadLetterTopic != "" {
@@ -443,11 +450,16 @@ func (e *Engine) rejected(w *work, err error, settle func(Result)) {
 		e.produce(w, 0, nil, settle)
 		return
 	}
-	what := "its dead letter was"
-	if !w.dead {
-		what = "an output was"
+	if w.dead {
+		stall := fmt.Errorf("the record at partition %d offset %d cannot be written: its dead letter to %s was %w; the partition stops at it (uncommitted) and tries it again later",
+			in.Partition, in.Offset, e.cfg.DeadLetterTopic, err)
+		e.log.Error("a dead letter was refused by the brokers: its partition stops at the record, the other partitions go on",
+			"partition", in.Partition, "offset", in.Offset, "dead_letter_topic", e.cfg.DeadLetterTopic, "error", err.Error())
+		e.obs.End(false)
+		settle(Result{Err: stall, Stall: true})
+		return
 	}
-	halt := fmt.Errorf("the record at partition %d offset %d cannot be written: %s %w; it stays uncommitted", in.Partition, in.Offset, what, err)
+	halt := fmt.Errorf("the record at partition %d offset %d cannot be written: an output was %w; it stays uncommitted", in.Partition, in.Offset, err)
 	if e.cfg.Halt != nil {
 		e.cfg.Halt(halt)
 	}

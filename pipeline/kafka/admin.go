@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -57,4 +59,46 @@ func EnsureTopics(ctx context.Context, brokers []string, clientID string, sec *S
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// MaxMessageBytes returns the smallest max.message.bytes of the topics
+// that exist among those given (0 when none does or none says). The
+// runner caps its producer's batches at that of its output topics: a
+// batch the brokers refuse as too large fails every record in it, so a
+// batch must never be larger than a topic takes, and a record too large
+// for its topic is then refused by the producer alone.
+func MaxMessageBytes(ctx context.Context, brokers []string, clientID string, sec *Security, topics ...string) (int, error) {
+	cl, err := NewClient(brokers, clientID, sec)
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	var names []string
+	for _, t := range topics {
+		if t != "" && !slices.Contains(names, t) {
+			names = append(names, t)
+		}
+	}
+	if len(names) == 0 {
+		return 0, nil
+	}
+	rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, names...)
+	if err != nil {
+		return 0, err
+	}
+	least := 0
+	for _, rc := range rcs {
+		if rc.Err != nil {
+			continue // not there (yet): the producer's own limit applies
+		}
+		for _, c := range rc.Configs {
+			if c.Key != "max.message.bytes" || c.Value == nil {
+				continue
+			}
+			if n, err := strconv.Atoi(*c.Value); err == nil && n > 0 && (least == 0 || n < least) {
+				least = n
+			}
+		}
+	}
+	return least, nil
 }

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"runtime"
@@ -104,6 +105,10 @@ func (s *stream) handOut(p pending) {
 // settler returns the settle function of a record handed out by Consume.
 func (s *stream) settler(p pending, rec *engine.Record) func(engine.Result) {
 	return func(res engine.Result) {
-		s.acks.push(ackEvent{e: p.e, w: p.w, gen: p.gen, rec: rec, nack: !res.Done})
+		ev := ackEvent{e: p.e, w: p.w, gen: p.gen, rec: rec, nack: !res.Done}
+		if res.Stall && !res.Done {
+			ev.stall = cmp.Or(res.Err, errStalled)
+		}
+		s.acks.push(ev)
 	}
 }

@@ -74,6 +74,15 @@ type ConcurrentSubscriberConfig struct {
 	// heartbeating (a crashed runner) before giving its partitions to
 	// others. Default 10s (franz-go's default is 45s). Group mode only.
 	SessionTimeout time.Duration
+	// StallRetryInterval is how long a partition stalled on a record that
+	// cannot be written (engine.Result.Stall: its dead letter was
+	// refused) waits before the record is handed out again. Default 10s.
+	StallRetryInterval time.Duration
+	// OnStall, if set, hears that a partition stopped at offset, and why
+	// (err), and that it goes on again (err nil): the record was done, or
+	// the partition was revoked, or the subscription ended. It runs on the
+	// loop goroutine, so it must be quick.
+	OnStall func(partition int32, offset int64, err error)
 	// Skip, if set, is asked about every record as it is polled; a record
 	// it skips is never handed out and counts as settled (Progress.Skipped):
 	// a replay's time range and a redrive's filters. It runs on the loop
@@ -129,6 +138,9 @@ func (c *ConcurrentSubscriberConfig) setDefaults() {
 	}
 	if c.SessionTimeout <= 0 {
 		c.SessionTimeout = 10 * time.Second
+	}
+	if c.StallRetryInterval <= 0 {
+		c.StallRetryInterval = 10 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -23,9 +23,11 @@
 // rebalance.go (group mode's assignments and revocations), commit.go
 // (group mode's commits), crash.go (group mode's poison-pill detection:
 // a count of starts at the committed offset in the commit metadata),
+// stall.go (a partition stalled on a record that cannot be written: its
+// dead letter refused), rejected.go (produce errors no retry cures),
 // ranges.go (bounded-range mode's ranges and
 // progress), producer.go (BatchPublisher), record.go (the record codec),
-// admin.go (clients for the CLI, topic creation), embedded.go (the
+// admin.go (clients for the CLI, topic creation, topics' size limits), embedded.go (the
 // in-process broker, kfake), security.go (TLS and SASL of every client:
 // Security, built once from kafka.tls and kafka.sasl), securityerr.go
 // (failures of TLS and SASL, classified and reported once).

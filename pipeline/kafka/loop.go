@@ -52,6 +52,7 @@ type stream struct {
 	lastCommit time.Time
 	commitWake *time.Timer // wakes the loop for a commit held back by CommitInterval
 	stopping   bool        // the subscription is finishing what is in flight
+	stalled    int         // windows stalled on a record (stall.go)
 	incomplete int         // bounded ranges not complete yet
 }
 
@@ -77,6 +78,9 @@ type ackEvent struct {
 	released []pending
 	// resume is a lane of w whose rewind's pause is over.
 	resume *lane
+	// stall is why the record cannot be written for now (nack): its
+	// partition stalls at it (stall.go).
+	stall error
 }
 
 // poll feeds fetched records to the loop; the loop stops taking them while
@@ -162,7 +166,7 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			return
 		}
 		var polled chan []*kgo.Record
-		if deadline == nil && s.buffered < s.maxBuffered() {
+		if deadline == nil && s.buffered-s.parked() < s.maxBuffered() {
 			polled = s.polled
 		}
 		var out chan *message.Message
@@ -240,6 +244,9 @@ func (s *stream) beginStop() {
 	s.stopRead()
 	for _, w := range s.windows {
 		w.finish()
+		if w.stall >= 0 {
+			w.limit = min(w.limit, w.stall)
+		}
 	}
 	s.dropQueued(func(p pending) bool { return p.e.rec.Offset > p.w.limit })
 }
@@ -263,6 +270,7 @@ func (s *stream) end() {
 	if s.detectCrashes() {
 		s.restoreCrashes(s.idle())
 	}
+	s.unstallAll()
 	close(s.done)
 	if s.out != nil {
 		close(s.out)
@@ -356,9 +364,18 @@ func (s *stream) settle(ev ackEvent) {
 	if ev.rec != nil {
 		ev.e.last = ev.rec
 	}
+	if ev.stall != nil && ev.e.lane == nil {
+		s.stallAt(ev.w, ev.e, ev.stall)
+	}
 	if ev.e.lane != nil {
 		before := ev.w.buffered()
 		ev.w.settle(ev.e, ev.gen, !ev.nack)
+		if ev.stall != nil {
+			s.stallAt(ev.w, ev.e, ev.stall)
+		}
+		if ev.nack && ev.w.stall >= 0 {
+			ev.w.unqueueRewinding()
+		}
 		if s.windows[ev.e.rec.Partition] == ev.w {
 			s.buffered += ev.w.buffered() - before
 		}
@@ -366,6 +383,7 @@ func (s *stream) settle(ev ackEvent) {
 			ev.e.counted = true
 			ev.w.prog.count(countAcked)
 		}
+		s.unstallDone(ev.w, ev.e.rec.Partition)
 		s.rewinds(ev.w)
 		s.track(ev.w)
 		return
@@ -373,7 +391,7 @@ func (s *stream) settle(ev ackEvent) {
 	if ev.nack {
 		// A record with no lane: hand the same record out again after a
 		// pause.
-		time.AfterFunc(s.cfg.NackResendSleep, func() {
+		time.AfterFunc(s.pause(ev.w), func() {
 			s.acks.push(ackEvent{e: ev.e, w: ev.w, rec: ev.rec, resend: true})
 		})
 		return
@@ -396,6 +414,7 @@ func (s *stream) settle(ev ackEvent) {
 		s.buffered += ev.w.buffered() - before
 	}
 	ev.w.prog.count(countAcked)
+	s.unstallDone(ev.w, ev.e.rec.Partition)
 	s.track(ev.w)
 }
 
@@ -403,7 +422,7 @@ func (s *stream) settle(ev ackEvent) {
 // whose records have all settled.
 func (s *stream) rewinds(w *window) {
 	for _, l := range w.rewinds {
-		time.AfterFunc(s.cfg.NackResendSleep, func() {
+		time.AfterFunc(s.pause(w), func() {
 			s.acks.push(ackEvent{w: w, resume: l})
 		})
 	}

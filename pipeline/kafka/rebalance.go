@@ -145,6 +145,7 @@ func (s *stream) finishRevokes(force bool) {
 
 func (s *stream) drop(p int32) {
 	if w := s.windows[p]; w != nil {
+		s.unstall(w, p)
 		s.buffered -= w.buffered()
 		delete(s.windows, p)
 	}

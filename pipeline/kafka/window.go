@@ -126,7 +126,8 @@ type window struct {
 	committed int64           // last offset committed to the broker, -1 for none
 	revoked   bool            // no more records are handed out
 	handed    int64           // highest offset handed out, -1 for none
-	limit     int64           // only records up to it are handed out (math.MaxInt64 until a stop)
+	limit     int64           // only records up to it are handed out (math.MaxInt64 until a stop or a stall)
+	stall     int64           // the offset of the record the partition is stalled on (stall.go), -1 for none
 
 	// group mode's crash detection (crash.go)
 	crash     *crashState // the crash count read on assignment, nil for none
@@ -142,7 +143,7 @@ type window struct {
 
 func newWindow(ordering Ordering, max int) *window {
 	return &window{ordering: ordering, max: max, lanes: map[string]*lane{}, last: -1,
-		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: math.MaxInt64, end: -1, gate: -1}
+		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: math.MaxInt64, end: -1, gate: -1, stall: -1}
 }
 
 // bound makes w read the range of p: records from its start, none at or

@@ -2,6 +2,7 @@ package observe
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,7 @@ const (
 	StateBrokerUnreachable = "broker unreachable"
 	StateInputUnavailable  = "input unavailable"
 	StateDeadLetterMissing = "dead-letter topic unavailable"
+	StateStalled           = "partition stalled"
 	StateStopped           = "stopped"
 	StateStopping          = "stopping"
 )
@@ -32,6 +34,7 @@ func (p *Pipeline) readiness(now time.Time) Readiness {
 	p.mu.Lock()
 	failed, ps := p.failed, p.poll
 	p.mu.Unlock()
+	stalls := p.stalled()
 	not := func(state, format string, args ...any) Readiness {
 		return Readiness{State: state, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -41,6 +44,13 @@ func (p *Pipeline) readiness(now time.Time) Readiness {
 		return not(StateStopped, "stopped on an error: %v", failed)
 	case p.o.closing.Load():
 		return not(StateStopping, "the runner is shutting down")
+	case len(stalls) > 0:
+		var parts []string
+		for _, st := range stalls {
+			parts = append(parts, fmt.Sprintf("partition %d at offset %d since %s", st.Partition, st.Offset, st.Since.Format(time.RFC3339)))
+		}
+		return not(StateStalled, "%s of input topic %s stopped at a record that cannot be written (the other partitions go on; tried again every 10s): %s",
+			strings.Join(parts, ", "), p.input, stalls[0].Error)
 	case !p.handlerStarted.Load():
 		return not(StateStarting, "not consuming yet")
 	case !ps.polled:

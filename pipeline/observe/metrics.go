@@ -17,6 +17,7 @@ const (
 	MetricInFlight        = "millrace_records_in_flight"
 	MetricConsumerLag     = "millrace_consumer_lag"
 	MetricPipelineReady   = "millrace_pipeline_ready"
+	MetricStalled         = "millrace_partitions_stalled"
 	MetricLagPollFailures = "millrace_lag_poll_failures_total"
 	MetricRunnerInfo      = "millrace_runner_info"
 )
@@ -42,6 +43,7 @@ type metricSet struct {
 	out, failures, stepOutputs       *prometheus.CounterVec
 	stepDuration, latency            *prometheus.HistogramVec
 	inFlight, lag, ready, info       *prometheus.GaugeVec
+	stalled                          *prometheus.GaugeVec
 }
 
 // stepBuckets span a cheap field rename (microseconds) to a slow jq
@@ -94,6 +96,8 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 			"pipeline", "topic", "partition"),
 		ready: gauge(MetricPipelineReady,
 			"1 when the pipeline is ready (see /readyz), else 0.", "pipeline"),
+		stalled: gauge(MetricStalled,
+			"Input partitions stopped at a record that cannot be written (its dead letter was refused by the brokers); the record is tried again every 10s.", "pipeline"),
 		pollFailures: counter(MetricLagPollFailures,
 			"Polls of consumer lag and group state that failed (the brokers did not answer).", "pipeline"),
 		info: gauge(MetricRunnerInfo,

@@ -46,6 +46,7 @@ type Pipeline struct {
 
 	mu     sync.Mutex
 	failed error // the error the pipeline stopped on
+	stalls map[int32]Stall
 	errs   []ErrorEntry
 	poll   pollState
 }
@@ -122,6 +123,7 @@ func newPipeline(o *Observer, cp *config.Pipeline, index int) *Pipeline {
 	p.inFlightGauge = m.inFlight.WithLabelValues(p.label)
 	p.latency = m.latency.WithLabelValues(p.label)
 	m.ready.WithLabelValues(p.label).Set(0)
+	m.stalled.WithLabelValues(p.label).Set(0)
 	for _, t := range p.outputs {
 		p.out.WithLabelValues(t)           // export zero before the first record
 		p.topicLabels.Store(t, struct{}{}) // always named, not counted
@@ -253,6 +255,54 @@ func (p *Pipeline) Failed(step string, index int, partition int32, offset int64,
 	p.failures.WithLabelValues(step, strconv.Itoa(index)).Inc()
 	p.remember(ErrorEntry{Time: time.Now().UTC(), Step: step, Index: index,
 		Partition: strconv.Itoa(int(partition)), Offset: strconv.FormatInt(offset, 10), Error: err.Error()})
+}
+
+// Stall is an input partition stopped at a record that cannot be written.
+type Stall struct {
+	Partition int32     `json:"partition"`
+	Offset    int64     `json:"offset"`
+	Since     time.Time `json:"since"`
+	Error     string    `json:"error"`
+}
+
+// Stalled records that an input partition stopped at offset because of
+// err (its record cannot be written: its dead letter was refused), or,
+// with err nil, that it goes on again.
+func (p *Pipeline) Stalled(partition int32, offset int64, err error) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err == nil {
+		delete(p.stalls, partition)
+	} else {
+		if p.stalls == nil {
+			p.stalls = map[int32]Stall{}
+		}
+		st, ok := p.stalls[partition]
+		if !ok || st.Offset != offset {
+			st = Stall{Partition: partition, Offset: offset, Since: time.Now().UTC()}
+		}
+		st.Error = err.Error()
+		if len(st.Error) > maxErrorText {
+			st.Error = st.Error[:maxErrorText] + "…"
+		}
+		p.stalls[partition] = st
+	}
+	p.o.m.stalled.WithLabelValues(p.label).Set(float64(len(p.stalls)))
+}
+
+// stalled returns the stalled partitions, by partition.
+func (p *Pipeline) stalled() []Stall {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Stall, 0, len(p.stalls))
+	for _, st := range p.stalls {
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b Stall) int { return int(a.Partition - b.Partition) })
+	return out
 }
 
 // Stopped records that the pipeline stopped on err.

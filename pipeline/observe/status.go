@@ -39,6 +39,9 @@ type PipelineStatus struct {
 	Latency         Histogram    `json:"latency"`
 	Steps           []StepStatus `json:"steps"`
 	Errors          []ErrorEntry `json:"errors"`
+	// Stalled are the input partitions stopped at a record that cannot
+	// be written.
+	Stalled []Stall `json:"stalled"`
 }
 
 // Input is the consumed topic and group.
@@ -143,6 +146,7 @@ func (o *Observer) Status(now time.Time) (Status, error) {
 			Latency:    f.histogram(MetricLatency, "pipeline", l),
 			Steps:      []StepStatus{},
 			Errors:     p.recentErrors(),
+			Stalled:    p.stalled(),
 		}
 		ps.Rates.InPerSecond, ps.Rates.OutPerSecond = o.rates(l)
 		for _, m := range f.match(MetricRecordsOut, "pipeline", l) {

@@ -39,6 +39,9 @@ KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 KAFKA_HEAP=${KAFKA_HEAP:--Xmx384m -Xms128m}
 KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:--XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true}
 KAFKA_PROBE=${KAFKA_PROBE:-auto}
+# One more PLAINTEXT listener, NAME://host:port, advertised as bound (the
+# fault matrix's, on a network namespace's veth address).
+KAFKA_EXTRA_LISTENER=${KAFKA_EXTRA_LISTENER:-}
 BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
 
 PID_FILE="$STATE_DIR/kafka.pid"
@@ -425,6 +428,12 @@ write_config() {
   if secure_enabled; then
     listeners+=",SASL_SSL://$KAFKA_HOST:$KAFKA_SASL_SSL_PORT,SSL://$KAFKA_HOST:$KAFKA_SSL_PORT"
     protocols+=",SASL_SSL:SASL_SSL,SSL:SSL"
+  fi
+  if [[ -n "$KAFKA_EXTRA_LISTENER" ]]; then
+    [[ "$KAFKA_EXTRA_LISTENER" =~ ^([A-Z_]+)://[^:]+:[0-9]+$ ]] \
+      || die "KAFKA_EXTRA_LISTENER must be NAME://host:port (got '$KAFKA_EXTRA_LISTENER')"
+    listeners+=",$KAFKA_EXTRA_LISTENER"
+    protocols+=",${BASH_REMATCH[1]}:PLAINTEXT"
   fi
   advertised=$listeners
   listeners+=",CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT"
