@@ -52,10 +52,15 @@ type globals struct {
 	logLevel   string
 	log        *slog.Logger
 	registry   *transforms.Registry
+	// name is the program's name in help, examples and hints.
+	name string
 }
 
 // Options customise an embedded CLI.
 type Options struct {
+	// Name is the program's name, used in help, examples and hints;
+	// default "pipeline-runner".
+	Name string
 	// Registry resolves transform names; nil means transforms.Default.
 	Registry *transforms.Registry
 	// Stdin, Stdout and Stderr default to the process's.
@@ -78,8 +83,12 @@ func Main(args []string, opts Options) int {
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	g := &globals{registry: opts.Registry}
+	if opts.Name == "" {
+		opts.Name = defaultName
+	}
+	g := &globals{registry: opts.Registry, name: opts.Name}
 	root := newRoot(g)
+	renameProgram(root, opts.Name)
 	root.SetArgs(args)
 	root.SetIn(opts.Stdin)
 	root.SetOut(opts.Stdout)
@@ -125,7 +134,7 @@ func newRoot(g *globals) *cobra.Command {
 		Example:           "  pipeline-runner run -c pipelines.yaml\n  pipeline-runner validate\n  pipeline-runner produce --topic orders '{\"amount\": 3}'",
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			g.configSet = cmd.Flags().Changed("config")
 			log, err := newLogger(g.logLevel, cmd.ErrOrStderr())
