@@ -47,6 +47,7 @@ func usageErr(format string, args ...any) error {
 // globals are the flags every command shares.
 type globals struct {
 	configPath string
+	configs    configFlag
 	configSet  bool
 	brokers    string
 	logLevel   string
@@ -137,6 +138,10 @@ func newRoot(g *globals) *cobra.Command {
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			g.configSet = cmd.Flags().Changed("config")
+			g.configPath = g.configs.String()
+			if len(g.configs.paths) > 1 && cmd.Name() != "validate" {
+				return usageErr("-c/--config is given %d times; only validate takes several configs", len(g.configs.paths))
+			}
 			log, err := newLogger(g.logLevel, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -147,7 +152,7 @@ func newRoot(g *globals) *cobra.Command {
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.configPath, "config", "c", "pipelines.yaml", "config file")
+	pf.VarP(&g.configs, "config", "c", "config file (validate: repeatable, or a folder or glob)")
 	pf.StringVar(&g.brokers, "brokers", "", "comma-separated brokers, overriding the config; \"embedded\" for the in-process broker")
 	pf.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{exitUsage, err} })
