@@ -39,6 +39,9 @@ type PipelineStatus struct {
 	Latency         Histogram    `json:"latency"`
 	Steps           []StepStatus `json:"steps"`
 	Errors          []ErrorEntry `json:"errors"`
+	// Decode and Stop explain the chain's counts (status_chain.go).
+	Decode DecodeStatus `json:"decode"`
+	Stop   *StopStatus  `json:"stop,omitempty"`
 }
 
 // Input is the consumed topic and group.
@@ -174,6 +177,7 @@ func (o *Observer) Status(now time.Time) (Status, error) {
 				Duration:       d,
 			})
 		}
+		ps.explainChain(f)
 		st.Pipelines = append(st.Pipelines, ps)
 	}
 	return st, nil

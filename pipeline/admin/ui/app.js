@@ -66,8 +66,21 @@ function chain(p) {
   const items = [];
   items.push(el("li", { class: "node io" },
     el("div", { class: "name", text: "input" }),
-    el("div", { class: "counts", "data-field": "chain-in", text: `${count.format(p.records.in)} in` }),
+    el("div", { class: "counts" },
+      el("span", { "data-field": "chain-in", text: `${count.format(p.records.in)} in` }),
+      p.stop ? [" + ", el("span", { "data-field": "unfinished", text: count.format(p.stop.unfinished) }), " unfinished"] : null),
     el("div", { class: "time" }, el("code", { text: p.input.topic }))));
+  // Reading the value as JSON is the chain's first step: what is not JSON
+  // fails here, so the first transform sees fewer records than came in.
+  items.push(el("li", { class: "sep", "aria-hidden": "true", text: "→" }));
+  items.push(el("li", { class: "node", "data-stage": "decode" },
+    el("div", {}, el("span", { class: "name", text: "decode JSON" })),
+    el("div", { class: "counts" },
+      el("span", { "data-field": "decode-in", text: count.format(p.decode.in) }), " in → ",
+      el("span", { "data-field": "decode-out", text: count.format(p.decode.out) }), " out"),
+    p.decode.failed
+      ? el("div", { class: "failed" }, el("span", { "data-field": "decode-failed", text: count.format(p.decode.failed) }), " not JSON → dead letters")
+      : el("div", { class: "time", text: "every value was JSON" })));
   for (const s of p.steps) {
     items.push(el("li", { class: "sep", "aria-hidden": "true", text: "→" }));
     items.push(el("li", { class: "node", "data-step": String(s.index) },
@@ -100,7 +113,7 @@ function errors(p, now) {
     el("tbody", {}, p.errors.map((e) => el("tr", {},
       el("td", { class: "when", title: e.time, text: `${clock(e.time)} (${since(e.time, now)} ago)` }),
       el("td", {}, el("code", { text: e.index >= 0 ? `#${e.index} ${e.step}` : e.step })),
-      el("td", { class: "mono", text: e.partition ? `p${e.partition} @${e.offset}` : "–" }),
+      el("td", { class: "mono", "data-field": "error-record", text: e.offset !== undefined && e.offset !== "" ? `partition ${e.partition} offset ${e.offset}` : "–" }),
       el("td", { class: "msg", text: e.error })))));
 }
 
@@ -114,6 +127,9 @@ function pipeline(p, now) {
       el("h2", { text: p.name }),
       el("span", { class: `badge ${cls}`, "data-field": "state", text: p.state })),
     p.reason ? el("p", { class: cls === "bad" ? "reason bad" : "reason", "data-field": "reason", text: p.reason }) : null,
+    p.stop ? el("p", { class: "next", "data-field": "next" },
+      el("strong", { text: "What to do: " }), p.stop.next,
+      p.stop.offset !== undefined ? ` (the record: partition ${p.stop.partition} offset ${p.stop.offset}, step ${p.stop.step}.)` : "") : null,
     el("p", { class: "route" },
       el("span", {}, "reads ", el("code", { "data-field": "input-topic", text: p.input.topic })),
       el("span", {}, "as group ", el("code", { "data-field": "group", text: p.input.group })),
