@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -17,6 +18,19 @@ type pageReader struct {
 	t    *testing.T
 	eval func(expr string) any
 	card string
+}
+
+// evaluator evaluates JavaScript in the page of ctx, failing the test on
+// an error.
+func evaluator(t *testing.T, ctx context.Context) func(expr string) any {
+	return func(expr string) any {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return v
+	}
 }
 
 // fieldTexts returns the texts of a card's data-field elements, joined by
@@ -57,14 +71,7 @@ func TestBrowserStatusPageExplains(t *testing.T) {
 		})
 
 		ctx := browser(t, 1280, 1000)
-		eval := func(expr string) any {
-			t.Helper()
-			v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr))
-			if err != nil {
-				t.Fatalf("evaluate %s: %v", expr, err)
-			}
-			return v
-		}
+		eval := evaluator(t, ctx)
 		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
 			t.Fatalf("open the status page: %v", err)
 		}
