@@ -22,6 +22,7 @@ type Status struct {
 	Healthy   bool             `json:"healthy"`
 	Health    string           `json:"health,omitempty"`
 	Pipelines []PipelineStatus `json:"pipelines"`
+	Replays   []ReplayStatus   `json:"replays"`
 }
 
 // PipelineStatus is one pipeline on the status page.
@@ -125,6 +126,7 @@ func (o *Observer) Status(now time.Time) (Status, error) {
 		StartedAt: o.started.UTC(), Now: now.UTC(),
 		Ready: ready, Healthy: healthy, Health: why,
 		Pipelines: []PipelineStatus{},
+		Replays:   o.runningReplays(now),
 	}
 	for _, p := range o.pipes {
 		l := p.label

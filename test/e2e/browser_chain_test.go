@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,7 +65,8 @@ func TestBrowserStatusPageExplains(t *testing.T) {
       - filter: 'amount > 0'
     output: {topic: %s}
 `, fragileIn, fragileOut)
-		r, base := startObserved(t, writeConfig(t, cfg))
+		cfgPath := writeConfig(t, cfg)
+		r, base := startObserved(t, cfgPath)
 		readTopic(t, b, tp.out, mx.passed, 60*time.Second)
 		waitReadyReason(t, base, "stopped on an error", 60*time.Second)
 		waitMetric(t, base, 60*time.Second, "all records of steady counted", func(m metrics) bool {
@@ -115,6 +118,29 @@ func TestBrowserStatusPageExplains(t *testing.T) {
 				t.Errorf("the stopped pipeline's next step lacks %q: %q", want, next)
 			}
 		}
+
+		// A replay running next to the runner (in its folder) is listed
+		// under its pipeline; --rate 1 keeps it running while we look.
+		rp := startIn(t, r.cmd.Dir, "replay", "steady", "-c", cfgPath, "--rate", "1", "--to-topic", topicName(t, "scratch"))
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`!!document.querySelector(%q)`, steady.card+` [data-field="replay"]`),
+			chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+			t.Fatalf("the running replay is not listed: %v\nreplay stderr:\n%s", err, rp.out.String())
+		}
+		listed := steady.fieldTexts("replay")
+		for _, want := range []string{"replay of " + tp.in, fmt.Sprintf("of %d record(s)", mx.total()), "scratch"} {
+			if !strings.Contains(listed, want) {
+				t.Errorf("the listed replay %q lacks %q", listed, want)
+			}
+		}
+		if id := regexp.MustCompile(`replay (\S+) of pipeline steady`).FindStringSubmatch(rp.out.String()); id == nil || !strings.HasPrefix(listed, id[1]) {
+			t.Errorf("the listed replay %q is not the one started (%s)", listed, rp.out.String())
+		}
+		if fragile.fieldTexts("replay") != "" {
+			t.Errorf("the replay of steady is listed under fragile")
+		}
+		_ = rp.cmd.Process.Signal(syscall.SIGINT)
+		rp.wait(60 * time.Second)
+
 		if code, _ := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
 			t.Errorf("/readyz %d with a stopped pipeline", code)
 		}

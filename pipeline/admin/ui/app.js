@@ -117,7 +117,19 @@ function errors(p, now) {
       el("td", { class: "msg", text: e.error })))));
 }
 
-function pipeline(p, now) {
+// replays lists the replays and redrives of a pipeline running next to
+// the runner (their checkpoints are in its working directory).
+function replays(rs, now) {
+  if (!rs.length) return null;
+  return [el("h3", { text: "Running replays" }),
+    el("ul", { class: "replays" }, rs.map((r) => el("li", { "data-field": "replay", "data-replay": r.id },
+      el("code", { text: r.id }), ` ${r.mode === "dlq-redrive" ? "redrive of" : "replay of"} `, el("code", { text: r.topic }),
+      `: ${count.format(r.done)} of ${count.format(r.total)} record(s)`,
+      r.to_topic ? [" → ", el("code", { text: r.to_topic })] : null,
+      ` · saved ${since(r.updated_at, now)} ago`)))];
+}
+
+function pipeline(p, now, rs) {
   const lag = p.lag ? count.format(p.lag.total) : "–";
   const lagSub = p.lag ? (p.lag.partitions.length ? `${p.lag.partitions.length} partition(s) · ${since(p.lag.updated_at, now)} ago` : "no partitions yet") : "not polled yet";
   const lat = p.latency.count ? seconds(p.latency.p99_seconds) : "–";
@@ -151,6 +163,7 @@ function pipeline(p, now) {
     p.lag && p.lag.partitions.length
       ? el("div", { class: "partitions", text: "lag by partition: " + p.lag.partitions.map((x) => `p${x.partition} ${count.format(x.lag)}`).join(" · ") })
       : null,
+    replays(rs.filter((r) => r.pipeline === p.name), now),
     el("h3", { text: "Transform chain" }),
     chain(p),
     el("h3", { text: "Recent errors" }),
@@ -168,7 +181,7 @@ function render(st) {
   health.title = st.health || "";
   health.className = `badge ${st.healthy ? "ok" : "bad"}`;
   const main = document.getElementById("pipelines");
-  main.replaceChildren(...st.pipelines.map((p) => pipeline(p, st.now)));
+  main.replaceChildren(...st.pipelines.map((p) => pipeline(p, st.now, st.replays || [])));
   document.getElementById("updated").textContent = `updated ${clock(st.now)}`;
   document.body.dataset.updated = st.now;
 }
