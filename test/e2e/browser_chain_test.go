@@ -95,12 +95,19 @@ func TestBrowserStatusPageExplains(t *testing.T) {
 		if first := strings.Split(steady.fieldTexts("step-in"), ",")[0]; first != fmt.Sprint(mx.total()-mx.bad) {
 			t.Errorf("the first transform saw %s, the decode step let %d through", first, mx.total()-mx.bad)
 		}
-		// Every recent error names its record's partition and offset,
+		// Every recent error names its record's key, partition and offset,
 		// partition 0 included.
 		for _, rec := range strings.Split(steady.fieldTexts("error-record"), ",") {
 			if !strings.HasPrefix(rec, "partition ") || !strings.Contains(rec, " offset ") {
 				t.Errorf("a recent error names its record as %q", rec)
 			}
+		}
+		keys := map[string]bool{}
+		for _, k := range strings.Split(steady.fieldTexts("error-key"), ",") {
+			keys[k] = true
+		}
+		if want := []string{`key "b0"`, `key "b1"`, `key "e0"`}; len(keys) != len(want) || !keys[want[0]] || !keys[want[1]] || !keys[want[2]] {
+			t.Errorf("recent errors show the keys %v, want %v", keys, want)
 		}
 
 		// The stopped pipeline: 1 record in + 1 unfinished = 2 decoded = 2

@@ -113,7 +113,9 @@ function errors(p, now) {
     el("tbody", {}, p.errors.map((e) => el("tr", {},
       el("td", { class: "when", title: e.time, text: `${clock(e.time)} (${since(e.time, now)} ago)` }),
       el("td", {}, el("code", { text: e.index >= 0 ? `#${e.index} ${e.step}` : e.step })),
-      el("td", { class: "mono", "data-field": "error-record", text: e.offset !== undefined && e.offset !== "" ? `partition ${e.partition} offset ${e.offset}` : "–" }),
+      el("td", { class: "mono" },
+        e.key ? [el("span", { "data-field": "error-key", text: `key ${e.key}` }), el("br")] : null,
+        el("span", { "data-field": "error-record", text: e.offset !== undefined && e.offset !== "" ? `partition ${e.partition} offset ${e.offset}` : "–" })),
       el("td", { class: "msg", text: e.error })))));
 }
 
