@@ -107,8 +107,19 @@ func TestReplayDeadLettersAndRedriveOnce(t *testing.T) {
 		if n := sumOffsets(endOffsets(t, b, tp.dlq)); n != 0 {
 			t.Errorf("the pipeline's dead-letter topic got %d record(s) from a replay with --dlq-topic", n)
 		}
-		s = run("-c", v1)
-		marked(tp.dlq, s.ID, 2)
+		// In text, the failures are one line at the end, not a log line each.
+		stdout, stderr, code := cliIn(t, dir, "replay", "enrich", "-c", v1)
+		if code != 0 {
+			t.Fatalf("replay: exit %d\n%s", code, stderr)
+		}
+		id := regexp.MustCompile(`replay (\S+) of pipeline enrich`).FindStringSubmatch(stdout)
+		if id == nil {
+			t.Fatalf("no replay id in:\n%s", stdout)
+		}
+		if want := fmt.Sprintf("2 record(s) failed and went to the dead-letter topic %s, marked millrace.replay.id=%s; --verbose logs each failure", tp.dlq, id[1]); !strings.Contains(stderr, want) || strings.Contains(stderr, "record failed") {
+			t.Errorf("stderr should sum up the failures in %q, without a line per record:\n%s", want, stderr)
+		}
+		marked(tp.dlq, id[1], 2)
 
 		fixed := func() int {
 			n := 0
@@ -125,7 +136,7 @@ func TestReplayDeadLettersAndRedriveOnce(t *testing.T) {
 		}
 		marked(tp.dlq, s.ID, 1) // the hopeless one, failed again
 
-		stdout, stderr, code := cliIn(t, dir, "replay", "enrich", "-c", v2, "--from-dlq")
+		stdout, stderr, code = cliIn(t, dir, "replay", "enrich", "-c", v2, "--from-dlq")
 		if code != 0 {
 			t.Fatalf("second redrive: exit %d\n%s", code, stderr)
 		}
