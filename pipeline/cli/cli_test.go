@@ -25,6 +25,11 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("completion %s: exit %d, %d bytes, stderr %q", shell, code, len(out), errOut)
 		}
 	}
+	for _, cmd := range []string{"completion", "topics", "validate", "consume"} {
+		if out, _, code := run(t, Options{}, cmd, "--help"); code != exitOK || !strings.Contains(out, "Examples:") {
+			t.Errorf("%s --help: exit %d, no example:\n%s", cmd, code, out)
+		}
+	}
 	out, _, _ := run(t, Options{}, "__complete", "re")
 	if !strings.Contains(out, "replay") {
 		t.Errorf("completing \"re\" gives %q, want replay among them", out)

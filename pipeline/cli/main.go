@@ -89,11 +89,12 @@ func Main(args []string, opts Options) int {
 	}
 	g := &globals{registry: opts.Registry, name: opts.Name}
 	root := newRoot(g)
-	renameProgram(root, opts.Name)
 	root.SetArgs(args)
 	root.SetIn(opts.Stdin)
 	root.SetOut(opts.Stdout)
 	root.SetErr(opts.Stderr)
+	addCompletion(root) // after SetOut: its commands keep the writer they are made with
+	renameProgram(root, opts.Name)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
