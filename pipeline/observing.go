@@ -28,6 +28,7 @@ func (r *Runner) startObserving() (stop func(), err error) {
 		ClientID:     r.cfg.Kafka.ClientID,
 		PollInterval: a.PollInterval,
 		Logger:       r.log,
+		Replays:      r.replays,
 	})
 	for _, p := range r.pipelines {
 		obs.AddPipeline(p, slices.Index(r.cfg.Pipelines, p))

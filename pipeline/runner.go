@@ -34,6 +34,9 @@ type Options struct {
 	// Version is the runner version on /metrics and the status page; empty
 	// means the module version from the build info.
 	Version string
+	// Replays lists the replays running next to the runner, for the
+	// status page; nil lists none.
+	Replays func(now time.Time) []observe.ReplayStatus
 }
 
 // Runner runs pipelines until its context is cancelled.
@@ -42,6 +45,7 @@ type Runner struct {
 	pipelines []*config.Pipeline
 	log       *slog.Logger
 	version   string
+	replays   func(now time.Time) []observe.ReplayStatus
 	obs       *observe.Observer // nil without the admin server
 	sec       *kafka.Security   // every client's TLS and SASL, made by Run
 
@@ -61,7 +65,7 @@ func (e *UnknownPipelineError) Error() string {
 
 // New checks options against the config; it does not touch the network.
 func New(cfg *config.Config, opts Options) (*Runner, error) {
-	r := &Runner{cfg: cfg, log: opts.Logger, version: opts.Version, failed: map[string]error{}}
+	r := &Runner{cfg: cfg, log: opts.Logger, version: opts.Version, replays: opts.Replays, failed: map[string]error{}}
 	if r.log == nil {
 		r.log = slog.Default()
 	}

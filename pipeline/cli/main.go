@@ -47,15 +47,21 @@ func usageErr(format string, args ...any) error {
 // globals are the flags every command shares.
 type globals struct {
 	configPath string
+	configs    configFlag
 	configSet  bool
 	brokers    string
 	logLevel   string
 	log        *slog.Logger
 	registry   *transforms.Registry
+	// name is the program's name in help, examples and hints.
+	name string
 }
 
 // Options customise an embedded CLI.
 type Options struct {
+	// Name is the program's name, used in help, examples and hints;
+	// default "pipeline-runner".
+	Name string
 	// Registry resolves transform names; nil means transforms.Default.
 	Registry *transforms.Registry
 	// Stdin, Stdout and Stderr default to the process's.
@@ -78,12 +84,17 @@ func Main(args []string, opts Options) int {
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	g := &globals{registry: opts.Registry}
+	if opts.Name == "" {
+		opts.Name = defaultName
+	}
+	g := &globals{registry: opts.Registry, name: opts.Name}
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetIn(opts.Stdin)
 	root.SetOut(opts.Stdout)
 	root.SetErr(opts.Stderr)
+	addCompletion(root) // after SetOut: its commands keep the writer they are made with
+	renameProgram(root, opts.Name)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
@@ -125,9 +136,13 @@ func newRoot(g *globals) *cobra.Command {
 		Example:           "  pipeline-runner run -c pipelines.yaml\n  pipeline-runner validate\n  pipeline-runner produce --topic orders '{\"amount\": 3}'",
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			g.configSet = cmd.Flags().Changed("config")
+			g.configPath = g.configs.String()
+			if len(g.configs.paths) > 1 && cmd.Name() != "validate" {
+				return usageErr("-c/--config is given %d times; only validate takes several configs", len(g.configs.paths))
+			}
 			log, err := newLogger(g.logLevel, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -138,11 +153,11 @@ func newRoot(g *globals) *cobra.Command {
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.configPath, "config", "c", "pipelines.yaml", "config file")
+	pf.VarP(&g.configs, "config", "c", "config file (validate: repeatable, or a folder or glob)")
 	pf.StringVar(&g.brokers, "brokers", "", "comma-separated brokers, overriding the config; \"embedded\" for the in-process broker")
 	pf.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{exitUsage, err} })
-	root.AddCommand(newRunCmd(g), newValidateCmd(g), newBrokerCmd(g), newProduceCmd(g), newConsumeCmd(g), newVersionCmd(), newTransformsCmd(g), newTestCmd(g), newReplayCmd(g), newOffsetsCmd(g))
+	root.AddCommand(newRunCmd(g), newValidateCmd(g), newBrokerCmd(g), newProduceCmd(g), newConsumeCmd(g), newVersionCmd(), newTransformsCmd(g), newTestCmd(g), newReplayCmd(g), newOffsetsCmd(g), newTopicsCmd(g))
 	return root
 }
 

@@ -138,6 +138,11 @@ func findPipeline(cfg *config.Config, name string) (*config.Pipeline, error) {
 // offsetsErr gives usage errors exit code 2 and names unreachable brokers
 // and failures of TLS or SASL.
 func offsetsErr(ctx context.Context, cfg *config.Config, sec *kafka.Security, err error) error {
+	return adminErr(ctx, cfg.Kafka.Addrs(), sec, err)
+}
+
+// adminErr is offsetsErr for the brokers addrs.
+func adminErr(ctx context.Context, addrs []string, sec *kafka.Security, err error) error {
 	if serr := sec.Explain(err); serr != err {
 		return serr
 	}
@@ -151,7 +156,7 @@ func offsetsErr(ctx context.Context, cfg *config.Config, sec *kafka.Security, er
 	case errors.As(err, &syn), errors.As(err, &oor), errors.As(err, &up), errors.As(err, &ut):
 		return &exitError{exitUsage, err}
 	case ctx.Err() != nil:
-		return fmt.Errorf("cannot reach the brokers %s: %w", strings.Join(cfg.Kafka.Addrs(), ","), err)
+		return fmt.Errorf("cannot reach the brokers %s: %w", strings.Join(addrs, ","), err)
 	}
 	return err
 }

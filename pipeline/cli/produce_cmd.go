@@ -162,13 +162,16 @@ func produceLines(ctx context.Context, cl *kgo.Client, src io.Reader, o produceO
 
 // keyFromField reads a top-level string or number field of a JSON object.
 func keyFromField(value []byte, field string) ([]byte, error) {
+	if !json.Valid(value) {
+		return nil, fmt.Errorf("the line is not JSON, so it has no field %q for --key-field", field)
+	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(value, &obj); err != nil {
-		return nil, fmt.Errorf("--key-field needs JSON objects: %w", err)
+		return nil, fmt.Errorf("the line is JSON but not an object, so it has no field %q for --key-field", field)
 	}
 	raw, ok := obj[field]
 	if !ok {
-		return nil, fmt.Errorf("--key-field %q: field missing", field)
+		return nil, fmt.Errorf("the line has no field %q for --key-field", field)
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {

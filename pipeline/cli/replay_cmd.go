@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -23,6 +24,9 @@ import (
 type replayOpts struct {
 	from, to, partitions string
 	toTopic              string
+	dlqTopic             string
+	force                bool
+	verbose              bool
 	rate                 float64
 	inFlight             int
 	dryRun               bool
@@ -86,6 +90,9 @@ func newReplayCmd(g *globals) *cobra.Command {
 	f.StringVar(&o.to, "to", "", "where the range ends, exclusive: end (default), offset:N, P:O[,P:O...] or time:RFC3339")
 	f.StringVar(&o.partitions, "partitions", "", "only these partitions, e.g. 0,3")
 	f.StringVar(&o.toTopic, "to-topic", "", "write every output to this topic instead of the pipeline's outputs")
+	f.StringVar(&o.dlqTopic, "dlq-topic", "", "write dead letters to this topic instead of the pipeline's dead-letter topic")
+	f.BoolVar(&o.force, "force", false, "with --from-dlq, redrive dead letters an earlier redrive already redrove")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "log each record that fails (by default one line sums them up)")
 	f.Float64Var(&o.rate, "rate", 0, "at most this many records per second (0: unlimited)")
 	f.IntVar(&o.inFlight, "in-flight", 0, "records of one partition processed at once, in the pipeline's input.ordering (default: its input.max_in_flight)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "read and transform, write nothing; show the counts a real run would produce")
@@ -104,11 +111,14 @@ func newReplayCmd(g *globals) *cobra.Command {
 func runReplay(cmd *cobra.Command, g *globals, name string, o replayOpts) error {
 	flags := cmd.Flags()
 	opts := replay.Options{
-		Pipeline: name, ToTopic: o.toTopic, DryRun: o.dryRun, Show: o.show, Rate: o.rate, InFlight: o.inFlight,
+		Pipeline: name, ToTopic: o.toTopic, DLQTopic: o.dlqTopic, Force: o.force, DryRun: o.dryRun, Show: o.show, Rate: o.rate, InFlight: o.inFlight,
 		CheckpointDir: o.checkpointDir, Redrive: o.fromDLQ, ErrorContains: o.errorContains, Logger: g.log,
 	}
+	if !o.verbose {
+		opts.Logger = slog.New(quietRecords{g.log.Handler()})
+	}
 	if o.resume != "" {
-		for _, fl := range []string{"from", "to", "partitions", "to-topic", "from-dlq", "error-contains", "since", "dry-run"} {
+		for _, fl := range []string{"from", "to", "partitions", "to-topic", "dlq-topic", "from-dlq", "force", "error-contains", "since", "dry-run"} {
 			if flags.Changed(fl) {
 				return usageErr("--resume continues the saved range with its settings; it does not take --%s", fl)
 			}
@@ -119,7 +129,7 @@ func runReplay(cmd *cobra.Command, g *globals, name string, o replayOpts) error 
 		}
 	}
 	if !o.fromDLQ {
-		for _, fl := range []string{"error-contains", "since"} {
+		for _, fl := range []string{"error-contains", "since", "force"} {
 			if flags.Changed(fl) {
 				return usageErr("--%s filters dead letters; use it with --from-dlq", fl)
 			}
@@ -164,9 +174,13 @@ func runReplay(cmd *cobra.Command, g *globals, name string, o replayOpts) error 
 		return err
 	}
 	opts.Config = cfg
+	opts.ResumeCommand = func(id string) string { return resumeCommand(cmd, g, name, id) }
 	for _, p := range cfg.Pipelines {
 		if p.Name == name && o.toTopic != "" && (o.toTopic == p.Input.Topic || (o.fromDLQ && o.toTopic == p.Errors.DeadLetterTopic)) {
 			return usageErr("--to-topic %s is the topic the replay reads", o.toTopic)
+		}
+		if p.Name == name && o.dlqTopic != "" && o.dlqTopic == p.Input.Topic {
+			return usageErr("--dlq-topic %s is the pipeline's input topic", o.dlqTopic)
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -197,6 +211,13 @@ func runReplay(cmd *cobra.Command, g *globals, name string, o replayOpts) error 
 	sum, runErr := r.Run(ctx)
 	if ui != nil {
 		ui.stop(runErr == nil)
+	}
+	if sum != nil && !o.verbose {
+		dlq := o.dlqTopic
+		if dlq == "" {
+			dlq = deadLetterTopicOf(cfg, name)
+		}
+		writeFailures(stderr, sum, dlq)
 	}
 	if sum != nil {
 		out := cmd.OutOrStdout()
@@ -272,23 +293,27 @@ func startProgress(r *replay.Replay, w io.Writer, g *globals, every time.Duratio
 }
 
 type barUI struct {
-	bar  *progressbar.ProgressBar
-	w    io.Writer
-	r    *replay.Replay
-	done chan struct{}
-	end  chan struct{}
+	bar      *progressbar.ProgressBar
+	w        io.Writer
+	progress func() replay.Progress
+	done     chan struct{}
+	end      chan struct{}
 }
 
-// startBar draws a progress bar with records, rate and ETA.
+// startBar draws a progress bar with records, the rate and the ETA. The
+// rate is the replay's own, records done over time elapsed (the bar's
+// would count its redraws), and is shown once a second has passed.
 func startBar(r *replay.Replay, w io.Writer) *barUI {
-	total := max(r.Progress().Total, 1)
-	b := &barUI{r: r, w: w, done: make(chan struct{}), end: make(chan struct{})}
+	return startBarOf(r.Progress, w)
+}
+
+func startBarOf(progress func() replay.Progress, w io.Writer) *barUI {
+	total := max(progress().Total, 1)
+	b := &barUI{progress: progress, w: w, done: make(chan struct{}), end: make(chan struct{})}
 	b.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription("replay"),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("rec"),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
@@ -304,11 +329,22 @@ func startBar(r *replay.Replay, w io.Writer) *barUI {
 			case <-b.done:
 				return
 			case <-t.C:
-				_ = b.bar.Set64(min(r.Progress().Done, total))
+				p := progress()
+				b.bar.Describe("replay " + rateText(p))
+				_ = b.bar.Set64(min(p.Done, total))
 			}
 		}
 	}()
 	return b
+}
+
+// rateText is the replay's rate so far, once a second has passed.
+func rateText(p replay.Progress) string {
+	s := p.Elapsed.Seconds()
+	if s < 1 {
+		return "- rec/s"
+	}
+	return fmt.Sprintf("%d rec/s", int64(float64(p.Done)/s))
 }
 
 func (b *barUI) stop(finished bool) {
@@ -317,7 +353,7 @@ func (b *barUI) stop(finished bool) {
 	if finished {
 		_ = b.bar.Finish()
 	} else {
-		_ = b.bar.Set64(b.r.Progress().Done)
+		_ = b.bar.Set64(b.progress().Done)
 		_ = b.bar.Exit()
 	}
 	fmt.Fprintln(b.w)
@@ -392,7 +428,14 @@ func writeSummary(w io.Writer, p replay.Plan, s *replay.Summary) {
 	fmt.Fprintf(w, "  dead-lettered  %d\n", s.DeadLettered)
 	fmt.Fprintf(w, "  skipped        %d\n", s.Skipped)
 	if s.Mode == replay.ModeRedrive {
-		fmt.Fprintf(w, "  redriven %d, skipped by the filters %d, failed again %d\n", s.Redriven, s.Skipped, s.FailedAgain)
+		fmt.Fprintf(w, "  redriven %d, failed again %d, skipped by the filters %d, already redriven %d\n",
+			s.Redriven, s.FailedAgain, s.SkippedByFilters, s.AlreadyRedriven)
+		if s.AlreadyRedriven > 0 {
+			fmt.Fprintln(w, "  (dead letters an earlier redrive redrove are skipped; --force redrives them again)")
+		}
+	}
+	if s.DLQTopic != "" {
+		fmt.Fprintf(w, "  dead letters   %s\n", s.DLQTopic)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  partition\trange\tnext\tread\twritten\tfiltered\tdead-lettered\tskipped")
@@ -403,4 +446,14 @@ func writeSummary(w io.Writer, p replay.Plan, s *replay.Summary) {
 	if s.Checkpoint != "" {
 		fmt.Fprintf(w, "  checkpoint     %s\n", s.Checkpoint)
 	}
+}
+
+// deadLetterTopicOf is the dead-letter topic of the named pipeline.
+func deadLetterTopicOf(cfg *config.Config, name string) string {
+	for _, p := range cfg.Pipelines {
+		if p.Name == name {
+			return p.Errors.DeadLetterTopic
+		}
+	}
+	return ""
 }

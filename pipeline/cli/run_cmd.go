@@ -44,7 +44,7 @@ func newRunCmd(g *globals) *cobra.Command {
 				}
 			}
 			r, err := pipeline.New(cfg, pipeline.Options{Brokers: g.brokerOverride(), Pipelines: names, Logger: g.log,
-				AdminAddr: adminAddr, Version: buildVersion()})
+				AdminAddr: adminAddr, Version: buildVersion(), Replays: runningReplays})
 			var unknown *pipeline.UnknownPipelineError
 			if errors.As(err, &unknown) {
 				return &exitError{exitUsage, err}

@@ -25,11 +25,11 @@ func newTestCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.loadConfig()
 			if err != nil {
-				return err
+				return jsonConfigErrors(cmd.OutOrStdout(), asJSON, err)
 			}
 			cases, err := config.LoadTests(cfg, nil)
 			if err != nil {
-				return err
+				return jsonConfigErrors(cmd.OutOrStdout(), asJSON, err)
 			}
 			results := configtest.Run(cfg, cases)
 			failed := 0

@@ -27,7 +27,7 @@ func newVersionCmd() *cobra.Command {
 		Example: "  pipeline-runner version",
 		Args:    cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "pipeline-runner", buildVersion())
+			fmt.Fprintln(cmd.OutOrStdout(), cmd.Root().Name(), buildVersion())
 		},
 	}
 }

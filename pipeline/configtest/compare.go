@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/transforms/codec"
@@ -62,7 +61,7 @@ func check(where string, e config.Expectation, r record, dead bool) []string {
 			if e.JSONEquals != nil {
 				want := normalize(e.JSONEquals)
 				if !reflect.DeepEqual(want, got) {
-					fail("json_equals mismatch (-want +got):\n%s", indent(cmp.Diff(want, got)))
+					fail("json_equals mismatch (- want, + got):\n%s", indent(jsonDiff(want, got)))
 				}
 			}
 			if e.JSONContains != nil {

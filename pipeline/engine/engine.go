@@ -33,7 +33,7 @@ type Observer interface {
 	Out(topic string)
 	Delivered(ts time.Time)
 	DeadLettered()
-	Failed(step string, index int, partition int32, offset int64, err error)
+	Failed(step string, index int, key []byte, partition int32, offset int64, err error)
 	StepObserver() func(*transforms.Step, time.Duration, int, error)
 }
 
@@ -411,7 +411,7 @@ func (w *work) onProduced(err error) {
 	if w.dead {
 		step = observe.StepDeadLetter
 	}
-	e.obs.Failed(step, -1, in.Partition, in.Offset, err)
+	e.obs.Failed(step, -1, in.Key, in.Partition, in.Offset, err)
 	if IsRejected(err) {
 		e.rejected(w, err, settle)
 		return
@@ -490,7 +490,7 @@ func (e *Engine) failures(next message.HandlerFunc) message.HandlerFunc {
 				step, index = de.Step, de.Index
 			}
 			in := workOf(msg).in
-			e.obs.Failed(step, index, in.Partition, in.Offset, err)
+			e.obs.Failed(step, index, in.Key, in.Partition, in.Offset, err)
 		}
 		return out, err
 	}
@@ -544,5 +544,5 @@ func (noObserver) Filtered()                                                    
 func (noObserver) Out(string)                                                      {}
 func (noObserver) Delivered(time.Time)                                             {}
 func (noObserver) DeadLettered()                                                   {}
-func (noObserver) Failed(string, int, int32, int64, error)                         {}
+func (noObserver) Failed(string, int, []byte, int32, int64, error)                 {}
 func (noObserver) StepObserver() func(*transforms.Step, time.Duration, int, error) { return nil }

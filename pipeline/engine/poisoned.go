@@ -23,7 +23,7 @@ func (e *Engine) DeadLetter(in *Record, reason error, settle func(Result)) {
 	ensureTraceparent(in, nil) // as every dead letter
 	w := &work{in: in, fail: &DataError{Step: StepCrash, Index: -1, Err: reason}}
 	src := in.source()
-	e.obs.Failed(StepCrash, -1, src.Partition, src.Offset, reason)
+	e.obs.Failed(StepCrash, -1, in.Key, src.Partition, src.Offset, reason)
 	if e.cfg.DeadLetterTopic == "" {
 		err := fmt.Errorf("the record at partition %d offset %d is not processed: %w; there is no dead-letter topic, so it stays uncommitted", src.Partition, src.Offset, reason)
 		e.log.Error("record not processed", "partition", src.Partition, "offset", src.Offset, "error", err.Error())

@@ -43,11 +43,11 @@ func TestCountersAndStatusAgree(t *testing.T) {
 	p.End(true)
 	p.Begin()
 	obs(&transforms.Step{Name: "filter", Index: 0}, time.Millisecond, 0, errors.New("boom"))
-	p.Failed("filter", 0, 2, 17, errors.New("boom"))
+	p.Failed("filter", 0, []byte("k1"), 2, 17, errors.New("boom"))
 	p.DeadLettered()
 	p.End(true)
 	p.Begin()
-	p.Failed(StepPublish, -1, 1, 3, errors.New("broker down"))
+	p.Failed(StepPublish, -1, nil, 1, 3, errors.New("broker down"))
 	p.End(false) // nacked: not finished, not counted in
 
 	m := o.m
@@ -86,7 +86,8 @@ func TestCountersAndStatusAgree(t *testing.T) {
 	if ps.Latency.Count != 5 || ps.Latency.MeanSeconds < 1 || ps.Latency.P50Seconds <= 0 {
 		t.Errorf("latency %+v", ps.Latency)
 	}
-	if len(ps.Errors) != 2 || ps.Errors[0].Step != StepPublish || ps.Errors[1].Partition != "2" || ps.Errors[1].Offset != "17" {
+	if len(ps.Errors) != 2 || ps.Errors[0].Step != StepPublish || ps.Errors[1].Partition != "2" || ps.Errors[1].Offset != "17" ||
+		ps.Errors[1].Key != `"k1"` || ps.Errors[0].Key != "" {
 		t.Errorf("recent errors, newest first: %+v", ps.Errors)
 	}
 	if ps.Lag != nil {
@@ -106,9 +107,9 @@ func TestRecentErrorsAreBounded(t *testing.T) {
 	o := New(Options{})
 	p := o.AddPipeline(testPipeline("p"), 0)
 	for i := range 3 * maxErrors {
-		p.Failed("decode", -1, 0, 1, errors.New(strings.Repeat("x", i)))
+		p.Failed("decode", -1, nil, 0, 1, errors.New(strings.Repeat("x", i)))
 	}
-	p.Failed("decode", -1, 0, 1, errors.New(strings.Repeat("y", 2*maxErrorText)))
+	p.Failed("decode", -1, nil, 0, 1, errors.New(strings.Repeat("y", 2*maxErrorText)))
 	errs := p.recentErrors()
 	if len(errs) != maxErrors {
 		t.Fatalf("kept %d errors, want %d", len(errs), maxErrors)
@@ -312,7 +313,7 @@ func TestNilPipelineHooks(t *testing.T) {
 	p.Out("t")
 	p.Delivered(time.Now())
 	p.DeadLettered()
-	p.Failed("x", 0, 0, 0, errors.New("e"))
+	p.Failed("x", 0, nil, 0, 0, errors.New("e"))
 	p.Stopped(errors.New("e"))
 	p.Watch(nil, nil)
 	if p.StepObserver() != nil {

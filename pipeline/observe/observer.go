@@ -40,6 +40,9 @@ type Options struct {
 	PollInterval time.Duration
 	// Logger gets the observer's own logs; nil discards them.
 	Logger *slog.Logger
+	// Replays lists the replays running next to the runner, for the
+	// status page; nil lists none.
+	Replays func(now time.Time) []ReplayStatus
 }
 
 // Observer gathers a runner's metrics and health. Create it with New, add

@@ -237,23 +237,26 @@ func (p *Pipeline) DeadLettered() {
 
 // ErrorEntry is a recent failure of a pipeline, for the status page.
 type ErrorEntry struct {
-	Time      time.Time `json:"time"`
-	Step      string    `json:"step"`
-	Index     int       `json:"index"`
-	Partition string    `json:"partition,omitempty"`
-	Offset    string    `json:"offset,omitempty"`
-	Error     string    `json:"error"`
+	Time  time.Time `json:"time"`
+	Step  string    `json:"step"`
+	Index int       `json:"index"`
+	// Key is the record's key, quoted and cut to maxKeyText ("" when the
+	// record has none).
+	Key       string `json:"key,omitempty"`
+	Partition string `json:"partition,omitempty"`
+	Offset    string `json:"offset,omitempty"`
+	Error     string `json:"error"`
 }
 
 // Failed counts a failed attempt at a record and keeps it among the recent
 // errors. step is a transform name (index its position) or one of the Step
 // constants (index -1).
-func (p *Pipeline) Failed(step string, index int, partition int32, offset int64, err error) {
+func (p *Pipeline) Failed(step string, index int, key []byte, partition int32, offset int64, err error) {
 	if p == nil || err == nil {
 		return
 	}
 	p.failures.WithLabelValues(step, strconv.Itoa(index)).Inc()
-	p.remember(ErrorEntry{Time: time.Now().UTC(), Step: step, Index: index,
+	p.remember(ErrorEntry{Time: time.Now().UTC(), Step: step, Index: index, Key: shownKey(key),
 		Partition: strconv.Itoa(int(partition)), Offset: strconv.FormatInt(offset, 10), Error: err.Error()})
 }
 

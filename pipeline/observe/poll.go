@@ -50,12 +50,12 @@ func (pl *poller) run(stop <-chan struct{}) {
 		<-stop
 		cancel()
 	}()
-	t := time.NewTicker(pl.o.opts.PollInterval)
-	defer t.Stop()
 	for {
 		pl.poll(ctx)
+		t := time.NewTimer(pl.interval(time.Now()))
 		select {
 		case <-stop:
+			t.Stop()
 			return
 		case <-t.C:
 		}

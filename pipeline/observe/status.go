@@ -22,6 +22,7 @@ type Status struct {
 	Healthy   bool             `json:"healthy"`
 	Health    string           `json:"health,omitempty"`
 	Pipelines []PipelineStatus `json:"pipelines"`
+	Replays   []ReplayStatus   `json:"replays"`
 }
 
 // PipelineStatus is one pipeline on the status page.
@@ -42,6 +43,9 @@ type PipelineStatus struct {
 	// Stalled are the input partitions stopped at a record that cannot
 	// be written.
 	Stalled []Stall `json:"stalled"`
+	// Decode and Stop explain the chain's counts (status_chain.go).
+	Decode DecodeStatus `json:"decode"`
+	Stop   *StopStatus  `json:"stop,omitempty"`
 }
 
 // Input is the consumed topic and group.
@@ -125,6 +129,7 @@ func (o *Observer) Status(now time.Time) (Status, error) {
 		StartedAt: o.started.UTC(), Now: now.UTC(),
 		Ready: ready, Healthy: healthy, Health: why,
 		Pipelines: []PipelineStatus{},
+		Replays:   o.runningReplays(now),
 	}
 	for _, p := range o.pipes {
 		l := p.label
@@ -178,6 +183,7 @@ func (o *Observer) Status(now time.Time) (Status, error) {
 				Duration:       d,
 			})
 		}
+		ps.explainChain(f)
 		st.Pipelines = append(st.Pipelines, ps)
 	}
 	return st, nil

@@ -44,6 +44,16 @@ type Checkpoint struct {
 	ErrorContains string     `json:"error_contains,omitempty"`
 	Since         *time.Time `json:"since,omitempty"`
 	ToTopic       string     `json:"to_topic,omitempty"`
+	// DLQTopic is where the replay writes its dead letters, when not the
+	// pipeline's; Rate and InFlight its pace: a resume keeps them.
+	DLQTopic string  `json:"dlq_topic,omitempty"`
+	Rate     float64 `json:"rate,omitempty"`
+	InFlight int     `json:"in_flight,omitempty"`
+	// Force is a redrive that redrives dead letters already redriven.
+	Force bool `json:"force,omitempty"`
+	// Redriven lists, per partition, the offsets of the dead letters this
+	// redrive processed; a later redrive of the topic skips them.
+	Redriven map[int32]offsetSet `json:"redriven,omitempty"`
 
 	Partitions []CheckpointPartition `json:"partitions"`
 	Complete   bool                  `json:"complete"`

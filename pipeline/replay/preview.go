@@ -274,10 +274,14 @@ func WritePreviews(w io.Writer, ps []Preview) {
 		}
 		fmt.Fprintf(w, "record partition %d offset %d, key %s\n", p.Partition, p.Offset, key)
 		fmt.Fprintf(w, "  input   %s\n", p.Value)
+		failedStep := false
 		for _, s := range p.Steps {
 			fmt.Fprintf(w, "  step %d %s:", s.Index, s.Name)
 			if s.Error != "" {
-				fmt.Fprintf(w, " fails: %s\n", s.Error)
+				// Each failure once: the step says it, without the step
+				// again in front, and the dead-letter line points to it.
+				failedStep = true
+				fmt.Fprintf(w, " fails: %s\n", strings.TrimPrefix(s.Error, fmt.Sprintf("step %d (%s): ", s.Index, s.Name)))
 				continue
 			}
 			if len(s.Changes) == 1 && !strings.HasPrefix(s.Changes[0], "split") {
@@ -290,6 +294,8 @@ func WritePreviews(w io.Writer, ps []Preview) {
 			}
 		}
 		switch {
+		case p.DeadLetter != "" && failedStep:
+			fmt.Fprintln(w, "  → dead-letter topic")
 		case p.DeadLetter != "":
 			fmt.Fprintf(w, "  → dead-letter topic: %s\n", p.DeadLetter)
 		case len(p.Outputs) == 0:

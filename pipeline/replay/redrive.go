@@ -3,6 +3,7 @@ package replay
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/millrace-dev/millrace/pipeline/engine"
@@ -44,6 +45,10 @@ type filters struct {
 	pipeline      string
 	errorContains string
 	since         *time.Time
+	// redriven are the dead letters earlier redrives redrove; already
+	// counts those skipped for it.
+	redriven map[int32]offsetSet
+	already  *atomic.Int64
 }
 
 // skip reports whether r, as read, is left out.
@@ -52,6 +57,10 @@ func (f *filters) skip(r *engine.Record) bool {
 		return true
 	}
 	if f.toTime != nil && !r.Timestamp.Before(*f.toTime) {
+		return true
+	}
+	if f.redriven[r.Partition].has(r.Offset) {
+		f.already.Add(1) // set with redriven
 		return true
 	}
 	if f.pipeline != "" {
@@ -76,5 +85,5 @@ func (f *filters) skip(r *engine.Record) bool {
 }
 
 func (f *filters) active() bool {
-	return f.fromTime != nil || f.toTime != nil || f.pipeline != "" || f.errorContains != "" || f.since != nil
+	return f.fromTime != nil || f.toTime != nil || f.pipeline != "" || f.errorContains != "" || f.since != nil || len(f.redriven) > 0
 }

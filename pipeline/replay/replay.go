@@ -63,12 +63,21 @@ type Options struct {
 	// ToTopic, if set, receives every output (dead letters still go to the
 	// dead-letter topic).
 	ToTopic string
+	// DLQTopic, if set, receives the dead letters instead of the
+	// pipeline's dead-letter topic. Every dead letter a replay writes
+	// carries HeaderReplayID.
+	DLQTopic string
+	// Force makes a redrive redrive dead letters that an earlier redrive
+	// (a checkpoint in CheckpointDir) already redrove; by default they
+	// are skipped.
+	Force bool
 	// DryRun reads the range and runs the chain, producing nothing.
 	DryRun bool
 	// Show is how many records a dry run previews step by step.
 	Show int
 
-	// Rate limits records per second; 0 is unlimited.
+	// Rate limits records per second; 0 is unlimited, or on a resume the
+	// rate the replay was started with.
 	Rate float64
 	// InFlight is how many records of one partition are processed at once,
 	// in the order the pipeline's input.ordering asks for (by default never
@@ -81,6 +90,10 @@ type Options struct {
 	// latest when ResumeID is empty.
 	Resume   bool
 	ResumeID string
+
+	// ResumeCommand, if set, is the command that resumes replay id,
+	// shown when a replay stops before its end.
+	ResumeCommand func(id string) string
 
 	// Logger receives progress and warnings; nil means slog.Default().
 	Logger *slog.Logger
@@ -157,6 +170,7 @@ func Prepare(ctx context.Context, opts Options) (*Replay, error) {
 	if r.p == nil {
 		return nil, &UsageError{&pipeline.UnknownPipelineError{Name: opts.Pipeline, Known: known}}
 	}
+	inFlightGiven := r.opts.InFlight > 0
 	if r.opts.InFlight < 1 {
 		r.opts.InFlight = max(r.p.Input.MaxInFlight, 1)
 	}
@@ -183,6 +197,22 @@ func Prepare(ctx context.Context, opts Options) (*Replay, error) {
 	if err != nil {
 		return nil, r.classify(ctx, err)
 	}
+	if r.resumed {
+		// The pace of the replay as started, unless given again.
+		if opts.Rate == 0 {
+			r.opts.Rate = r.cp.Rate
+		}
+		if !inFlightGiven && r.cp.InFlight > 0 {
+			r.opts.InFlight = r.cp.InFlight
+		}
+	}
+	r.cp.Rate, r.cp.InFlight = r.opts.Rate, r.opts.InFlight
+	if r.cp.Mode == ModeRedrive && !r.cp.Force {
+		if r.filters.redriven, err = redrivenBefore(opts.CheckpointDir, r.p.Name, r.cp.Topic, r.cp.ID); err != nil {
+			return nil, err
+		}
+		r.filters.already = new(atomic.Int64)
+	}
 	r.plan = Plan{
 		ID: r.cp.ID, Pipeline: r.p.Name, Mode: r.cp.Mode, Topic: r.cp.Topic, Ranges: r.cp.ranges(),
 		Resumed: r.resumed, Checkpoint: r.path, ToTopic: r.cp.ToTopic, DryRun: opts.DryRun, Warnings: r.warnings,
@@ -194,7 +224,8 @@ func Prepare(ctx context.Context, opts Options) (*Replay, error) {
 		r.plan.Records += p.End - p.Start
 		r.plan.Done += min(p.Next, p.End) - p.Start
 	}
-	r.filters = filters{fromTime: r.cp.FromTime, toTime: r.cp.ToTime, errorContains: r.cp.ErrorContains, since: r.cp.Since}
+	r.filters.fromTime, r.filters.toTime = r.cp.FromTime, r.cp.ToTime
+	r.filters.errorContains, r.filters.since = r.cp.ErrorContains, r.cp.Since
 	if r.cp.Mode == ModeRedrive {
 		r.filters.pipeline = r.p.Name
 	}
@@ -225,6 +256,14 @@ func (r *Replay) classify(ctx context.Context, err error) error {
 		return fmt.Errorf("cannot reach the brokers %s: %w", strings.Join(r.brokers, ","), err)
 	}
 	return err
+}
+
+// deadLetterTopic is where the replay writes dead letters.
+func (r *Replay) deadLetterTopic() string {
+	if r.cp.DLQTopic != "" {
+		return r.cp.DLQTopic
+	}
+	return r.p.Errors.DeadLetterTopic
 }
 
 func (r *Replay) topic() string {
@@ -267,11 +306,11 @@ func (r *Replay) resolve(ctx context.Context, adm *kadm.Client) error {
 	now := time.Now()
 	cp := &Checkpoint{
 		Version: checkpointVersion, ID: newID(now), Pipeline: r.p.Name, Mode: ModeReplay, Topic: topic,
-		From: from.Text, To: to.Text, ToTopic: o.ToTopic, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
+		From: from.Text, To: to.Text, ToTopic: o.ToTopic, DLQTopic: o.DLQTopic, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
 	}
 	if o.Redrive {
 		cp.Mode = ModeRedrive
-		cp.ErrorContains, cp.Since = o.ErrorContains, o.Since
+		cp.ErrorContains, cp.Since, cp.Force = o.ErrorContains, o.Since, o.Force
 	}
 	if from.Kind == offsets.Time {
 		ft := from.Time.UTC()
@@ -379,10 +418,12 @@ func (r *Replay) Progress() Progress {
 // interrupted, or stopped by a record it could not process.
 type IncompleteError struct {
 	ID, Pipeline string
-	Done, Total  int64
-	Interrupted  bool
-	DryRun       bool
-	Err          error
+	// Resume is the command that resumes it.
+	Resume      string
+	Done, Total int64
+	Interrupted bool
+	DryRun      bool
+	Err         error
 }
 
 func (e *IncompleteError) Error() string {
@@ -390,8 +431,11 @@ func (e *IncompleteError) Error() string {
 	if e.Interrupted {
 		why = "interrupted"
 	}
-	msg := fmt.Sprintf("replay %s %s after %d of %d record(s); resume it with: pipeline-runner replay %s --resume %s",
-		e.ID, why, e.Done, e.Total, e.Pipeline, e.ID)
+	resume := e.Resume
+	if resume == "" {
+		resume = fmt.Sprintf("pipeline-runner replay %s --resume %s", e.Pipeline, e.ID)
+	}
+	msg := fmt.Sprintf("replay %s %s after %d of %d record(s); resume it with: %s", e.ID, why, e.Done, e.Total, resume)
 	if e.DryRun {
 		msg = fmt.Sprintf("dry run %s %s after %d of %d record(s)", e.ID, why, e.Done, e.Total)
 	}
@@ -446,10 +490,11 @@ func (r *Replay) Run(ctx context.Context) (_ *Summary, err error) {
 			return nil, err
 		}
 		defer closeProducer()
-		prod = kp
+		prod = markDeadLetters{next: kp, topic: r.deadLetterTopic(), id: r.cp.ID}
 	}
 	tally := newCounts()
 	r.counts.Store(tally)
+	var redriven ledger
 	halted := make(chan struct{})
 	var haltOnce sync.Once
 	var haltErr error
@@ -477,7 +522,13 @@ func (r *Replay) Run(ctx context.Context) (_ *Summary, err error) {
 			}
 		}
 	}
-	eng, closeParts, err := pipeline.Engine(r.cfg, r.p, opts)
+	p := r.p
+	if r.cp.DLQTopic != "" {
+		pc := *r.p
+		pc.Errors.DeadLetterTopic = r.cp.DLQTopic
+		p = &pc
+	}
+	eng, closeParts, err := pipeline.Engine(r.cfg, p, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -517,7 +568,7 @@ func (r *Replay) Run(ctx context.Context) (_ *Summary, err error) {
 		if _, err := r.cp.save(r.opts.CheckpointDir); err != nil {
 			return nil, err
 		}
-		stopCheckpoints = r.checkpointLoop(sub, log)
+		stopCheckpoints = r.checkpointLoop(sub, &redriven, log)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -530,6 +581,9 @@ func (r *Replay) Run(ctx context.Context) (_ *Summary, err error) {
 		}
 		eng.Process(rec, func(res engine.Result) {
 			tally.add(rec, res)
+			if res.Done && r.cp.Mode == ModeRedrive {
+				redriven.add(rec.Partition, rec.Offset)
+			}
 			settle(res)
 		})
 	})
@@ -561,6 +615,7 @@ func (r *Replay) Run(ctx context.Context) (_ *Summary, err error) {
 	progress := sub.Progress()
 	sum := r.summary(progress, tally, pv, time.Since(start))
 	if !r.opts.DryRun {
+		r.cp.Redriven = redriven.into(r.cp.Redriven)
 		r.cp.update(progress, time.Now().UTC())
 		if _, err := r.cp.save(r.opts.CheckpointDir); err != nil {
 			runErr = errors.Join(runErr, err)
@@ -573,8 +628,12 @@ func (r *Replay) Run(ctx context.Context) (_ *Summary, err error) {
 	if sum.Complete && runErr == nil {
 		return sum, nil
 	}
-	return sum, &IncompleteError{ID: r.cp.ID, Pipeline: r.p.Name, Done: sum.Read, Total: r.plan.Records - r.plan.Done,
+	ie := &IncompleteError{ID: r.cp.ID, Pipeline: r.p.Name, Done: sum.Read, Total: r.plan.Records - r.plan.Done,
 		Interrupted: interrupted, DryRun: r.opts.DryRun, Err: runErr}
+	if r.opts.ResumeCommand != nil {
+		ie.Resume = r.opts.ResumeCommand(r.cp.ID)
+	}
+	return sum, ie
 }
 
 func allComplete(ps []kafka.Progress) bool {
@@ -588,7 +647,7 @@ func allComplete(ps []kafka.Progress) bool {
 
 // checkpointLoop saves the checkpoint every checkpointEvery until the
 // returned function is called.
-func (r *Replay) checkpointLoop(sub *kafka.ConcurrentSubscriber, log *slog.Logger) func() {
+func (r *Replay) checkpointLoop(sub *kafka.ConcurrentSubscriber, redriven *ledger, log *slog.Logger) func() {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -599,6 +658,8 @@ func (r *Replay) checkpointLoop(sub *kafka.ConcurrentSubscriber, log *slog.Logge
 			case <-done:
 				return
 			case <-t.C:
+				// What was redriven first: a record below Next is in it.
+				r.cp.Redriven = redriven.into(r.cp.Redriven)
 				r.cp.update(sub.Progress(), time.Now().UTC())
 				if _, err := r.cp.save(r.opts.CheckpointDir); err != nil {
 					log.Warn("checkpoint not saved", "error", err.Error())
@@ -612,7 +673,7 @@ func (r *Replay) checkpointLoop(sub *kafka.ConcurrentSubscriber, log *slog.Logge
 // ensureTopics creates missing outputs, the dead-letter topic and the
 // redirect topic, as `run` does; never the topic read.
 func (r *Replay) ensureTopics(ctx context.Context) error {
-	topics := []string{r.p.Errors.DeadLetterTopic}
+	topics := []string{r.deadLetterTopic()}
 	if r.cp.ToTopic != "" {
 		topics = append(topics, r.cp.ToTopic)
 	} else {
@@ -649,8 +710,16 @@ type Summary struct {
 	Skipped      int64 `json:"skipped"`
 	// Redriven counts dead letters that went through the chain this time
 	// (written or filtered); FailedAgain those that went back (a redrive).
-	Redriven       int64              `json:"redriven,omitempty"`
-	FailedAgain    int64              `json:"failed_again,omitempty"`
+	Redriven    int64 `json:"redriven,omitempty"`
+	FailedAgain int64 `json:"failed_again,omitempty"`
+	// AlreadyRedriven counts the dead letters an earlier redrive redrove,
+	// skipped (they are part of Skipped); SkippedByFilters the rest of
+	// Skipped (a redrive).
+	AlreadyRedriven  int64  `json:"already_redriven,omitempty"`
+	SkippedByFilters int64  `json:"skipped_by_filters,omitempty"`
+	DLQTopic         string `json:"dlq_topic,omitempty"`
+	// Rate is the records per second the replay was held to; 0: unlimited.
+	Rate           float64            `json:"rate,omitempty"`
 	Partitions     []PartitionSummary `json:"partitions"`
 	Elapsed        string             `json:"elapsed"`
 	ElapsedSeconds float64            `json:"elapsed_seconds"`
@@ -707,7 +776,12 @@ func (r *Replay) summary(progress []kafka.Progress, tally *counts, pv *previewer
 	if s.Mode == ModeRedrive {
 		s.FailedAgain = s.DeadLettered
 		s.Redriven = s.Read - s.Skipped - s.DeadLettered
+		if r.filters.already != nil {
+			s.AlreadyRedriven = r.filters.already.Load()
+		}
+		s.SkippedByFilters = s.Skipped - s.AlreadyRedriven
 	}
+	s.DLQTopic, s.Rate = r.cp.DLQTopic, r.opts.Rate
 	if pv != nil {
 		s.Preview = pv.previews()
 	}

@@ -122,14 +122,7 @@ func TestBrowserStatusPage(t *testing.T) {
 			}
 			return s
 		}
-		eval := func(expr string) any {
-			t.Helper()
-			v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr))
-			if err != nil {
-				t.Fatalf("evaluate %s: %v", expr, err)
-			}
-			return v
-		}
+		eval := evaluator(t, ctx)
 		// The figures the page shows, and the same figures from /metrics.
 		fields := []string{"records-in", "records-out", "filtered", "dead-lettered", "failed", "lag", "in-flight"}
 		shown := map[string]string{}

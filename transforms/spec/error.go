@@ -81,8 +81,12 @@ func (es Errors) Err() error {
 
 // Suggest returns the candidate closest to name, or "" when none is close
 // enough to be a likely typo: at most one edit in three characters (and at
-// most 3), so that "mapp" does not suggest "drop".
+// most 3), so that "mapp" does not suggest "drop". A word from Kafka's
+// vocabulary suggests Millrace's ("earliest": "oldest").
 func Suggest(name string, candidates []string) string {
+	if s := synonym(name, candidates); s != "" {
+		return s
+	}
 	limit := min(max(1, (len(name)+2)/3), 3)
 	best, bestDist := "", limit+1
 	for _, c := range candidates {

@@ -52,7 +52,13 @@ func TestSuggest(t *testing.T) {
 		{"", keys, ""},
 		{"anything", nil, ""},
 		{"gruop", []string{"topic", "group", "start"}, "group"},
-		{"latest", []string{"oldest", "newest"}, ""},
+		{"yesterday", []string{"oldest", "newest"}, ""},
+		// Kafka's words suggest Millrace's, though far in edits.
+		{"latest", []string{"oldest", "newest"}, "newest"},
+		{"Earliest", []string{"oldest", "newest"}, "oldest"},
+		{"lowercase", []string{"lower", "upper"}, "lower"},
+		// Only when Millrace's word is a candidate.
+		{"latest", []string{"a", "b"}, ""},
 		{"olddest", []string{"oldest", "newest"}, "oldest"},
 		// A tie goes to the candidate that sorts first, whatever the order.
 		{"bat", []string{"cat", "bar"}, "bar"},

@@ -42,7 +42,8 @@ func TestValidate(t *testing.T) {
 		// Enum
 		{"enum/ok", "newest", start, ""},
 		{"enum/typo", "newst", start, `t.yaml:1:4: expected one of "oldest", "newest", got "newst" (did you mean "newest"?)`},
-		{"enum/far", "latest", start, `t.yaml:1:4: expected one of "oldest", "newest", got "latest"`},
+		{"enum/far", "yesterday", start, `t.yaml:1:4: expected one of "oldest", "newest", got "yesterday"`},
+		{"enum/kafka-word", "latest", start, `t.yaml:1:4: expected one of "oldest", "newest", got "latest" (did you mean "newest"?)`},
 		{"enum/case", "OLDEST", start, `t.yaml:1:4: expected one of "oldest", "newest", got "OLDEST" (did you mean "oldest"?)`},
 		{"enum/list", "[oldest]", start, `t.yaml:1:4: expected one of "oldest", "newest", got a list`},
 

@@ -66,8 +66,21 @@ function chain(p) {
   const items = [];
   items.push(el("li", { class: "node io" },
     el("div", { class: "name", text: "input" }),
-    el("div", { class: "counts", "data-field": "chain-in", text: `${count.format(p.records.in)} in` }),
+    el("div", { class: "counts" },
+      el("span", { "data-field": "chain-in", text: `${count.format(p.records.in)} in` }),
+      p.stop ? [" + ", el("span", { "data-field": "unfinished", text: count.format(p.stop.unfinished) }), " unfinished"] : null),
     el("div", { class: "time" }, el("code", { text: p.input.topic }))));
+  // Reading the value as JSON is the chain's first step: what is not JSON
+  // fails here, so the first transform sees fewer records than came in.
+  items.push(el("li", { class: "sep", "aria-hidden": "true", text: "→" }));
+  items.push(el("li", { class: "node", "data-stage": "decode" },
+    el("div", {}, el("span", { class: "name", text: "decode JSON" })),
+    el("div", { class: "counts" },
+      el("span", { "data-field": "decode-in", text: count.format(p.decode.in) }), " in → ",
+      el("span", { "data-field": "decode-out", text: count.format(p.decode.out) }), " out"),
+    p.decode.failed
+      ? el("div", { class: "failed" }, el("span", { "data-field": "decode-failed", text: count.format(p.decode.failed) }), " not JSON → dead letters")
+      : el("div", { class: "time", text: "every value was JSON" })));
   for (const s of p.steps) {
     items.push(el("li", { class: "sep", "aria-hidden": "true", text: "→" }));
     items.push(el("li", { class: "node", "data-step": String(s.index) },
@@ -100,11 +113,25 @@ function errors(p, now) {
     el("tbody", {}, p.errors.map((e) => el("tr", {},
       el("td", { class: "when", title: e.time, text: `${clock(e.time)} (${since(e.time, now)} ago)` }),
       el("td", {}, el("code", { text: e.index >= 0 ? `#${e.index} ${e.step}` : e.step })),
-      el("td", { class: "mono", text: e.partition ? `p${e.partition} @${e.offset}` : "–" }),
+      el("td", { class: "mono" },
+        e.key ? [el("span", { "data-field": "error-key", text: `key ${e.key}` }), el("br")] : null,
+        el("span", { "data-field": "error-record", text: e.offset !== undefined && e.offset !== "" ? `partition ${e.partition} offset ${e.offset}` : "–" })),
       el("td", { class: "msg", text: e.error })))));
 }
 
-function pipeline(p, now) {
+// replays lists the replays and redrives of a pipeline running next to
+// the runner (their checkpoints are in its working directory).
+function replays(rs, now) {
+  if (!rs.length) return null;
+  return [el("h3", { text: "Running replays" }),
+    el("ul", { class: "replays" }, rs.map((r) => el("li", { "data-field": "replay", "data-replay": r.id },
+      el("code", { text: r.id }), ` ${r.mode === "dlq-redrive" ? "redrive of" : "replay of"} `, el("code", { text: r.topic }),
+      `: ${count.format(r.done)} of ${count.format(r.total)} record(s)`,
+      r.to_topic ? [" → ", el("code", { text: r.to_topic })] : null,
+      ` · saved ${since(r.updated_at, now)} ago`)))];
+}
+
+function pipeline(p, now, rs) {
   const lag = p.lag ? count.format(p.lag.total) : "–";
   const lagSub = p.lag ? (p.lag.partitions.length ? `${p.lag.partitions.length} partition(s) · ${since(p.lag.updated_at, now)} ago` : "no partitions yet") : "not polled yet";
   const lat = p.latency.count ? seconds(p.latency.p99_seconds) : "–";
@@ -114,6 +141,9 @@ function pipeline(p, now) {
       el("h2", { text: p.name }),
       el("span", { class: `badge ${cls}`, "data-field": "state", text: p.state })),
     p.reason ? el("p", { class: cls === "bad" ? "reason bad" : "reason", "data-field": "reason", text: p.reason }) : null,
+    p.stop ? el("p", { class: "next", "data-field": "next" },
+      el("strong", { text: "What to do: " }), p.stop.next,
+      p.stop.offset !== undefined ? ` (the record: partition ${p.stop.partition} offset ${p.stop.offset}, step ${p.stop.step}.)` : "") : null,
     el("p", { class: "route" },
       el("span", {}, "reads ", el("code", { "data-field": "input-topic", text: p.input.topic })),
       el("span", {}, "as group ", el("code", { "data-field": "group", text: p.input.group })),
@@ -135,6 +165,7 @@ function pipeline(p, now) {
     p.lag && p.lag.partitions.length
       ? el("div", { class: "partitions", text: "lag by partition: " + p.lag.partitions.map((x) => `p${x.partition} ${count.format(x.lag)}`).join(" · ") })
       : null,
+    replays(rs.filter((r) => r.pipeline === p.name), now),
     el("h3", { text: "Transform chain" }),
     chain(p),
     el("h3", { text: "Recent errors" }),
@@ -152,7 +183,7 @@ function render(st) {
   health.title = st.health || "";
   health.className = `badge ${st.healthy ? "ok" : "bad"}`;
   const main = document.getElementById("pipelines");
-  main.replaceChildren(...st.pipelines.map((p) => pipeline(p, st.now)));
+  main.replaceChildren(...st.pipelines.map((p) => pipeline(p, st.now, st.replays || [])));
   document.getElementById("updated").textContent = `updated ${clock(st.now)}`;
   document.body.dataset.updated = st.now;
 }

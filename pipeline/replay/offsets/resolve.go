@@ -169,7 +169,8 @@ func unknownTopic(ctx context.Context, adm *kadm.Client, topic string) error {
 	e := &UnknownTopicError{Topic: topic}
 	if tds, err := adm.ListTopics(ctx); err == nil {
 		for _, td := range tds.Sorted() {
-			if !td.IsInternal && !strings.HasPrefix(td.Topic, "__") {
+			// The client's metadata lists the topic asked for, with an error.
+			if !td.IsInternal && !strings.HasPrefix(td.Topic, "__") && td.Err == nil && td.Topic != topic {
 				e.Known = append(e.Known, td.Topic)
 			}
 		}
