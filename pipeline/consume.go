@@ -142,7 +142,7 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string, pois
 	// The engine hands a record's outputs to the producer before Process
 	// returns, in order: the next record of a lane (key, partition) may
 	// run while they are on their way.
-	return kafka.NewConcurrentSubscriber(kafka.ConcurrentSubscriberConfig{
+	sc := kafka.ConcurrentSubscriberConfig{
 		Brokers:                brokers,
 		ClientID:               r.cfg.Kafka.ClientID,
 		Group:                  p.Input.Group,
@@ -158,5 +158,9 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string, pois
 		ShutdownTimeout:        r.cfg.Runner.ShutdownTimeout,
 		Logger:                 r.log.With("pipeline", p.Name),
 		Security:               r.sec,
-	})
+	}
+	if lim := inputLimiter(p); lim != nil {
+		sc.Limiter = lim
+	}
+	return kafka.NewConcurrentSubscriber(sc)
 }

@@ -152,6 +152,10 @@ type Input struct {
 	MaxCrashes int
 	// InvalidUTF8 is "reject" or "replace".
 	InvalidUTF8 string
+	// RateLimit is input.rate_limit in records per second; 0 is off.
+	// RateBurst is input.rate_burst, defaulted (RateLimit/20, at least 1).
+	RateLimit float64
+	RateBurst int
 }
 
 // Step is one transform step of a pipeline, as written.
@@ -194,6 +198,17 @@ func (o Output) Topics() []string {
 type Errors struct {
 	Retry           Retry
 	DeadLetterTopic string
+	// Budget is errors.budget; nil without one.
+	Budget *Budget
+}
+
+// Budget is an error budget: the pipeline pauses when more than MaxRatio
+// of the records finished within Window were dead-lettered, once at least
+// MinRecords finished in it.
+type Budget struct {
+	MaxRatio   float64
+	Window     time.Duration
+	MinRecords int
 }
 
 // Retry configures exponential backoff.
@@ -483,6 +498,7 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 	if mv := in.Get("max_in_flight"); mv != nil && p.Input.MaxInFlight < 1 {
 		b.errs = append(b.errs, mv.Errorf("max_in_flight must be at least 1"))
 	}
+	b.rateLimit(p, in)
 	out := v.Get("output")
 	p.Output.Topic = stringOr(out.Get("topic"), "")
 	if routes := out.Get("routes"); routes != nil && routes.Kind == spec.KindList {
@@ -520,6 +536,7 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 	if n := rv.Get("max_retries"); n != nil && p.Errors.Retry.MaxRetries < 0 {
 		b.errs = append(b.errs, n.Errorf("max_retries must not be negative"))
 	}
+	p.Errors.Budget = b.budget(ev.Get("budget"), ev.Get("dead_letter_topic"))
 	p.Timeout = durationOr(v.Get("timeout"), DefaultTimeout)
 	p.FromEnv = fromEnv(v)
 	b.checkLoops(p, v)
