@@ -101,9 +101,8 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 		// produce rewinds its lane instead of being retried alone.
 		NoProduceRetry: sub.Pipelined(),
 	}
-	if op != nil {
-		opts.Observer = op
-	}
+	ctl := &control{name: p.Name, sub: sub, op: op, log: r.log}
+	opts.Observer = r.budgeted(p, op, ctl)
 	if m := r.obs.HandlerMetrics(); m != nil {
 		opts.Middleware = []message.HandlerMiddleware{m}
 	}
@@ -121,9 +120,11 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 	started := make(chan struct{})
 	close(started)
 	op.Watch(started, sub)
+	r.controls.add(ctl)
 	finished := make(chan error, 1)
 	go func() {
 		err := <-done
+		r.controls.remove(ctl)
 		halt()
 		if err != nil {
 			err = fmt.Errorf("pipeline %s: %w", p.Name, err)

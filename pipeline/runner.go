@@ -47,6 +47,8 @@ type Runner struct {
 
 	mu     sync.Mutex
 	failed map[string]error // pipelines stopped on an error
+
+	controls *controls // pause and resume of the running pipelines
 }
 
 // UnknownPipelineError names a pipeline that is not in the config.
@@ -88,6 +90,10 @@ func New(cfg *config.Config, opts Options) (*Runner, error) {
 		if len(opts.Pipelines) == 0 || slices.Contains(opts.Pipelines, p.Name) {
 			r.pipelines = append(r.pipelines, p)
 		}
+	}
+	r.controls = &controls{known: map[string]bool{}, live: map[string]*control{}}
+	for _, p := range r.pipelines {
+		r.controls.known[p.Name] = true
 	}
 	return r, nil
 }

@@ -34,6 +34,7 @@ type stream struct {
 	acks      chan ackEvent
 	rebalance chan rebalanceEvent
 	committed chan commitResult
+	calls     chan func()   // run on the loop goroutine (Pause, Resume)
 	done      chan struct{} // closed when the loop has finished: no more acks are taken
 	ended     chan struct{} // closed when out is closed and the client too
 	// msgCtx is the context of every handed-out message; it is cancelled
@@ -52,6 +53,7 @@ type stream struct {
 	commitWake *time.Timer // wakes the loop for a commit held back by CommitInterval
 	stopping   bool        // the subscription is finishing what is in flight
 	incomplete int         // bounded ranges not complete yet
+	paused     bool        // Pause: nothing fetched or handed out beyond what was
 }
 
 type pending struct {
@@ -207,6 +209,8 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			// Wakes the loop for revocations that timed out and for
 			// commits that failed.
 		case <-s.commitWake.C:
+		case f := <-s.calls:
+			f()
 		case <-ctx.Done():
 			stop()
 		case <-closing:

@@ -23,6 +23,7 @@ const (
 	StateDeadLetterMissing = "dead-letter topic unavailable"
 	StateStopped           = "stopped"
 	StateStopping          = "stopping"
+	StatePaused            = "paused"
 )
 
 // readiness says whether the pipeline is ready: consuming, a member of its
@@ -41,6 +42,9 @@ func (p *Pipeline) readiness(now time.Time) Readiness {
 		return not(StateStopped, "stopped on an error: %v", failed)
 	case p.o.closing.Load():
 		return not(StateStopping, "the runner is shutting down")
+	case p.paused.Load() != nil:
+		pa := p.paused.Load()
+		return not(StatePaused, "paused since %s: %s", pa.since.UTC().Format(time.RFC3339), pa.reason)
 	case !p.handlerStarted.Load():
 		return not(StateStarting, "not consuming yet")
 	case !ps.polled:

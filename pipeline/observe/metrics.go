@@ -19,6 +19,7 @@ const (
 	MetricPipelineReady   = "millrace_pipeline_ready"
 	MetricLagPollFailures = "millrace_lag_poll_failures_total"
 	MetricRunnerInfo      = "millrace_runner_info"
+	MetricPipelinePaused  = "millrace_pipeline_paused"
 )
 
 // Failure steps outside the transform chain, as the step label of
@@ -42,6 +43,7 @@ type metricSet struct {
 	out, failures, stepOutputs       *prometheus.CounterVec
 	stepDuration, latency            *prometheus.HistogramVec
 	inFlight, lag, ready, info       *prometheus.GaugeVec
+	paused                           *prometheus.GaugeVec
 }
 
 // stepBuckets span a cheap field rename (microseconds) to a slow jq
@@ -96,6 +98,8 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 			"1 when the pipeline is ready (see /readyz), else 0.", "pipeline"),
 		pollFailures: counter(MetricLagPollFailures,
 			"Polls of consumer lag and group state that failed (the brokers did not answer).", "pipeline"),
+		paused: gauge(MetricPipelinePaused,
+			"1 while the pipeline is paused (pipeline-runner pause, or errors.budget spent), else 0; /readyz says why.", "pipeline"),
 		info: gauge(MetricRunnerInfo,
 			"Always 1; the labels name the runner's version and the Go version it was built with.", "version", "go_version"),
 	}
