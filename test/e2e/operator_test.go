@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -175,6 +176,100 @@ func TestErrorBudgetPausesAndResumeDrains(t *testing.T) {
 		}
 		if gens := generations(t, r); len(gens) != 1 || gens[0] == "-1" {
 			t.Errorf("group generations logged at the pauses and resumes: %v; want one: no rebalance", gens)
+		}
+		if code := r.stop(30 * time.Second); code != 0 {
+			t.Fatalf("exit code %d", code)
+		}
+	})
+}
+
+// post sends an empty POST with an optional bearer token and returns the
+// status code.
+func post(t *testing.T, url, token string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// A pipeline paused by hand, on an admin server with auth, stops taking
+// new records while staying in its group, and resume takes them all, each
+// once. Without the credentials, or for an unknown pipeline, the admin
+// server refuses, and so does the CLI.
+func TestPauseResumeByHand(t *testing.T) {
+	eachBroker(t, func(t *testing.T, b broker) {
+		tp := newTopics(t, b)
+		const first, second = 300, 300
+		produce(t, b, numbered(tp.in, first, func(int) bool { return false })...)
+		cfg := writeConfig(t, operatorConfig(b, tp, "", "", "  auth: {bearer_token: s3cret}\n"))
+		r, base := startObserved(t, cfg)
+		readTopic(t, b, tp.out, first, 60*time.Second)
+		group := tp.in + "-group"
+		if code := post(t, base+"/api/pipelines/ops/pause", ""); code != http.StatusUnauthorized {
+			t.Fatalf("pause without the token: %d, want 401", code)
+		}
+		if code := post(t, base+"/api/pipelines/nope/pause", "s3cret"); code != http.StatusNotFound {
+			t.Fatalf("pause of an unknown pipeline: %d, want 404", code)
+		}
+		addr := strings.TrimPrefix(base, "http://")
+		if _, stderr, code := cli(t, "", "pause", "nope", "--admin-addr", addr, "-c", cfg); code != 1 || !strings.Contains(stderr, "404") {
+			t.Fatalf("CLI pause of an unknown pipeline: exit %d\n%s", code, stderr)
+		}
+		if stdout, stderr, code := cli(t, "", "pause", "ops", "--admin-addr", addr, "-c", cfg); code != 0 || !strings.Contains(stdout, "pipeline ops paused") {
+			t.Fatalf("CLI pause: exit %d\n%s%s", code, stdout, stderr)
+		}
+		p := waitState(t, base, observe.StatePaused, 10*time.Second)
+		if !strings.Contains(p.Reason, "paused by hand") {
+			t.Errorf("reason %q", p.Reason)
+		}
+		before := settledWhilePaused(t, b, group, tp.in)
+		produce(t, b, numbered(tp.in, first+second, func(int) bool { return false })[first:]...)
+		time.Sleep(3 * time.Second)
+		if after := committed(t, b, group, tp.in); !equalOffsets(before, after) || sumOffsets(after) != first {
+			t.Fatalf("a paused pipeline committed %v, then %v (want %d records in all)", before, after, first)
+		}
+		if n := len(readUpTo(t, b, tp.out, first+second, 2*time.Second)); n != first {
+			t.Fatalf("%d outputs while paused, want %d", n, first)
+		}
+		if stdout, stderr, code := cli(t, "", "resume", "ops", "--admin-addr", addr, "-c", cfg); code != 0 {
+			t.Fatalf("CLI resume: exit %d\n%s%s", code, stdout, stderr)
+		}
+		waitState(t, base, observe.StateRunning, 30*time.Second)
+		exactlyOnce(t, readTopic(t, b, tp.out, first+second, 60*time.Second), first+second)
+		if gens := generations(t, r); len(gens) != 1 || gens[0] == "-1" {
+			t.Errorf("group generations logged at the pause and the resume: %v; want one", gens)
+		}
+		if code := r.stop(30 * time.Second); code != 0 {
+			t.Fatalf("exit code %d", code)
+		}
+	})
+}
+
+// input.rate_limit paces the pipeline: 800 records at 100 records/s with a
+// burst of 10 take at least (800-10)/100 s, however fast the machine
+// (unpaced, they take the runner's start-up and a second or two).
+// (Whether the rate is reached, within 5%, is the benchmark's to show:
+// go -C test/bench run . --scenarios L2,M-key --rate-limit N.)
+func TestRateLimitPaces(t *testing.T) {
+	eachBroker(t, func(t *testing.T, b broker) {
+		tp := newTopics(t, b)
+		const n, limit, burst = 800, 100, 10
+		produce(t, b, numbered(tp.in, n, func(int) bool { return false })...)
+		start := time.Now()
+		r := startRunner(t, "-c", writeConfig(t, operatorConfig(b, tp, fmt.Sprintf(", rate_limit: %d, rate_burst: %d", limit, burst), "", "")))
+		exactlyOnce(t, readTopic(t, b, tp.out, n, 90*time.Second), n)
+		if took, least := time.Since(start), time.Duration(float64(n-burst)/limit*float64(time.Second)); took < least {
+			t.Fatalf("%d records in %s at rate_limit %d: faster than the limit allows (%s)", n, took, limit, least)
 		}
 		if code := r.stop(30 * time.Second); code != 0 {
 			t.Fatalf("exit code %d", code)
