@@ -34,6 +34,12 @@ type Options struct {
 	// Version is the runner version on /metrics and the status page; empty
 	// means the module version from the build info.
 	Version string
+	// Reloads, when set, asks for a reload of the config (SIGHUP, a
+	// changed file): LoadConfig reads it again, and the pipelines it
+	// changes are restarted, removed or added (see fleet.reload), on
+	// Millrace's Kafka adapter.
+	Reloads    <-chan struct{}
+	LoadConfig func() (*config.Config, error)
 }
 
 // Runner runs pipelines until its context is cancelled.
@@ -49,6 +55,10 @@ type Runner struct {
 	failed map[string]error // pipelines stopped on an error
 
 	controls *controls // pause and resume of the running pipelines
+
+	only       []string        // Options.Pipelines
+	reloads    <-chan struct{} // Options.Reloads
+	loadConfig func() (*config.Config, error)
 }
 
 // UnknownPipelineError names a pipeline that is not in the config.
@@ -63,7 +73,11 @@ func (e *UnknownPipelineError) Error() string {
 
 // New checks options against the config; it does not touch the network.
 func New(cfg *config.Config, opts Options) (*Runner, error) {
-	r := &Runner{cfg: cfg, log: opts.Logger, version: opts.Version, failed: map[string]error{}}
+	r := &Runner{cfg: cfg, log: opts.Logger, version: opts.Version, failed: map[string]error{},
+		only: opts.Pipelines, reloads: opts.Reloads, loadConfig: opts.LoadConfig}
+	if r.loadConfig == nil {
+		r.reloads = nil
+	}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
@@ -91,10 +105,8 @@ func New(cfg *config.Config, opts Options) (*Runner, error) {
 			r.pipelines = append(r.pipelines, p)
 		}
 	}
-	r.controls = &controls{known: map[string]bool{}, live: map[string]*control{}}
-	for _, p := range r.pipelines {
-		r.controls.known[p.Name] = true
-	}
+	r.controls = &controls{live: map[string]*control{}}
+	r.setPipelines(r.pipelines)
 	return r, nil
 }
 
@@ -149,6 +161,9 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	}
 	r.log.Info("kafka security", "tls", k.TLS.Enabled && !k.IsEmbedded(), "sasl", r.sec.SASL().Mechanism)
 	if k.Adapter == config.AdapterWatermillKafka {
+		if r.reloads != nil {
+			r.log.Warn("reloading the config (SIGHUP, --watch) needs Millrace's Kafka adapter: reloads are ignored")
+		}
 		return r.runWatermillKafka(ctx, brokers)
 	}
 	r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", strings.Join(brokers, ","))
@@ -203,8 +218,17 @@ func (r *Runner) stopOnSecurityFailure(ctx context.Context, cancel func()) {
 }
 
 func (r *Runner) ensureTopics(ctx context.Context, brokers []string) error {
+	return r.ensureTopicsOf(ctx, brokers, r.pipelines)
+}
+
+// ensureTopicsOf creates the missing topics of the pipelines, when
+// kafka.topics.create is on.
+func (r *Runner) ensureTopicsOf(ctx context.Context, brokers []string, ps []*config.Pipeline) error {
+	if !r.cfg.Kafka.Topics.Create || len(ps) == 0 {
+		return nil
+	}
 	var topics []string
-	for _, p := range r.pipelines {
+	for _, p := range ps {
 		topics = append(topics, p.Input.Topic, p.Errors.DeadLetterTopic)
 		topics = append(topics, p.Output.Topics()...)
 	}

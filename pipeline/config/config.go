@@ -35,6 +35,7 @@ type Config struct {
 	Admin     Admin
 	Pipelines []*Pipeline
 
+	root       *spec.Value          // the whole file, for the fingerprints
 	testsValue *spec.Value          // the `tests:` section, read by LoadTests
 	reg        *transforms.Registry // what the steps' names were checked against, for Build
 }
@@ -296,6 +297,7 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 func (b *builder) build(root *spec.Value) *Config {
 	cfg := b.cfg
+	cfg.root = root
 	cfg.testsValue = root.Get("tests")
 	if v := root.Get("version"); v != nil && v.Kind == spec.KindInt && v.Int() != 1 {
 		shown := v.Text

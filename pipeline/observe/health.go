@@ -72,7 +72,7 @@ func (p *Pipeline) readiness(now time.Time) Readiness {
 // updateReady sets millrace_pipeline_ready for every pipeline, and logs
 // when a pipeline becomes ready or stops being ready.
 func (o *Observer) updateReady(now time.Time) {
-	for _, p := range o.pipes {
+	for _, p := range o.pipelines() {
 		r := p.readiness(now)
 		v := 0.0
 		if r.Ready {

@@ -123,7 +123,7 @@ func (o *Observer) Status(now time.Time) (Status, error) {
 		Ready: ready, Healthy: healthy, Health: why,
 		Pipelines: []PipelineStatus{},
 	}
-	for _, p := range o.pipes {
+	for _, p := range o.pipelines() {
 		l := p.label
 		ps := PipelineStatus{
 			Name:            l,
