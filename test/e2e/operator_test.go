@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -232,6 +235,19 @@ func TestPauseResumeByHand(t *testing.T) {
 		if !strings.Contains(p.Reason, "paused by hand") {
 			t.Errorf("reason %q", p.Reason)
 		}
+		// The status page's data shows it paused, and since when.
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/status", nil)
+		req.Header.Set("Authorization", "Bearer s3cret")
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st observe.Status
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil || len(st.Pipelines) != 1 || st.Pipelines[0].State != observe.StatePaused || !strings.Contains(st.Pipelines[0].Reason, "paused since ") {
+			t.Errorf("/api/status while paused: %v %+v", err, st.Pipelines)
+		}
 		before := settledWhilePaused(t, b, group, tp.in)
 		produce(t, b, numbered(tp.in, first+second, func(int) bool { return false })[first:]...)
 		time.Sleep(3 * time.Second)
@@ -271,6 +287,37 @@ func TestRateLimitPaces(t *testing.T) {
 		if took, least := time.Since(start), time.Duration(float64(n-burst)/limit*float64(time.Second)); took < least {
 			t.Fatalf("%d records in %s at rate_limit %d: faster than the limit allows (%s)", n, took, limit, least)
 		}
+		if code := r.stop(30 * time.Second); code != 0 {
+			t.Fatalf("exit code %d", code)
+		}
+	})
+}
+
+// The fix after a spent budget can be a reload: the changed pipeline
+// (here, a budget that allows the bad records) drains, commits and starts
+// again, unpaused, and takes the rest, each record once.
+func TestErrorBudgetFixedByReload(t *testing.T) {
+	eachBroker(t, func(t *testing.T, b broker) {
+		tp := newTopics(t, b)
+		const n = 1000
+		produce(t, b, numbered(tp.in, n, func(i int) bool { return i%10 == 5 })...)
+		path := writeConfig(t, operatorConfig(b, tp, "", "      budget: {max_ratio: 0.05, window: 1m, min_records: 100}\n", ""))
+		r, base := startObserved(t, path)
+		waitState(t, base, observe.StatePaused, 90*time.Second)
+		group := tp.in + "-group"
+		if done := sumOffsets(settledWhilePaused(t, b, group, tp.in)); done >= n/2 {
+			t.Fatalf("%d of %d records done before the pause", done, n)
+		}
+		if err := os.WriteFile(path, []byte(operatorConfig(b, tp, "", "      budget: {max_ratio: 0.5, window: 1m, min_records: 100}\n", "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitLog(t, r, `"restarted":"ops"`, 1, 60*time.Second)
+		outs := readTopic(t, b, tp.out, n-n/10, 60*time.Second)
+		exactlyOnce(t, append(outs, readTopic(t, b, tp.dlq, n/10, 30*time.Second)...), n)
+		waitState(t, base, observe.StateRunning, 30*time.Second)
 		if code := r.stop(30 * time.Second); code != 0 {
 			t.Fatalf("exit code %d", code)
 		}
