@@ -140,6 +140,7 @@ func TestErrorBudgetPausesAndResumeDrains(t *testing.T) {
 			t.Fatalf("paused for %q", paused.Reason)
 		}
 		group := tp.in + "-group"
+		members := memberIDs(t, b, group)
 		done := settledWhilePaused(t, b, group, tp.in)
 		dead := readUpTo(t, b, tp.dlq, n, 3*time.Second)
 		t.Logf("paused after %d records, %d dead letters: %s", sumOffsets(done), len(dead), paused.Reason)
@@ -179,6 +180,9 @@ func TestErrorBudgetPausesAndResumeDrains(t *testing.T) {
 		}
 		if gens := generations(t, r); len(gens) != 1 || gens[0] == "-1" {
 			t.Errorf("group generations logged at the pauses and resumes: %v; want one: no rebalance", gens)
+		}
+		if now := memberIDs(t, b, group); len(now) != 1 || !slices.Equal(now, members) {
+			t.Errorf("group members %v after the pauses, %v at the first: the consumer left or rejoined", now, members)
 		}
 		if code := r.stop(30 * time.Second); code != 0 {
 			t.Fatalf("exit code %d", code)
@@ -231,6 +235,7 @@ func TestPauseResumeByHand(t *testing.T) {
 		if stdout, stderr, code := cli(t, "", "pause", "ops", "--admin-addr", addr, "-c", cfg); code != 0 || !strings.Contains(stdout, "pipeline ops paused") {
 			t.Fatalf("CLI pause: exit %d\n%s%s", code, stdout, stderr)
 		}
+		members := memberIDs(t, b, group)
 		p := waitState(t, base, observe.StatePaused, 10*time.Second)
 		if !strings.Contains(p.Reason, "paused by hand") {
 			t.Errorf("reason %q", p.Reason)
@@ -265,6 +270,9 @@ func TestPauseResumeByHand(t *testing.T) {
 		if gens := generations(t, r); len(gens) != 1 || gens[0] == "-1" {
 			t.Errorf("group generations logged at the pause and the resume: %v; want one", gens)
 		}
+		if now := memberIDs(t, b, group); len(now) != 1 || !slices.Equal(now, members) {
+			t.Errorf("group members %v after the resume, %v before the pause", now, members)
+		}
 		if code := r.stop(30 * time.Second); code != 0 {
 			t.Fatalf("exit code %d", code)
 		}
@@ -278,17 +286,24 @@ func TestPauseResumeByHand(t *testing.T) {
 // go -C test/bench run . --scenarios L2,M-key --rate-limit N.)
 func TestRateLimitPaces(t *testing.T) {
 	eachBroker(t, func(t *testing.T, b broker) {
-		tp := newTopics(t, b)
-		const n, limit, burst = 800, 100, 10
-		produce(t, b, numbered(tp.in, n, func(int) bool { return false })...)
-		start := time.Now()
-		r := startRunner(t, "-c", writeConfig(t, operatorConfig(b, tp, fmt.Sprintf(", rate_limit: %d, rate_burst: %d", limit, burst), "", "")))
-		exactlyOnce(t, readTopic(t, b, tp.out, n, 90*time.Second), n)
-		if took, least := time.Since(start), time.Duration(float64(n-burst)/limit*float64(time.Second)); took < least {
-			t.Fatalf("%d records in %s at rate_limit %d: faster than the limit allows (%s)", n, took, limit, least)
-		}
-		if code := r.stop(30 * time.Second); code != 0 {
-			t.Fatalf("exit code %d", code)
+		for _, adapter := range []string{"millrace", "watermill-kafka"} {
+			t.Run(adapter, func(t *testing.T) {
+				tp := newTopics(t, b)
+				const n, limit, burst = 800, 100, 10
+				produce(t, b, numbered(tp.in, n, func(int) bool { return false })...)
+				cfg := operatorConfig(b, tp, fmt.Sprintf(", rate_limit: %d, rate_burst: %d", limit, burst), "", "")
+				cfg = strings.Replace(cfg, "client_id: e2e-ops", "client_id: e2e-ops\n  adapter: "+adapter, 1)
+				start := time.Now()
+				r := startRunner(t, "-c", writeConfig(t, cfg))
+				outs := readTopic(t, b, tp.out, n, 90*time.Second)
+				if took, least := time.Since(start), time.Duration(float64(n-burst)/limit*float64(time.Second)); took < least {
+					t.Fatalf("%d records in %s at rate_limit %d: faster than the limit allows (%s)", n, took, limit, least)
+				}
+				requireKeys(t, outs, n)
+				if code := r.stop(30 * time.Second); code != 0 {
+					t.Fatalf("exit code %d", code)
+				}
+			})
 		}
 	})
 }
