@@ -27,34 +27,31 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	defer bp.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var dones []<-chan error
-	var closers closeList
-	var ended error // how the subscriptions ended, once all have
-	wait := func() {
-		for _, d := range dones {
-			ended = errors.Join(ended, <-d)
-		}
-	}
+	f := r.newFleet(ctx, brokers, bp)
 	for _, p := range r.pipelines {
-		done, closeParts, err := r.consume(ctx, p, brokers, bp)
-		if err != nil {
+		if err := f.start(r.cfg, p); err != nil {
 			cancel()
-			wait()
-			return errors.Join(err, closers.close())
+			f.waitAll()
+			return errors.Join(err, f.closers.close())
 		}
-		dones = append(dones, done)
-		closers.add(closeParts)
 	}
-	all := make(chan struct{})
-	go func() { wait(); close(all) }()
-	select {
-	case <-all:
-	case <-ctx.Done():
+	for !f.empty() {
+		select {
+		case run := <-f.exited:
+			f.exit(run)
+			continue
+		case <-r.reloads:
+			f.reload()
+			continue
+		case <-ctx.Done():
+		}
 		r.log.Info("shutting down", "timeout", r.cfg.Runner.ShutdownTimeout.String())
 		r.obs.ShuttingDown()
 		// Each subscription stops within the shutdown timeout, but a
 		// worker may still wait on the producer (its buffer full of
 		// records for a broker that is gone): then the produces fail.
+		all := make(chan struct{})
+		go func() { f.waitAll(); close(all) }()
 		select {
 		case <-all:
 		case <-time.After(r.cfg.Runner.ShutdownTimeout + abortGrace):
@@ -62,13 +59,14 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 			bp.Abort()
 			<-all
 		}
+		break
 	}
-	if ended != nil {
+	if f.ended != nil {
 		// A shutdown timed out: what the producer still holds belongs to
 		// records that stay uncommitted.
 		bp.Abort()
 	}
-	return errors.Join(ended, closers.close(), r.failure())
+	return errors.Join(f.ended, f.closers.close(), r.failure())
 }
 
 // maxMessageBytes is kafka.producer.max_message_bytes, capped at the
@@ -110,7 +108,7 @@ const abortGrace = 2 * time.Second
 // consume starts one pipeline; the channel yields how its subscription
 // ended (see ConcurrentSubscriber.Consume) once it has stopped and
 // committed.
-func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []string, bp *kafka.BatchPublisher) (<-chan error, func() error, error) {
+func (r *Runner) consume(ctx context.Context, cfg *config.Config, p *config.Pipeline, brokers []string, bp *kafka.BatchPublisher) (<-chan error, func() error, error) {
 	// A record the runner died with too often (input.max_crashes) goes
 	// to the dead-letter topic unprocessed, through the engine, which is
 	// built before the subscription starts.
@@ -133,14 +131,13 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 		// produce rewinds its lane instead of being retried alone.
 		NoProduceRetry: sub.Pipelined(),
 	}
-	if op != nil {
-		opts.Observer = op
-	}
+	ctl := &control{name: p.Name, sub: sub, op: op, log: r.log}
+	opts.Observer = r.budgeted(p, op, ctl)
 	if m := r.obs.HandlerMetrics(); m != nil {
 		opts.Middleware = []message.HandlerMiddleware{m}
 	}
 	var closeParts func() error
-	eng, closeParts, err = Engine(r.cfg, p, opts)
+	eng, closeParts, err = Engine(cfg, p, opts)
 	if err != nil {
 		halt()
 		return nil, nil, err
@@ -153,9 +150,11 @@ func (r *Runner) consume(ctx context.Context, p *config.Pipeline, brokers []stri
 	started := make(chan struct{})
 	close(started)
 	op.Watch(started, sub)
+	r.controls.add(ctl)
 	finished := make(chan error, 1)
 	go func() {
 		err := <-done
+		r.controls.remove(ctl)
 		halt()
 		if err != nil {
 			err = fmt.Errorf("pipeline %s: %w", p.Name, err)
@@ -175,7 +174,7 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string, pois
 	// The engine hands a record's outputs to the producer before Process
 	// returns, in order: the next record of a lane (key, partition) may
 	// run while they are on their way.
-	return kafka.NewConcurrentSubscriber(kafka.ConcurrentSubscriberConfig{
+	sc := kafka.ConcurrentSubscriberConfig{
 		Brokers:                brokers,
 		ClientID:               r.cfg.Kafka.ClientID,
 		Group:                  p.Input.Group,
@@ -192,5 +191,9 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string, pois
 		ShutdownTimeout:        r.cfg.Runner.ShutdownTimeout,
 		Logger:                 r.log.With("pipeline", p.Name),
 		Security:               r.sec,
-	})
+	}
+	if lim := inputLimiter(p); lim != nil {
+		sc.Limiter = lim
+	}
+	return kafka.NewConcurrentSubscriber(sc)
 }

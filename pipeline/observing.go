@@ -35,7 +35,7 @@ func (r *Runner) startObserving() (stop func(), err error) {
 	}
 	srv, err := admin.Start(admin.Options{Address: a.Address, Pprof: a.Pprof, CertFile: a.CertFile, KeyFile: a.KeyFile,
 		Auth: admin.Auth{BearerToken: a.BearerToken, User: a.User, Password: a.Password}, AllowedHosts: a.AllowedHosts,
-		Observer: obs, Logger: r.log})
+		Observer: obs, Controller: r.controls, Logger: r.log})
 	if err != nil {
 		if !a.AddressSet && errors.Is(err, syscall.EADDRINUSE) {
 			r.log.Warn("admin server not started: its default address is in use; set admin.address or --admin-addr",

@@ -37,6 +37,12 @@ type Options struct {
 	// Replays lists the replays running next to the runner, for the
 	// status page; nil lists none.
 	Replays func(now time.Time) []observe.ReplayStatus
+	// Reloads, when set, asks for a reload of the config (SIGHUP, a
+	// changed file): LoadConfig reads it again, and the pipelines it
+	// changes are restarted, removed or added (see fleet.reload), on
+	// Millrace's Kafka adapter.
+	Reloads    <-chan struct{}
+	LoadConfig func() (*config.Config, error)
 }
 
 // Runner runs pipelines until its context is cancelled.
@@ -51,6 +57,12 @@ type Runner struct {
 
 	mu     sync.Mutex
 	failed map[string]error // pipelines stopped on an error
+
+	controls *controls // pause and resume of the running pipelines
+
+	only       []string        // Options.Pipelines
+	reloads    <-chan struct{} // Options.Reloads
+	loadConfig func() (*config.Config, error)
 }
 
 // UnknownPipelineError names a pipeline that is not in the config.
@@ -65,7 +77,11 @@ func (e *UnknownPipelineError) Error() string {
 
 // New checks options against the config; it does not touch the network.
 func New(cfg *config.Config, opts Options) (*Runner, error) {
-	r := &Runner{cfg: cfg, log: opts.Logger, version: opts.Version, replays: opts.Replays, failed: map[string]error{}}
+	r := &Runner{cfg: cfg, log: opts.Logger, version: opts.Version, replays: opts.Replays, failed: map[string]error{},
+		only: opts.Pipelines, reloads: opts.Reloads, loadConfig: opts.LoadConfig}
+	if r.loadConfig == nil {
+		r.reloads = nil
+	}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
@@ -93,6 +109,8 @@ func New(cfg *config.Config, opts Options) (*Runner, error) {
 			r.pipelines = append(r.pipelines, p)
 		}
 	}
+	r.controls = &controls{live: map[string]*control{}}
+	r.setPipelines(r.pipelines)
 	return r, nil
 }
 
@@ -147,6 +165,9 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	}
 	r.log.Info("kafka security", "tls", k.TLS.Enabled && !k.IsEmbedded(), "sasl", r.sec.SASL().Mechanism)
 	if k.Adapter == config.AdapterWatermillKafka {
+		if r.reloads != nil {
+			r.log.Warn("reloading the config (SIGHUP, --watch) needs Millrace's Kafka adapter: reloads are ignored")
+		}
 		return r.runWatermillKafka(ctx, brokers)
 	}
 	r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", strings.Join(brokers, ","))
@@ -201,8 +222,17 @@ func (r *Runner) stopOnSecurityFailure(ctx context.Context, cancel func()) {
 }
 
 func (r *Runner) ensureTopics(ctx context.Context, brokers []string) error {
+	return r.ensureTopicsOf(ctx, brokers, r.pipelines)
+}
+
+// ensureTopicsOf creates the missing topics of the pipelines, when
+// kafka.topics.create is on.
+func (r *Runner) ensureTopicsOf(ctx context.Context, brokers []string, ps []*config.Pipeline) error {
+	if !r.cfg.Kafka.Topics.Create || len(ps) == 0 {
+		return nil
+	}
 	var topics []string
-	for _, p := range r.pipelines {
+	for _, p := range ps {
 		topics = append(topics, p.Input.Topic, p.Errors.DeadLetterTopic)
 		topics = append(topics, p.Output.Topics()...)
 	}

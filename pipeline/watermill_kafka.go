@@ -70,6 +70,9 @@ func (r *Runner) runWatermillKafka(ctx context.Context, brokers []string) error 
 		}
 		closers.add(closeParts)
 		h = router.AddConsumerHandler(p.Name, p.Input.Topic, sub, settled(eng))
+		if lim := inputLimiter(p); lim != nil {
+			h.AddMiddleware(rateLimited(lim))
+		}
 		r.obs.Pipeline(p.Name).Watch(h.Started(), sub)
 	}
 	r.log.Info("runner starting", "pipelines", len(r.pipelines), "brokers", fmt.Sprint(brokers), "adapter", k.Adapter)

@@ -75,19 +75,22 @@ echo "==> brokers: $MILLRACE_TEST_BROKERS (secured: SASL_SSL $MILLRACE_TEST_KAFK
 echo "==> go vet" >&2
 go vet ./...
 go -C test/bench vet ./...
+go -C deploy/kubernetes vet ./...
 echo "==> go test -race ./..." >&2
 go build -o "$state/summary" ./test/summary
 # -p 1: the reconnect test restarts Kafka, which must not happen under other
 # packages' tests. The summary shows failing tests' output, the number of
 # tests run against each broker and a closing "N passed, N failed" line.
-# test/bench is a module of its own (its plotting libraries stay out of
-# Millrace's go.mod); its smoke test runs in the same stream.
+# test/bench and deploy/kubernetes are modules of their own (plotting
+# libraries and the Kubernetes API stay out of Millrace's go.mod); their
+# tests run in the same stream.
 # The fault matrix runs after the other packages, without the race
 # detector (it measures memory and recovery times, and drives a
 # pipeline-runner built without it), against its own broker.
 {
   MILLRACE_FAULTS="" go test -json -race -count=1 -p 1 -timeout 25m "${extra[@]}" ./...
   go -C test/bench test -json -race -count=1 -timeout 10m "${extra[@]}" ./...
+  go -C deploy/kubernetes test -json -count=1 -timeout 5m "${extra[@]}" ./...
   if [ -n "$faults" ]; then
     MILLRACE_FAULTS="$faults" go test -json -count=1 -timeout 40m "${extra[@]}" ./test/faults/
   fi

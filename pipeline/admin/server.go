@@ -10,6 +10,7 @@
 //	GET /healthz       200 while the process is alive and not wedged, else 503
 //	GET /readyz        200 when every pipeline is ready, else 503 with the reasons
 //	GET /debug/pprof/  Go's profiler, only with admin.pprof: true
+//	POST /api/pipelines/NAME/pause, /resume   pause or resume a pipeline (Controller)
 //
 // Every path but /healthz and /readyz answers only requests whose Host it
 // knows (admin.allowed_hosts; against DNS rebinding) and, with admin.auth,
@@ -52,6 +53,9 @@ type Options struct {
 	// address's (see newHostSet); "*" accepts any.
 	AllowedHosts []string
 	Observer     *observe.Observer
+	// Controller, if set, serves POST /api/pipelines/NAME/pause and
+	// /resume (see Controller).
+	Controller Controller
 	// Logger gets the server's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -115,7 +119,7 @@ func Start(opts Options) (*Server, error) {
 		ln:  ln,
 		log: opts.Logger,
 		srv: &http.Server{
-			Handler:           guard(Handler(opts.Observer, opts.Pprof), hosts, opts.Auth),
+			Handler:           guard(withControl(Handler(opts.Observer, opts.Pprof), opts.Controller), hosts, opts.Auth),
 			ReadHeaderTimeout: readHeaderTimeout,
 			ReadTimeout:       readTimeout,
 			WriteTimeout:      wt,

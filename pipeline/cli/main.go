@@ -158,6 +158,7 @@ func newRoot(g *globals) *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{exitUsage, err} })
 	root.AddCommand(newRunCmd(g), newValidateCmd(g), newBrokerCmd(g), newProduceCmd(g), newConsumeCmd(g), newVersionCmd(), newTransformsCmd(g), newTestCmd(g), newReplayCmd(g), newOffsetsCmd(g), newTopicsCmd(g))
+	root.AddCommand(newPauseCmd(g), newResumeCmd(g))
 	return root
 }
 

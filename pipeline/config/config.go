@@ -35,6 +35,7 @@ type Config struct {
 	Admin     Admin
 	Pipelines []*Pipeline
 
+	root       *spec.Value          // the whole file, for the fingerprints
 	testsValue *spec.Value          // the `tests:` section, read by LoadTests
 	reg        *transforms.Registry // what the steps' names were checked against, for Build
 }
@@ -152,6 +153,10 @@ type Input struct {
 	MaxCrashes int
 	// InvalidUTF8 is "reject" or "replace".
 	InvalidUTF8 string
+	// RateLimit is input.rate_limit in records per second; 0 is off.
+	// RateBurst is input.rate_burst, defaulted (RateLimit/20, at least 1).
+	RateLimit float64
+	RateBurst int
 }
 
 // Step is one transform step of a pipeline, as written.
@@ -194,6 +199,17 @@ func (o Output) Topics() []string {
 type Errors struct {
 	Retry           Retry
 	DeadLetterTopic string
+	// Budget is errors.budget; nil without one.
+	Budget *Budget
+}
+
+// Budget is an error budget: the pipeline pauses when more than MaxRatio
+// of the records finished within Window were dead-lettered, once at least
+// MinRecords finished in it.
+type Budget struct {
+	MaxRatio   float64
+	Window     time.Duration
+	MinRecords int
 }
 
 // Retry configures exponential backoff.
@@ -281,6 +297,7 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 func (b *builder) build(root *spec.Value) *Config {
 	cfg := b.cfg
+	cfg.root = root
 	cfg.testsValue = root.Get("tests")
 	if v := root.Get("version"); v != nil && v.Kind == spec.KindInt && v.Int() != 1 {
 		shown := v.Text
@@ -483,6 +500,7 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 	if mv := in.Get("max_in_flight"); mv != nil && p.Input.MaxInFlight < 1 {
 		b.errs = append(b.errs, mv.Errorf("max_in_flight must be at least 1"))
 	}
+	b.rateLimit(p, in)
 	out := v.Get("output")
 	p.Output.Topic = stringOr(out.Get("topic"), "")
 	if routes := out.Get("routes"); routes != nil && routes.Kind == spec.KindList {
@@ -520,6 +538,7 @@ func (b *builder) pipeline(v *spec.Value) *Pipeline {
 	if n := rv.Get("max_retries"); n != nil && p.Errors.Retry.MaxRetries < 0 {
 		b.errs = append(b.errs, n.Errorf("max_retries must not be negative"))
 	}
+	p.Errors.Budget = b.budget(ev.Get("budget"), ev.Get("dead_letter_topic"))
 	p.Timeout = durationOr(v.Get("timeout"), DefaultTimeout)
 	p.FromEnv = fromEnv(v)
 	b.checkLoops(p, v)

@@ -18,6 +18,9 @@ const (
 	DefaultMaxInFlight     = 256
 	DefaultCommitInterval  = "100ms"
 	DefaultMaxCrashes      = 3
+	// DefaultBudgetWindow and DefaultBudgetMinRecords are errors.budget's.
+	DefaultBudgetWindow     = "1m"
+	DefaultBudgetMinRecords = 100
 	// DefaultProducerLinger: on Apache Kafka 4.1 (test/bench, KS and
 	// M-key alternated) 1ms gave 5-10% more throughput and 13% less broker
 	// CPU per record than 0; 5ms cut broker CPU further but throughput by
@@ -156,6 +159,8 @@ var pipelineSchema = spec.Object("One consume → transform → produce pipeline
 		&spec.Field{Name: "max_in_flight", Type: spec.Int("Records of one partition processed at once, at most."), Default: DefaultMaxInFlight},
 		&spec.Field{Name: "commit_interval", Type: spec.Duration("Least time between two offset commits of the group (one is in flight at a time). Longer means fewer commit requests for the broker; after a crash the records settled in the last interval, besides those in flight, are processed again (at-least-once: duplicates, never losses). A clean stop commits everything."), Default: DefaultCommitInterval},
 		&spec.Field{Name: "invalid_utf8", Type: spec.Enum("A value that is not valid UTF-8 (JSON text must be): reject makes it a data error, so its bytes reach the dead-letter topic unchanged (step decode); replace reads each invalid byte as U+FFFD, as encoding/json does, and the output carries U+FFFD instead.", "reject", "replace"), Default: "reject"},
+		&spec.Field{Name: "rate_limit", Type: spec.Float("Most records per second this pipeline hands to its chain, in each runner (so a group of N runners takes up to N times this), for a downstream that cannot take more; a record waits for its turn before it runs, while fetching stops once the consumer's buffer is full. Off when absent. Replays are paced by their own --rate instead."), Examples: []any{500}},
+		&spec.Field{Name: "rate_burst", Type: spec.Int("Records that may run at once above input.rate_limit after a quiet spell; default: a twentieth of a second's worth (at least 1). Needs rate_limit.")},
 		&spec.Field{Name: "max_crashes", Type: spec.Int("Poison-pill detection (`run` on Millrace's Kafka adapter; 0 turns it off): how many times in a row the runner may die (a fatal error such as out of memory, a kill) with the record at a partition's committed offset in flight before that record is sent to the dead-letter topic unprocessed, byte for byte, with `millrace.error.step: crash`, and the partition goes on after it; without a dead-letter topic the pipeline stops with it uncommitted. The count lives in the consumer group's commit metadata of the partition (no local state: any runner of the group reads it), is raised each time a runner starts on that record and is reset by the commit that moves past it; a clean stop that finishes what was in flight writes it back. At the limit the record is processed alone (nothing else of its partition in flight) and committed before the others run, so it is dead-lettered only if the runner also died while it ran alone (docs/delivery.md)."), Default: DefaultMaxCrashes},
 	)},
 	&spec.Field{Name: "transforms", Type: spec.List(spec.Any("A step: one transform key, such as `filter: 'amount > 0'`, and an optional `when`."), 0, ""), Doc: "The chain of transform steps, applied in order."},
@@ -177,6 +182,11 @@ var pipelineSchema = spec.Object("One consume → transform → produce pipeline
 			&spec.Field{Name: "multiplier", Type: spec.Float("Backoff growth factor."), Default: DefaultMultiplier},
 		)},
 		&spec.Field{Name: "dead_letter_topic", Type: spec.String("Topic for records that cannot be processed. Without it, such a record stops the pipeline.")},
+		&spec.Field{Name: "budget", Doc: "The error budget: when the share of records dead-lettered within the window crosses max_ratio (once at least min_records finished in it), the pipeline pauses, as `pipeline-runner pause` does: it stops fetching but keeps its consumer group membership and partitions (no rebalance), finishes and commits what is in flight, and says why in the log, /readyz (state `paused`), the status page and millrace_pipeline_paused. `pipeline-runner resume NAME` (or a reload that changes the pipeline) starts it again where it stopped; a bad deploy of a producer then costs a few hundred dead letters, not millions. Needs dead_letter_topic.", Type: spec.Object("",
+			&spec.Field{Name: "max_ratio", Type: spec.Float("Share of the window's finished records that may be dead-lettered, from 0 (exclusive) to 1."), Required: true, Examples: []any{0.05}},
+			&spec.Field{Name: "window", Type: spec.Duration("The sliding window the share is taken over."), Default: DefaultBudgetWindow},
+			&spec.Field{Name: "min_records", Type: spec.Int("Records that must have finished within the window before the share counts, so that a few early failures do not pause a quiet pipeline."), Default: DefaultBudgetMinRecords},
+		)},
 	)},
 	&spec.Field{Name: "timeout", Type: spec.Duration("Longest time one record may take through the chain (the context its transforms get ends then); the produce that follows has its own bound."), Default: DefaultTimeout},
 )

@@ -219,6 +219,7 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 		acks:      newAckQueue(),
 		rebalance: make(chan rebalanceEvent),
 		committed: make(chan commitResult, 16),
+		calls:     make(chan func()),
 		windows:   map[int32]*window{},
 		done:      make(chan struct{}),
 		ended:     make(chan struct{}),

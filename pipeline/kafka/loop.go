@@ -35,6 +35,7 @@ type stream struct {
 	spareAcks []ackEvent // the loop's other slice for acks.take
 	rebalance chan rebalanceEvent
 	committed chan commitResult
+	calls     chan func()   // run on the loop goroutine (Pause, Resume)
 	done      chan struct{} // closed when the loop has finished: no more acks are taken
 	ended     chan struct{} // closed when out is closed and the client too
 	// msgCtx is the context of every handed-out message; it is cancelled
@@ -54,6 +55,7 @@ type stream struct {
 	stopping   bool        // the subscription is finishing what is in flight
 	stalled    int         // windows stalled on a record (stall.go)
 	incomplete int         // bounded ranges not complete yet
+	paused     bool        // Pause: nothing fetched or handed out beyond what was
 }
 
 type pending struct {
@@ -211,6 +213,8 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			// Wakes the loop for revocations that timed out and for
 			// commits that failed.
 		case <-s.commitWake.C:
+		case f := <-s.calls:
+			f()
 		case <-ctx.Done():
 			stop()
 		case <-closing:

@@ -90,6 +90,9 @@ func (s *stream) onRebalance(ev rebalanceEvent) {
 				w := newWindow(s.cfg.Ordering, s.cfg.MaxInFlight)
 				w.crash = ev.crashes[p]
 				s.windows[p] = w
+				if s.paused {
+					w.finish() // nothing is handed out until Resume
+				}
 			}
 		}
 		close(ev.done)

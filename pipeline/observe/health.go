@@ -25,6 +25,7 @@ const (
 	StateStalled           = "partition stalled"
 	StateStopped           = "stopped"
 	StateStopping          = "stopping"
+	StatePaused            = "paused"
 )
 
 // readiness says whether the pipeline is ready: consuming, a member of its
@@ -51,6 +52,9 @@ func (p *Pipeline) readiness(now time.Time) Readiness {
 		}
 		return not(StateStalled, "%s of input topic %s stopped at a record that cannot be written (the other partitions go on; tried again every 10s): %s",
 			strings.Join(parts, ", "), p.input, stalls[0].Error)
+	case p.paused.Load() != nil:
+		pa := p.paused.Load()
+		return not(StatePaused, "paused since %s: %s", pa.since.UTC().Format(time.RFC3339), pa.reason)
 	case !p.handlerStarted.Load():
 		return not(StateStarting, "not consuming yet")
 	case !ps.polled:
@@ -78,7 +82,7 @@ func (p *Pipeline) readiness(now time.Time) Readiness {
 // updateReady sets millrace_pipeline_ready for every pipeline, and logs
 // when a pipeline becomes ready or stops being ready.
 func (o *Observer) updateReady(now time.Time) {
-	for _, p := range o.pipes {
+	for _, p := range o.pipelines() {
 		r := p.readiness(now)
 		v := 0.0
 		if r.Ready {

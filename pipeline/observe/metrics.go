@@ -20,6 +20,8 @@ const (
 	MetricStalled         = "millrace_partitions_stalled"
 	MetricLagPollFailures = "millrace_lag_poll_failures_total"
 	MetricRunnerInfo      = "millrace_runner_info"
+	MetricPipelinePaused  = "millrace_pipeline_paused"
+	MetricConfigReloads   = "millrace_config_reloads_total"
 )
 
 // Failure steps outside the transform chain, as the step label of
@@ -44,6 +46,8 @@ type metricSet struct {
 	stepDuration, latency            *prometheus.HistogramVec
 	inFlight, lag, ready, info       *prometheus.GaugeVec
 	stalled                          *prometheus.GaugeVec
+	paused                           *prometheus.GaugeVec
+	reloads                          *prometheus.CounterVec
 }
 
 // stepBuckets span a cheap field rename (microseconds) to a slow jq
@@ -100,6 +104,10 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 			"Input partitions stopped at a record that cannot be written (its dead letter was refused by the brokers); the record is tried again every 10s.", "pipeline"),
 		pollFailures: counter(MetricLagPollFailures,
 			"Polls of consumer lag and group state that failed (the brokers did not answer).", "pipeline"),
+		paused: gauge(MetricPipelinePaused,
+			"1 while the pipeline is paused (pipeline-runner pause, or errors.budget spent), else 0; /readyz says why.", "pipeline"),
+		reloads: counter(MetricConfigReloads,
+			"Reloads of the config (SIGHUP, run --watch) by result: ok, or failed (not valid, or a change a reload cannot make; nothing changed).", "result"),
 		info: gauge(MetricRunnerInfo,
 			"Always 1; the labels name the runner's version and the Go version it was built with.", "version", "go_version"),
 	}

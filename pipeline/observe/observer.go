@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,8 +53,9 @@ type Observer struct {
 	m       *metricSet
 	started time.Time
 
-	pipes  []*Pipeline
-	byName map[string]*Pipeline // by configured name
+	pipesMu sync.RWMutex // a reload adds, replaces and removes pipelines
+	pipes   []*Pipeline
+	byName  map[string]*Pipeline // by configured name
 
 	heartbeat atomic.Int64 // Unix nanoseconds of the last tick
 	ticking   atomic.Bool  // the heartbeat runs (after Start)
@@ -115,6 +115,8 @@ func (o *Observer) Version() string { return o.opts.Version }
 // every pipeline before Start.
 func (o *Observer) AddPipeline(cp *config.Pipeline, index int) *Pipeline {
 	p := newPipeline(o, cp, index)
+	o.pipesMu.Lock()
+	defer o.pipesMu.Unlock()
 	o.pipes = append(o.pipes, p)
 	o.byName[cp.Name] = p
 	return p
@@ -126,11 +128,11 @@ func (o *Observer) Pipeline(name string) *Pipeline {
 	if o == nil {
 		return nil
 	}
-	return o.byName[name]
+	return o.named(name)
 }
 
 // Pipelines returns the watched pipelines in config order.
-func (o *Observer) Pipelines() []*Pipeline { return slices.Clone(o.pipes) }
+func (o *Observer) Pipelines() []*Pipeline { return o.pipelines() }
 
 // InstrumentRouter adds Watermill's Prometheus metrics to a router's
 // handlers (execution time) and subscribers (messages received).
@@ -176,7 +178,7 @@ func (o *Observer) watermillMetrics(extra ...wmmetrics.MetricLabel) wmmetrics.Pr
 		if name == "" {
 			name, _ = ctx.Value(pipelineKey{}).(string)
 		}
-		if p := o.byName[name]; p != nil {
+		if p := o.named(name); p != nil {
 			return p.label
 		}
 		if name == "" {
@@ -253,7 +255,7 @@ func (o *Observer) sample(now time.Time) {
 	}
 	f := index(fams)
 	s := rateSample{at: now, in: map[string]float64{}, out: map[string]float64{}}
-	for _, p := range o.pipes {
+	for _, p := range o.pipelines() {
 		s.in[p.label] = f.sum(MetricRecordsIn, "pipeline", p.label)
 		s.out[p.label] = f.sum(MetricRecordsOut, "pipeline", p.label)
 	}
@@ -288,7 +290,7 @@ func (o *Observer) Health(now time.Time) (bool, string) {
 	if beat := time.Unix(0, o.heartbeat.Load()); o.ticking.Load() && now.Sub(beat) > heartbeatLimit {
 		return false, fmt.Sprintf("heartbeat stalled for %s", now.Sub(beat).Round(time.Second))
 	}
-	for _, p := range o.pipes {
+	for _, p := range o.pipelines() {
 		if stuck, d := p.stuck(now); stuck {
 			return false, fmt.Sprintf("pipeline %s: records in flight for %s without one finishing (limit %s)", p.label, d.Round(time.Second), p.wedgeLimit)
 		}
@@ -303,8 +305,8 @@ const heartbeatLimit = 10 * time.Second
 // by label. It also updates millrace_pipeline_ready.
 func (o *Observer) Ready(now time.Time) (bool, map[string]Readiness) {
 	all := true
-	out := make(map[string]Readiness, len(o.pipes))
-	for _, p := range o.pipes {
+	out := make(map[string]Readiness)
+	for _, p := range o.pipelines() {
 		r := p.readiness(now)
 		out[p.label] = r
 		all = all && r.Ready

@@ -38,6 +38,7 @@ type Pipeline struct {
 	handlerStarted atomic.Bool
 	wasReady       atomic.Bool // as last logged
 	member         atomic.Pointer[GroupMember]
+	paused         atomic.Pointer[pause] // nil while not paused
 	inFlight       atomic.Int64
 	lastProgress   atomic.Int64 // Unix nanoseconds: a record finished, or one started after none was in flight
 
@@ -124,6 +125,7 @@ func newPipeline(o *Observer, cp *config.Pipeline, index int) *Pipeline {
 	p.latency = m.latency.WithLabelValues(p.label)
 	m.ready.WithLabelValues(p.label).Set(0)
 	m.stalled.WithLabelValues(p.label).Set(0)
+	m.paused.WithLabelValues(p.label).Set(0)
 	for _, t := range p.outputs {
 		p.out.WithLabelValues(t)           // export zero before the first record
 		p.topicLabels.Store(t, struct{}{}) // always named, not counted

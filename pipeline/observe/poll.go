@@ -67,7 +67,7 @@ func (pl *poller) run(stop <-chan struct{}) {
 func (pl *poller) poll(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, pl.pollTimeout())
 	defer cancel()
-	pipes := pl.o.pipes
+	pipes := pl.o.pipelines()
 	var topics, groups []string
 	for _, p := range pipes {
 		topics = appendNew(topics, p.topicName())

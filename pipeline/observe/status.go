@@ -131,7 +131,7 @@ func (o *Observer) Status(now time.Time) (Status, error) {
 		Pipelines: []PipelineStatus{},
 		Replays:   o.runningReplays(now),
 	}
-	for _, p := range o.pipes {
+	for _, p := range o.pipelines() {
 		l := p.label
 		ps := PipelineStatus{
 			Name:            l,

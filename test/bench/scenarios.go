@@ -41,6 +41,9 @@ type stage struct {
 type millraceTuning struct {
 	CommitInterval time.Duration `json:"commit_interval,omitempty"`
 	Linger         time.Duration `json:"linger,omitempty"`
+	// RateLimit is input.rate_limit in records/s: the drain then shows
+	// whether the limit holds.
+	RateLimit float64 `json:"rate_limit,omitempty"`
 }
 
 // scenario is one way of running the benchmark chain.
@@ -310,6 +313,9 @@ func millraceConfig(s *stage, ordering string) string {
 	}
 	if d := s.Tuning.CommitInterval; d > 0 {
 		input = fmt.Sprintf(", commit_interval: %s", d)
+	}
+	if r := s.Tuning.RateLimit; r > 0 {
+		input += fmt.Sprintf(", rate_limit: %g", r)
 	}
 	return fmt.Sprintf(`version: 1
 kafka:

@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// watchInterval is how often `run --watch` reads the config file.
+const watchInterval = time.Second
+
+// reloadRequests turns SIGHUP, and with watch a change of the file at
+// path, into reload requests until ctx ends. Requests that come while one
+// waits are one.
+//
+// The file is read and compared rather than watched through inotify: a
+// Kubernetes ConfigMap volume swaps a symlink to a new directory, which an
+// inotify watch on the file does not see, and a read a second of a file of
+// at most a few megabytes is cheap.
+func reloadRequests(ctx context.Context, path string, watch bool, log *slog.Logger) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	request := func() {
+		select {
+		case out <- struct{}{}:
+		default:
+		}
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	var tick <-chan time.Time
+	var last []byte
+	t := time.NewTicker(watchInterval)
+	if watch {
+		last, _ = os.ReadFile(path)
+		tick = t.C
+		log.Info("watching the config file for changes", "file", path)
+	}
+	go func() {
+		defer signal.Stop(hup)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reloading the config", "file", path)
+				request()
+			case <-tick:
+				data, err := os.ReadFile(path)
+				if err != nil || bytes.Equal(data, last) {
+					continue // a file being replaced may be missing for a moment
+				}
+				last = data
+				log.Info("config file changed: reloading", "file", path)
+				request()
+			}
+		}
+	}()
+	return out
+}
