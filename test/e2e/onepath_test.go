@@ -225,7 +225,8 @@ func TestOnePath(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("replay: exit %d\n%s\n%s", code, stdout, stderr)
 			}
-			requireReplaySummary(t, decodeSummary(t, stdout), len(inputs), map[string]int{other: nOut + nBulk}, nFiltered, nDead)
+			summary := decodeSummary(t, stdout)
+			requireReplaySummary(t, summary, len(inputs), map[string]int{other: nOut + nBulk}, nFiltered, nDead)
 			got := kcatConsume(t, b, other, nOut+nBulk)
 			// --to-topic takes the outputs of both of run's topics: per key,
 			// they are those of each in its order, interleaved.
@@ -238,7 +239,7 @@ func TestOnePath(t *testing.T) {
 					replayDead = append(replayDead, d)
 				}
 			}
-			sameDeadLetters(t, "replay --to-topic", runDead, replayDead)
+			sameDeadLetters(t, "replay --to-topic", runDead, replayDeadLetters(t, "replay --to-topic", summary.ID, replayDead))
 			for topic, n := range map[string]int{other: nOut + nBulk, dlq: 2 * nDead, out: nOut, bulk: nBulk} {
 				if got := sumOffsets(endOffsets(t, b, topic)); got != int64(n) {
 					t.Errorf("after the replay, %s holds %d record(s), want %d", topic, got, n)
@@ -255,10 +256,12 @@ func TestOnePath(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("replay: exit %d\n%s\n%s", code, stdout, stderr)
 			}
-			requireReplaySummary(t, decodeSummary(t, stdout), len(inputs), map[string]int{out2: nOut, bulk2: nBulk}, nFiltered, nDead)
+			summary := decodeSummary(t, stdout)
+			requireReplaySummary(t, summary, len(inputs), map[string]int{out2: nOut, bulk2: nBulk}, nFiltered, nDead)
 			samePerKey(t, "replay to "+out2+" (run: "+out+")", runOut, kcatConsume(t, b, out2, nOut), nil)
 			samePerKey(t, "replay to "+bulk2+" (run: "+bulk+")", runBulk, kcatConsume(t, b, bulk2, nBulk), nil)
-			sameDeadLetters(t, "replay to "+dlq2+" (run: "+dlq+")", runDead, kcatConsume(t, b, dlq2, nDead))
+			what := "replay to " + dlq2 + " (run: " + dlq + ")"
+			sameDeadLetters(t, what, runDead, replayDeadLetters(t, what, summary.ID, kcatConsume(t, b, dlq2, nDead)))
 			for topic, n := range map[string]int{out2: nOut, bulk2: nBulk, dlq2: nDead} {
 				if got := sumOffsets(endOffsets(t, b, topic)); got != int64(n) {
 					t.Errorf("replay wrote %d record(s) to %s, want %d", got, topic, n)
@@ -540,6 +543,24 @@ func sameDeadLetters(t *testing.T, what string, want, got []kcatRecord) {
 		}
 	}
 	samePerKey(t, what+" dead letters", want, got, deadLetterDiffers)
+}
+
+// replayDeadLetters checks that every dead letter a replay wrote ends with
+// the replay's millrace.replay.id, and returns them without it: the rest
+// is what run's dead letters hold.
+func replayDeadLetters(t *testing.T, what, id string, got []kcatRecord) []kcatRecord {
+	t.Helper()
+	out := make([]kcatRecord, len(got))
+	for i, d := range got {
+		n := len(d.Headers)
+		if n < 2 || d.Headers[n-2] != replay.HeaderReplayID || d.Headers[n-1] != id {
+			t.Errorf("%s: dead letter %s/%d@%d does not end with %s=%s: %v", what, d.Topic, d.Partition, d.Offset, replay.HeaderReplayID, id, d.Headers)
+		} else {
+			d.Headers = d.Headers[: n-2 : n-2]
+		}
+		out[i] = d
+	}
+	return out
 }
 
 // testResults is what `pipeline-runner test --json` prints.
