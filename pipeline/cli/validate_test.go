@@ -69,11 +69,14 @@ func TestValidatePrint(t *testing.T) {
 	t.Setenv("PRINT_BROKERS", "k1:9092,k2:9092")
 	t.Setenv("PRINT_PASSWORD", "hunter2-pw")
 	t.Setenv("PRINT_TOKEN", "tok-s3cret")
+	t.Setenv("PRINT_ADMIN_TOKEN", "admin-t0ken")
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "p.yaml"), `version: 1
 kafka:
   brokers: ${PRINT_BROKERS}
   sasl: {mechanism: SCRAM-SHA-512, username: svc, password: "${PRINT_PASSWORD}"}
   tls: {enabled: true}
+admin:
+  auth: {bearer_token: "${PRINT_ADMIN_TOKEN}"}
 pipelines:
   - name: orders
     input: {topic: "${PRINT_IN:-orders-in}"}
@@ -89,7 +92,7 @@ pipelines:
 	}
 	for _, want := range []string{
 		"brokers: k1:9092,k2:9092", "topic: orders-in", // interpolated
-		"password: (redacted)", "- filter: (redacted)", // secrets
+		"password: (redacted)", "bearer_token: (redacted)", "- filter: (redacted)", // secrets
 		"start: oldest", "group: orders", "max_retries: 3", "shutdown_timeout: 30s", "client_id: millrace", // defaults
 		`topic: "007"`, `n: "1"`, // strings stay strings
 	} {
@@ -97,12 +100,12 @@ pipelines:
 			t.Errorf("--print lacks %q:\n%s", want, out)
 		}
 	}
-	for _, secret := range []string{"hunter2-pw", "tok-s3cret"} {
+	for _, secret := range []string{"hunter2-pw", "tok-s3cret", "admin-t0ken"} {
 		if strings.Contains(out+errOut, secret) {
 			t.Errorf("--print shows the secret %q:\n%s", secret, out)
 		}
 	}
-	printed := writeFile(t, filepath.Join(t.TempDir(), "printed.yaml"), strings.Replace(out, "(redacted)", "${PRINT_PASSWORD}", 1))
+	printed := writeFile(t, filepath.Join(t.TempDir(), "printed.yaml"), strings.Replace(strings.Replace(out, "(redacted)", "${PRINT_PASSWORD}", 1), "(redacted)", "${PRINT_ADMIN_TOKEN}", 1))
 	if _, errOut, code := run(t, Options{}, "validate", "-c", printed); code != exitOK {
 		t.Errorf("the printed config does not validate: %s\n%s", errOut, out)
 	}

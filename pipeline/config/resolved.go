@@ -18,7 +18,7 @@ import (
 var filledSections = []string{"kafka", "topics", "producer", "consumer", "runner", "admin", "errors", "retry"}
 
 // secretKeys are the keys whose values are never shown, wherever they are.
-var secretKeys = []string{"password", "client_secret"}
+var secretKeys = []string{"password", "client_secret", "bearer_token"}
 
 // Resolved returns the config at path as the runner reads it, as YAML:
 // ${VAR}s interpolated, every key's default filled in where its section
