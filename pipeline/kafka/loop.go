@@ -248,9 +248,6 @@ func (s *stream) beginStop() {
 	s.stopRead()
 	for _, w := range s.windows {
 		w.finish()
-		if w.stall >= 0 {
-			w.limit = min(w.limit, w.stall)
-		}
 	}
 	s.dropQueued(func(p pending) bool { return p.e.rec.Offset > p.w.limit })
 }

@@ -1,7 +1,5 @@
 package kafka
 
-import "math"
-
 // Pause stops the subscriber fetching and handing out records while it
 // stays in its consumer group with its partitions (franz-go's
 // PauseFetchTopics: no rebalance, the group's generation stays). What is
@@ -55,7 +53,7 @@ func (s *stream) setPaused(paused bool) {
 		return
 	}
 	for _, w := range s.windows {
-		w.limit = math.MaxInt64
+		w.unhold()
 	}
 	s.cl.ResumeFetchTopics(s.topic)
 }

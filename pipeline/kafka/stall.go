@@ -3,7 +3,6 @@ package kafka
 import (
 	"container/heap"
 	"errors"
-	"math"
 	"time"
 )
 
@@ -30,7 +29,7 @@ func (s *stream) stallAt(w *window, e *entry, err error) {
 	}
 	first := w.stall < 0
 	w.stall = e.offset
-	w.limit = min(w.limit, e.offset)
+	w.relimit()
 	if first {
 		s.stalled++
 		s.cl.PauseFetchPartitions(map[string][]int32{s.topic: {p}})
@@ -86,9 +85,7 @@ func (s *stream) unstall(w *window, p int32) {
 		return
 	}
 	w.stall = -1
-	if !s.stopping {
-		w.limit = math.MaxInt64
-	}
+	w.relimit() // a stop's or a pause's limit stays
 	s.stalled--
 	s.cl.ResumeFetchPartitions(map[string][]int32{s.topic: {p}})
 	if s.cfg.OnStall != nil {

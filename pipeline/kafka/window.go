@@ -126,7 +126,8 @@ type window struct {
 	committed int64           // last offset committed to the broker, -1 for none
 	revoked   bool            // no more records are handed out
 	handed    int64           // highest offset handed out, -1 for none
-	limit     int64           // only records up to it are handed out (math.MaxInt64 until a stop or a stall)
+	limit     int64           // only records up to it are handed out (math.MaxInt64 until a stop, a pause or a stall): relimit
+	hold      int64           // finish's part of the limit, math.MaxInt64 for none
 	stall     int64           // the offset of the record the partition is stalled on (stall.go), -1 for none
 
 	// group mode's crash detection (crash.go)
@@ -143,7 +144,7 @@ type window struct {
 
 func newWindow(ordering Ordering, max int) *window {
 	return &window{ordering: ordering, max: max, lanes: map[string]*lane{}, last: -1,
-		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: math.MaxInt64, end: -1, gate: -1, stall: -1}
+		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: math.MaxInt64, hold: math.MaxInt64, end: -1, gate: -1, stall: -1}
 }
 
 // bound makes w read the range of p: records from its start, none at or
@@ -288,7 +289,27 @@ func (w *window) next() []*entry {
 // out (none, if none was): with concurrency, records after a waiting one
 // may already be done, and handing out the waiting ones lets the committed
 // offset reach them, so that a stop re-processes nothing.
-func (w *window) finish() { w.limit = w.handed }
+// A stall, which limits it further, keeps its limit (relimit).
+func (w *window) finish() {
+	w.hold = w.handed
+	w.relimit()
+}
+
+// unhold lifts finish's limit (a resume): the stall's, if any, stays.
+func (w *window) unhold() {
+	w.hold = math.MaxInt64
+	w.relimit()
+}
+
+// relimit sets the limit from what holds the window back: a stop or a
+// pause (finish), and a stall. Each sets or lifts its own part; none
+// lifts another's.
+func (w *window) relimit() {
+	w.limit = w.hold
+	if w.stall >= 0 {
+		w.limit = min(w.limit, w.stall)
+	}
+}
 
 // finished reports whether nothing up to the limit is in flight or can
 // still be handed out. A record abandoned after a nack, and those waiting

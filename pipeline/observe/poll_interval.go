@@ -18,7 +18,7 @@ var waitingStates = []string{StateStarting, StateJoining, StateRebalancing}
 // configured interval, shorter while a pipeline is about to be ready.
 func (pl *poller) interval(now time.Time) time.Duration {
 	every := pl.o.opts.PollInterval
-	for _, p := range pl.o.pipes {
+	for _, p := range pl.o.pipelines() {
 		if slices.Contains(waitingStates, p.readiness(now).State) {
 			return min(every, joinPollInterval)
 		}
