@@ -20,7 +20,7 @@ import (
 // produce batches.
 func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	k := r.cfg.Kafka
-	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Linger: k.ProducerLinger, MaxMessageBytes: r.maxMessageBytes(ctx, brokers), Security: r.sec})
+	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: brokers, ClientID: k.ClientID, Linger: k.ProducerLinger, MaxMessageBytes: k.MaxMessageBytes, TopicMaxMessageBytes: r.topicMaxMessageBytes(ctx, brokers), Security: r.sec})
 	if err != nil {
 		return err
 	}
@@ -69,15 +69,16 @@ func (r *Runner) consumeAll(ctx context.Context, brokers []string) error {
 	return errors.Join(f.ended, f.closers.close(), r.failure())
 }
 
-// maxMessageBytes is kafka.producer.max_message_bytes, capped at the
-// smallest max.message.bytes of the output topics the config names: the
-// brokers refuse a larger batch whole, failing every record in it (the
-// records batched with a too-large one would be dead-lettered with it),
-// while the producer refuses a too-large record alone. Topics computed by
-// routes are not known in advance. Dead-letter topics are left out: one
-// with a small limit would refuse every output; its refusals stall the
+// topicMaxMessageBytes are the max.message.bytes of the output topics
+// the config names, for the producer (BatchPublisherConfig): the records
+// of a topic that takes less than kafka.producer.max_message_bytes go in
+// batches that its limit bounds, so that a too-large record is refused
+// alone, not with the records batched with it. Topics computed by routes,
+// and those of pipelines a reload adds, are not known in advance: theirs
+// is the producer's limit. Dead-letter topics are left out: one with a
+// small limit would refuse every output; its refusals stall the
 // partitions they come from instead (nothing is dead-lettered wrongly).
-func (r *Runner) maxMessageBytes(ctx context.Context, brokers []string) int {
+func (r *Runner) topicMaxMessageBytes(ctx context.Context, brokers []string) map[string]int {
 	k := r.cfg.Kafka
 	var topics []string
 	for _, p := range r.pipelines {
@@ -85,20 +86,26 @@ func (r *Runner) maxMessageBytes(ctx context.Context, brokers []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	least, err := kafka.MaxMessageBytes(ctx, brokers, k.ClientID, r.sec, topics...)
+	limits, err := kafka.TopicMaxMessageBytes(ctx, brokers, k.ClientID, r.sec, topics...)
 	if err != nil {
 		r.log.Warn("cannot read the output topics' max.message.bytes; the producer's batches are bounded by kafka.producer.max_message_bytes alone", "error", err.Error())
-		return k.MaxMessageBytes
+		return nil
 	}
-	limit := k.MaxMessageBytes
-	if limit <= 0 {
-		limit = config.DefaultMaxMessageBytes
+	configured := k.MaxMessageBytes
+	if configured <= 0 {
+		configured = config.DefaultMaxMessageBytes
 	}
-	if least > 0 && least < limit {
-		r.log.Info("producer batches capped at the smallest max.message.bytes of the output topics", "max_message_bytes", least, "configured", limit)
-		return least
+	narrow, least := 0, configured
+	for _, n := range limits {
+		if n < configured {
+			narrow, least = narrow+1, min(least, n)
+		}
 	}
-	return k.MaxMessageBytes
+	if narrow > 0 {
+		r.log.Info("producer batches of output topics that take less than kafka.producer.max_message_bytes are bounded by their max.message.bytes",
+			"topics", narrow, "smallest", least, "configured", configured)
+	}
+	return limits
 }
 
 // abortGrace is how long after the shutdown timeout the runner waits for

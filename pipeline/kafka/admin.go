@@ -61,16 +61,15 @@ func EnsureTopics(ctx context.Context, brokers []string, clientID string, sec *S
 	return errors.Join(errs...)
 }
 
-// MaxMessageBytes returns the smallest max.message.bytes of the topics
-// that exist among those given (0 when none does or none says). The
-// runner caps its producer's batches at that of its output topics: a
-// batch the brokers refuse as too large fails every record in it, so a
-// batch must never be larger than a topic takes, and a record too large
-// for its topic is then refused by the producer alone.
-func MaxMessageBytes(ctx context.Context, brokers []string, clientID string, sec *Security, topics ...string) (int, error) {
+// TopicMaxMessageBytes returns the max.message.bytes of the topics that
+// exist among those given and say one. The runner gives the producer
+// those of its output topics (BatchPublisherConfig.TopicMaxMessageBytes):
+// a batch the brokers refuse as too large fails every record in it, so a
+// batch must never be larger than its topic takes.
+func TopicMaxMessageBytes(ctx context.Context, brokers []string, clientID string, sec *Security, topics ...string) (map[string]int, error) {
 	cl, err := NewClient(brokers, clientID, sec)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer cl.Close()
 	var names []string
@@ -79,14 +78,14 @@ func MaxMessageBytes(ctx context.Context, brokers []string, clientID string, sec
 			names = append(names, t)
 		}
 	}
+	limits := map[string]int{}
 	if len(names) == 0 {
-		return 0, nil
+		return limits, nil
 	}
 	rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, names...)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	least := 0
 	for _, rc := range rcs {
 		if rc.Err != nil {
 			continue // not there (yet): the producer's own limit applies
@@ -95,10 +94,10 @@ func MaxMessageBytes(ctx context.Context, brokers []string, clientID string, sec
 			if c.Key != "max.message.bytes" || c.Value == nil {
 				continue
 			}
-			if n, err := strconv.Atoi(*c.Value); err == nil && n > 0 && (least == 0 || n < least) {
-				least = n
+			if n, err := strconv.Atoi(*c.Value); err == nil && n > 0 {
+				limits[rc.Name] = n
 			}
 		}
 	}
-	return least, nil
+	return limits, nil
 }

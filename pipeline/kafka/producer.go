@@ -1,9 +1,12 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +33,14 @@ type BatchPublisherConfig struct {
 	// MaxMessageBytes is the largest record batch, so the largest record,
 	// sent (kafka.producer.max_message_bytes). Default franz-go's 1,000,012.
 	MaxMessageBytes int
+	// TopicMaxMessageBytes are the max.message.bytes of topics known to
+	// take less than MaxMessageBytes (the runner reads its output topics'
+	// at start). The brokers refuse a batch larger than its topic takes
+	// whole, failing every record in it, so records for such a topic go
+	// through a producer of their own whose batches that limit bounds: a
+	// record too large for its topic is then refused alone, and a record
+	// is never refused for another topic's limit.
+	TopicMaxMessageBytes map[string]int
 	// KeepUUID writes Watermill message UUIDs in the UUIDHeader header.
 	KeepUUID bool
 	// Security is TLS and SASL (SecurityFor); nil is plaintext.
@@ -39,13 +50,17 @@ type BatchPublisherConfig struct {
 
 // BatchPublisher is the producer of a runner: one idempotent, acks=all
 // franz-go producer whose concurrent writes are coalesced into produce
-// batches. The engine hands it records (Produce, asynchronous); as a
+// batches (and one more per smaller limit of TopicMaxMessageBytes). The engine hands it records (Produce, asynchronous); as a
 // Watermill publisher, Publish returns when every message of the call is
 // acknowledged, or with the error of the first that failed, and writes a
 // message as the Marshaler does: key, timestamp and destination from
 // metadata, every other metadata entry as a header.
 type BatchPublisher struct {
-	cl       *kgo.Client
+	cl *kgo.Client
+	// narrow is the producer of each topic of TopicMaxMessageBytes, one
+	// per limit; clients is every producer, cl included.
+	narrow   map[string]*kgo.Client
+	clients  []*kgo.Client
 	keepUUID bool
 	timeout  time.Duration
 	closed   atomic.Bool
@@ -69,15 +84,57 @@ func NewBatchPublisher(cfg BatchPublisherConfig) (*BatchPublisher, error) {
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.AllowAutoTopicCreation(),
 	)
-	if cfg.MaxMessageBytes > 0 {
-		opts = append(opts, kgo.ProducerBatchMaxBytes(int32(cfg.MaxMessageBytes)))
+	p := &BatchPublisher{keepUUID: cfg.KeepUUID, timeout: cfg.DeliveryTimeout, narrow: map[string]*kgo.Client{}}
+	client := func(maxBytes int) (*kgo.Client, error) {
+		o := opts
+		if maxBytes > 0 {
+			o = append(o[:len(o):len(o)], kgo.ProducerBatchMaxBytes(int32(maxBytes)))
+		}
+		cl, err := kgo.NewClient(append(o, cfg.ClientOpts...)...)
+		if err != nil {
+			p.closeClients()
+			return nil, fmt.Errorf("kafka producer for %v: %w", cfg.Brokers, err)
+		}
+		p.clients = append(p.clients, cl)
+		return cl, nil
 	}
-	cl, err := kgo.NewClient(append(opts, cfg.ClientOpts...)...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka producer for %v: %w", cfg.Brokers, err)
+	var err error
+	if p.cl, err = client(cfg.MaxMessageBytes); err != nil {
+		return nil, err
 	}
-	ctx, abort := context.WithCancel(context.Background())
-	return &BatchPublisher{cl: cl, keepUUID: cfg.KeepUUID, timeout: cfg.DeliveryTimeout, ctx: ctx, abort: abort}, nil
+	widest := cmp.Or(cfg.MaxMessageBytes, defaultBatchMaxBytes)
+	byLimit := map[int]*kgo.Client{}
+	for _, topic := range slices.Sorted(maps.Keys(cfg.TopicMaxMessageBytes)) {
+		n := cfg.TopicMaxMessageBytes[topic]
+		if n <= 0 || n >= widest {
+			continue
+		}
+		if byLimit[n] == nil {
+			if byLimit[n], err = client(n); err != nil {
+				return nil, err
+			}
+		}
+		p.narrow[topic] = byLimit[n]
+	}
+	p.ctx, p.abort = context.WithCancel(context.Background())
+	return p, nil
+}
+
+// defaultBatchMaxBytes is franz-go's ProducerBatchMaxBytes default.
+const defaultBatchMaxBytes = 1_000_012
+
+// clientFor is the producer of a topic's records.
+func (p *BatchPublisher) clientFor(topic string) *kgo.Client {
+	if cl, ok := p.narrow[topic]; ok {
+		return cl
+	}
+	return p.cl
+}
+
+func (p *BatchPublisher) closeClients() {
+	for _, cl := range p.clients {
+		cl.Close()
+	}
 }
 
 // produceCall collects the outcome of the records of one call. It is
@@ -134,7 +191,7 @@ func (p *BatchPublisher) produce(ctx context.Context, recs []*engine.Record, don
 	toKafka(krs, c.headers[:], recs)
 	for i := range krs {
 		krs[i].Context = c
-		p.cl.Produce(ctx, &krs[i], recorded)
+		p.clientFor(krs[i].Topic).Produce(ctx, &krs[i], recorded)
 	}
 }
 
@@ -182,8 +239,11 @@ func (p *BatchPublisher) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, closeFlushTimeout)
 	defer cancel()
-	err := p.cl.Flush(ctx)
+	var errs []error
+	for _, cl := range p.clients {
+		errs = append(errs, cl.Flush(ctx))
+	}
 	p.abort()
-	p.cl.Close()
-	return err
+	p.closeClients()
+	return errors.Join(errs...)
 }

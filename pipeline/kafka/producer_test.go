@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -112,6 +113,52 @@ func TestToKafkaHeaders(t *testing.T) {
 					t.Errorf("%d headers: record %d header %d is %v", n, i, j, dst[i].Headers[j])
 				}
 			}
+		}
+	}
+}
+
+// A topic that takes less than the producer's limit gets a producer of
+// its own: a record too large for it is refused (for good: Rejected)
+// while the same record is written to a topic that takes it, and records
+// batched with the refused one are written.
+func TestTopicMaxMessageBytes(t *testing.T) {
+	_, addr := newCluster(t)
+	if _, err := kadm.NewClient(client(t, addr)).CreateTopic(t.Context(), 1, 1, nil, "small"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kadm.NewClient(client(t, addr)).CreateTopic(t.Context(), 1, 1, nil, "wide"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewBatchPublisher(BatchPublisherConfig{Brokers: []string{addr}, DeliveryTimeout: 10 * time.Second,
+		TopicMaxMessageBytes: map[string]int{"small": 4096, "wide": 2_000_000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if len(p.clients) != 2 || p.clientFor("small") == p.cl || p.clientFor("wide") != p.cl {
+		t.Fatalf("%d producers; small's is the default: %v; wide's: %v", len(p.clients), p.clientFor("small") == p.cl, p.clientFor("wide") == p.cl)
+	}
+	big := bytes.Repeat([]byte("x"), 10_000)
+	produce := func(recs ...*engine.Record) error {
+		done := make(chan error, 1)
+		p.Produce(recs, func(err error) { done <- err })
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			t.Fatal("no outcome")
+			return nil
+		}
+	}
+	if err := produce(&engine.Record{Topic: "wide", Value: big}); err != nil {
+		t.Errorf("a 10 kB record to a topic that takes it: %v", err)
+	}
+	if err := produce(&engine.Record{Topic: "small", Value: big}); !engine.IsRejected(err) {
+		t.Errorf("a 10 kB record to a topic that takes 4 kB: %v, want refused for good", err)
+	}
+	for range 3 {
+		if err := produce(&engine.Record{Topic: "small", Value: []byte("fits")}); err != nil {
+			t.Errorf("a small record after the refused one: %v", err)
 		}
 	}
 }
