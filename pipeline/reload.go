@@ -115,13 +115,6 @@ func (f *fleet) reload() {
 		}
 	}
 	var unchanged, restarted, stopped, started []string
-	for name, run := range f.live {
-		if !slices.ContainsFunc(want, func(p *config.Pipeline) bool { return p.Name == name }) {
-			f.stopRun(run)
-			r.forget(name)
-			stopped = append(stopped, name)
-		}
-	}
 	var toStart []*config.Pipeline
 	for _, p := range want {
 		run := f.live[p.Name]
@@ -132,17 +125,29 @@ func (f *fleet) reload() {
 			unchanged = append(unchanged, p.Name)
 			continue
 		default:
-			f.stopRun(run)
-			r.forget(p.Name)
 			restarted = append(restarted, p.Name)
 		}
 		toStart = append(toStart, p)
 	}
-	var failed []string
+	// Topics first: a reload that cannot create them changes nothing,
+	// rather than leave the changed pipelines stopped.
 	if err := r.ensureTopicsOf(f.ctx, f.brokers, toStart); err != nil {
-		r.log.Error("config reload: topics could not be created; the new and changed pipelines do not start", "error", err.Error())
-		toStart = nil
+		r.log.Error("config reload failed: the topics of the new and changed pipelines could not be created; nothing changed", "error", err.Error())
+		r.obs.Reloaded(false)
+		return
 	}
+	for name, run := range f.live {
+		if !slices.ContainsFunc(want, func(p *config.Pipeline) bool { return p.Name == name }) {
+			f.stopRun(run)
+			r.forget(name)
+			stopped = append(stopped, name)
+		}
+	}
+	for _, name := range restarted {
+		f.stopRun(f.live[name])
+		r.forget(name)
+	}
+	var failed []string
 	for _, p := range toStart {
 		r.watch(cfg, p)
 		if err := f.start(cfg, p); err != nil {

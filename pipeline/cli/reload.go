@@ -15,7 +15,8 @@ const watchInterval = time.Second
 
 // reloadRequests turns SIGHUP, and with watch a change of the file at
 // path, into reload requests until ctx ends. Requests that come while one
-// waits are one.
+// waits are one. A changed file is applied when two reads a second apart
+// agree, so that a file caught half written is not.
 //
 // The file is read and compared rather than watched through inotify: a
 // Kubernetes ConfigMap volume swaps a symlink to a new directory, which an
@@ -32,7 +33,7 @@ func reloadRequests(ctx context.Context, path string, watch bool, log *slog.Logg
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	var tick <-chan time.Time
-	var last []byte
+	var last, pending []byte // the file as last applied; as read last, changed
 	t := time.NewTicker(watchInterval)
 	if watch {
 		last, _ = os.ReadFile(path)
@@ -52,9 +53,16 @@ func reloadRequests(ctx context.Context, path string, watch bool, log *slog.Logg
 			case <-tick:
 				data, err := os.ReadFile(path)
 				if err != nil || bytes.Equal(data, last) {
+					pending = nil
 					continue // a file being replaced may be missing for a moment
 				}
-				last = data
+				if !bytes.Equal(data, pending) {
+					// Changed since the last read: it may be half written.
+					// It is applied once it reads the same a second later.
+					pending = data
+					continue
+				}
+				last, pending = data, nil
 				log.Info("config file changed: reloading", "file", path)
 				request()
 			}

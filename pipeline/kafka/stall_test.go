@@ -75,11 +75,15 @@ func TestStallStopsItsPartitionOnly(t *testing.T) {
 				c := committed(t, addr, "g", "in")
 				return c[0] == n && c[2] == n && c[1] == bad
 			})
+			// Counted from here: the wait above may take long on a busy
+			// machine. Timers run late there, never early: at least one
+			// try in a second, and no storm of them.
+			attempts.Store(0)
 			time.Sleep(time.Second)
 			if c := committed(t, addr, "g", "in"); c[1] != bad {
 				t.Fatalf("stalled partition committed at %d, want %d", c[1], bad)
 			}
-			if a := attempts.Load(); a < 2 || a > 6 {
+			if a := attempts.Load(); a < 1 || a > 6 {
 				t.Errorf("%d attempts at the record in about 1s with a retry every 300ms", a)
 			}
 			refusing.Store(false)

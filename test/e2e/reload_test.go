@@ -176,7 +176,9 @@ func TestReloadWhileRecordsFlow(t *testing.T) {
 		r := startRunner(t, "-c", path)
 		const n, batches = 3000, 30
 		recs := numbered(in, n, func(int) bool { return false })
-		produced := make(chan struct{})
+		// Half the records go in before the reload, half once the pipeline
+		// restarted: both chains see some, however fast the machine.
+		produced, reloaded := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(produced)
 			cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr))
@@ -186,6 +188,14 @@ func TestReloadWhileRecordsFlow(t *testing.T) {
 			}
 			defer cl.Close()
 			for i := range batches {
+				if i == batches/2 {
+					select {
+					case <-reloaded:
+					case <-time.After(2 * time.Minute):
+						t.Error("no restart of the pipeline within 2 minutes")
+						return
+					}
+				}
 				if err := cl.ProduceSync(context.Background(), recs[i*n/batches:(i+1)*n/batches]...).FirstErr(); err != nil {
 					t.Error(err)
 					return
@@ -201,6 +211,7 @@ func TestReloadWhileRecordsFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitLog(t, r, `"restarted":"flow"`, 1, 60*time.Second)
+		close(reloaded)
 		<-produced
 		var outs []*kgo.Record
 		for deadline := time.Now().Add(90 * time.Second); ; {

@@ -45,9 +45,12 @@ func TestReplayResumeHintAndRate(t *testing.T) {
 			}
 		}
 		// Pasted into a shell in the same folder (the program by its path).
+		before := sumOffsets(endOffsets(t, b, out))
 		sh := exec.Command("sh", "-c", binary+strings.TrimPrefix(hint, "pipeline-runner")+" --json")
 		sh.Dir = dir
+		started := time.Now()
 		stdout, err := sh.Output()
+		took := time.Since(started)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", hint, err, stdout)
 		}
@@ -57,6 +60,12 @@ func TestReplayResumeHintAndRate(t *testing.T) {
 		}
 		if n := sumOffsets(endOffsets(t, b, out)); n < 600 {
 			t.Errorf("%d output(s) after the resume, want all 600", n)
+		}
+		// Paced, not only reported: the rest at 100/s takes seconds (a
+		// lower bound only, half of it; at full speed it takes a fraction
+		// of one).
+		if rest := 600 - before; rest > 200 && took < time.Duration(rest)*time.Second/200 {
+			t.Errorf("the resumed replay wrote the last %d records in %v: not at 100/s", rest, took)
 		}
 	})
 }

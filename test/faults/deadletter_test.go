@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -171,5 +170,3 @@ func TestOutputTooLarge(t *testing.T) {
 	expect(t, f.rep, 0)
 	f.done(t)
 }
-
-var _ = context.Background
