@@ -45,6 +45,18 @@ var generationRE = regexp.MustCompile(`"msg":"pipeline (?:paused|resumed)[^\n]*"
 
 // generations are the consumer group generations the runner logged when
 // it paused and resumed: a rebalance in between shows as two.
+// requireNoRebalance checks that pauses and resumes left the group as it
+// was: one generation in the runner's log lines, the same single member.
+func requireNoRebalance(t *testing.T, r *runner, b broker, group string, members []string) {
+	t.Helper()
+	if gens := generations(t, r); len(gens) != 1 || gens[0] == "-1" {
+		t.Errorf("group generations logged at the pauses and resumes: %v; want one: no rebalance", gens)
+	}
+	if now := memberIDs(t, b, group); len(now) != 1 || !slices.Equal(now, members) {
+		t.Errorf("group members %v after the pauses and resumes, %v before: the consumer left or rejoined", now, members)
+	}
+}
+
 func generations(t *testing.T, r *runner) []string {
 	t.Helper()
 	var gens []string
@@ -178,12 +190,7 @@ func TestErrorBudgetPausesAndResumeDrains(t *testing.T) {
 		if stdout, stderr, code := cli(t, "", "pause", "ops", "--admin-addr", addr); code != 0 {
 			t.Fatalf("pause: exit %d\n%s%s", code, stdout, stderr)
 		}
-		if gens := generations(t, r); len(gens) != 1 || gens[0] == "-1" {
-			t.Errorf("group generations logged at the pauses and resumes: %v; want one: no rebalance", gens)
-		}
-		if now := memberIDs(t, b, group); len(now) != 1 || !slices.Equal(now, members) {
-			t.Errorf("group members %v after the pauses, %v at the first: the consumer left or rejoined", now, members)
-		}
+		requireNoRebalance(t, r, b, group, members)
 		if code := r.stop(30 * time.Second); code != 0 {
 			t.Fatalf("exit code %d", code)
 		}
@@ -267,12 +274,7 @@ func TestPauseResumeByHand(t *testing.T) {
 		}
 		waitState(t, base, observe.StateRunning, 30*time.Second)
 		exactlyOnce(t, readTopic(t, b, tp.out, first+second, 60*time.Second), first+second)
-		if gens := generations(t, r); len(gens) != 1 || gens[0] == "-1" {
-			t.Errorf("group generations logged at the pause and the resume: %v; want one", gens)
-		}
-		if now := memberIDs(t, b, group); len(now) != 1 || !slices.Equal(now, members) {
-			t.Errorf("group members %v after the resume, %v before the pause", now, members)
-		}
+		requireNoRebalance(t, r, b, group, members)
 		if code := r.stop(30 * time.Second); code != 0 {
 			t.Fatalf("exit code %d", code)
 		}
