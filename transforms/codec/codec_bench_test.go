@@ -41,3 +41,17 @@ func BenchmarkCodec(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScan is the spliced path's validating pass over a record like
+// test/bench's: every record taken by that path is scanned once.
+func BenchmarkScan(b *testing.B) {
+	rec := []byte(`{"id":"evt-0000000042","user":"user-01337","amount":129.90,"currency":"EUR","country":"DE","status":"paid","channel":"web","items":3,"debug":{"trace":"9f86d081884c7d65","sampled":false,"host":"worker-07"},"ts":1709283600123}`)
+	var o Object
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := o.Scan(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -43,8 +43,7 @@ type Object struct {
 type span struct{ start, end int }
 
 type member struct {
-	key    span // without the quotes
-	keyRaw span // with the quotes
+	key    span // without the quotes (which stand either side of it)
 	val    span
 	spaced bool // whitespace outside strings inside the value
 	field  int  // index of the member's name in the Edit, or -1
@@ -100,16 +99,13 @@ type scanner struct {
 }
 
 func (s *scanner) space() bool {
-	start := s.pos
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return s.pos != start
-		}
+	data, pos := s.data, s.pos
+	for pos < len(data) && (data[pos] == ' ' || data[pos] == '\t' || data[pos] == '\n' || data[pos] == '\r') {
+		pos++
 	}
-	return s.pos != start
+	moved := pos != s.pos
+	s.pos = pos
+	return moved
 }
 
 // inner skips whitespace inside a top-level member's value.
@@ -163,6 +159,7 @@ func (s *scanner) object(top bool) error {
 	o := s.obj
 	start := len(o.keys)
 	var seen map[string]struct{}
+	var hashes uint64 // a bit per key seen (keyBit): most keys need no comparison
 	s.inner()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
 		s.pos++
@@ -192,9 +189,13 @@ func (s *scanner) object(top bool) error {
 			}
 			seen[string(k)] = struct{}{}
 		case n < maxLinearKeys:
-			for _, p := range o.keys[start:] {
-				if bytes.Equal(s.data[p.start:p.end], k) {
-					s.unusual = true
+			if bit := keyBit(k); hashes&bit == 0 {
+				hashes |= bit
+			} else {
+				for _, p := range o.keys[start:] {
+					if bytes.Equal(s.data[p.start:p.end], k) {
+						s.unusual = true
+					}
 				}
 			}
 			o.keys = append(o.keys, key)
@@ -224,8 +225,7 @@ func (s *scanner) object(top bool) error {
 			return err
 		}
 		if top {
-			o.members = append(o.members, member{key: key, keyRaw: span{kstart, key.end + 1},
-				val: span{vstart, s.pos}, spaced: s.spaced, field: -1})
+			o.members = append(o.members, member{key: key, val: span{vstart, s.pos}, spaced: s.spaced, field: -1})
 			s.space()
 		} else {
 			s.inner()
@@ -245,6 +245,16 @@ func (s *scanner) object(top bool) error {
 	o.keys = o.keys[:start]
 	s.depth--
 	return nil
+}
+
+// keyBit is one of 64 bits for a key, from its length and its first and
+// last bytes: keys with different bits differ.
+func keyBit(k []byte) uint64 {
+	h := uint(len(k))
+	if len(k) > 0 {
+		h = h*31 + uint(k[0])*7 + uint(k[len(k)-1])
+	}
+	return 1 << (h & 63)
 }
 
 func (s *scanner) array() error {
@@ -286,6 +296,16 @@ func (s *scanner) str() (escaped bool, err error) {
 	s.pos++ // "
 	start, ascii := s.pos, true
 	for s.pos < len(s.data) {
+		// Most bytes are printable ASCII other than the quote and the
+		// backslash: skip them in a tight loop.
+		data, pos := s.data, s.pos
+		for pos < len(data) && plainASCII[data[pos]] {
+			pos++
+		}
+		s.pos = pos
+		if s.pos >= len(s.data) {
+			break
+		}
 		c := s.data[s.pos]
 		switch {
 		case c == '"':
@@ -309,6 +329,15 @@ func (s *scanner) str() (escaped bool, err error) {
 	}
 	return false, errSyntax
 }
+
+// plainASCII holds the bytes a string may hold as they are and that need
+// no check: printable ASCII but the quote and the backslash.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // escape scans the escape at s.pos.
 func (s *scanner) escape() error {
@@ -529,7 +558,7 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 			b = append(b, ',')
 		}
 		n++
-		b = append(b, o.data[mb.keyRaw.start:mb.keyRaw.end]...)
+		b = append(b, o.data[mb.key.start-1:mb.key.end+1]...) // with its quotes
 		b = append(b, ':')
 		switch {
 		case mb.field >= 0 && e.kinds[mb.field] != fieldRead:
