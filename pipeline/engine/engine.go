@@ -211,13 +211,24 @@ type work struct {
 	produced func(error)
 
 	// The chain's timeout context, a new traceparent, and the spliced
-	// path's record, output and outputs, allocated with the work: one
-	// allocation instead of six.
+	// path's record, its headers, output and outputs, allocated with the
+	// work: one allocation instead of seven.
 	deadline    lazyDeadline
 	traceparent [55]byte // a new traceparent's bytes
 	rec         transforms.Record
+	headers     [4]transforms.Header
 	out         Record
 	one         [1]*Record
+}
+
+// cloneHeaders is in's headers for the chain to change: in the work's
+// room when they fit.
+func (w *work) cloneHeaders() transforms.Headers {
+	h := w.in.Headers
+	if h == nil || len(h) > len(w.headers) {
+		return h.Clone()
+	}
+	return append(w.headers[:0:len(w.headers)], h...)
 }
 
 type workKey struct{}

@@ -37,7 +37,7 @@ func (e *Engine) spliced(ctx context.Context, w *work) (done bool, err error) {
 		return false, nil
 	}
 	rec := &w.rec
-	*rec = transforms.Record{Key: in.Key, Value: m, Headers: in.Headers.Clone(), Timestamp: in.Timestamp, Source: in.source()}
+	*rec = transforms.Record{Key: in.Key, Value: m, Headers: w.cloneHeaders(), Timestamp: in.Timestamp, Source: in.source()}
 	outs, err := e.cfg.Chain.Run(ctx, rec)
 	if err != nil {
 		return true, e.dataError(w, err)
