@@ -3,11 +3,16 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/millrace-dev/millrace/internal/readfile"
+	"github.com/millrace-dev/millrace/pipeline/config"
 )
 
 // watchInterval is how often `run --watch` reads the config file.
@@ -34,9 +39,10 @@ func reloadRequests(ctx context.Context, path string, watch bool, log *slog.Logg
 	signal.Notify(hup, syscall.SIGHUP)
 	var tick <-chan time.Time
 	var last, pending []byte // the file as last applied; as read last, changed
+	var unreadable string    // why the file cannot be read, as last logged
 	t := time.NewTicker(watchInterval)
 	if watch {
-		last, _ = os.ReadFile(path)
+		last, _ = readfile.Read(path, config.MaxConfigSize)
 		tick = t.C
 		log.Info("watching the config file for changes", "file", path)
 	}
@@ -51,10 +57,23 @@ func reloadRequests(ctx context.Context, path string, watch bool, log *slog.Logg
 				log.Info("SIGHUP: reloading the config", "file", path)
 				request()
 			case <-tick:
-				data, err := os.ReadFile(path)
-				if err != nil || bytes.Equal(data, last) {
+				// Read as loading reads it: a regular file of at most
+				// MaxConfigSize, so that a file swapped for /dev/zero or
+				// one grown huge is refused unread.
+				data, err := readfile.Read(path, config.MaxConfigSize)
+				if err != nil {
+					// A file being replaced may be missing for a moment;
+					// any other cause is said once, and the pipelines run on.
+					if !errors.Is(err, fs.ErrNotExist) && err.Error() != unreadable {
+						log.Warn("the config file cannot be read; the pipelines run on as they are", "file", path, "error", err.Error())
+					}
+					unreadable, pending = err.Error(), nil
+					continue
+				}
+				unreadable = ""
+				if bytes.Equal(data, last) {
 					pending = nil
-					continue // a file being replaced may be missing for a moment
+					continue
 				}
 				if !bytes.Equal(data, pending) {
 					// Changed since the last read: it may be half written.
