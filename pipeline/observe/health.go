@@ -37,7 +37,7 @@ func (p *Pipeline) readiness(now time.Time) Readiness {
 	p.mu.Unlock()
 	stalls := p.stalled()
 	not := func(state, format string, args ...any) Readiness {
-		return Readiness{State: state, Reason: fmt.Sprintf(format, args...)}
+		return Readiness{State: state, Reason: p.hidden.hide(fmt.Sprintf(format, args...))}
 	}
 	stale := 3*p.o.opts.PollInterval + 10*time.Second
 	switch {

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -141,6 +142,44 @@ func TestNamesFromTheEnvironmentAreNotShown(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(o.m.out.WithLabelValues("pipelines[4]", "pipelines[4].output.routes[0].topic")); v != 1 {
 		t.Errorf("the route's records are counted under its placeholder: %g", v)
+	}
+
+	// Texts the runner did not write itself may name them too: a stall's
+	// cause, a failed record's error, the error the pipeline stopped on.
+	p.Stalled(3, 7, errors.New("its dead letter to dlq was refused"))
+	p.Failed("publish", -1, nil, 3, 7, errors.New("writing out-de for secret-name-group: an output was refused (input orders)"))
+	shown := p.readiness(time.Now()).Reason
+	p.Stopped(errors.New("secret-name: reading orders failed"))
+	st, err = o.Status(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown += " " + p.readiness(time.Now()).Reason + " " + string(js)
+	for _, secret := range []string{"secret-name", "orders", "out-de", "dlq"} {
+		if strings.Contains(shown, secret) {
+			t.Errorf("%q is shown: %s", secret, shown)
+		}
+	}
+	for _, want := range []string{"its dead letter to pipelines[4].errors.dead_letter_topic was refused", "(input (from environment))", "pipelines[4]: reading (from environment) failed"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("want %q in %s", want, shown)
+		}
+	}
+}
+
+// A hidden name is replaced where it stands as a name, not inside a longer
+// one: a topic "in" leaves "input" and "in-2" alone.
+func TestHiddenNamesWholeOnly(t *testing.T) {
+	var h hiddenNames
+	h.add("in", Redacted)
+	h.add("in.dlq", "p.errors.dead_letter_topic")
+	got := h.hide("input topic in failed; in-2 and in.dlq, to in")
+	if want := "input topic (from environment) failed; in-2 and p.errors.dead_letter_topic, to (from environment)"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
 

@@ -24,6 +24,7 @@ type Pipeline struct {
 	input, group, deadLetter string // shown names
 	outputs                  []string
 	shownTopic               map[string]string // configured topic -> shown name, for topics that came from the environment
+	hidden                   hiddenNames       // names from the environment, for the texts shown (hidden.go)
 	steps                    []stepInfo
 	clientID                 string
 	wedgeLimit               time.Duration
@@ -94,6 +95,13 @@ func newPipeline(o *Observer, cp *config.Pipeline, index int) *Pipeline {
 	}
 	if cp.FromEnv["name"] {
 		p.label = fmt.Sprintf("pipelines[%d]", index)
+		p.hidden.add(cp.Name, p.label)
+	}
+	if p.input == Redacted {
+		p.hidden.add(cp.Input.Topic, Redacted)
+	}
+	if p.group == Redacted {
+		p.hidden.add(cp.Input.Group, Redacted)
 	}
 	outPaths := []string{"output.topic"}
 	for i := range cp.Output.Routes {
@@ -111,6 +119,9 @@ func newPipeline(o *Observer, cp *config.Pipeline, index int) *Pipeline {
 	}
 	if p.deadLetter == Redacted {
 		p.shownTopic[cp.Errors.DeadLetterTopic] = p.label + ".errors.dead_letter_topic"
+	}
+	for t, shown := range p.shownTopic {
+		p.hidden.add(t, shown)
 	}
 	r := cp.Errors.Retry
 	p.wedgeLimit = cp.Timeout*time.Duration(r.MaxRetries+1) + r.MaxInterval*time.Duration(r.MaxRetries) + time.Minute
@@ -289,7 +300,7 @@ func (p *Pipeline) Stalled(partition int32, offset int64, err error) {
 		if !ok || st.Offset != offset {
 			st = Stall{Partition: partition, Offset: offset, Since: time.Now().UTC()}
 		}
-		st.Error = err.Error()
+		st.Error = p.hidden.hide(err.Error())
 		if len(st.Error) > maxErrorText {
 			st.Error = st.Error[:maxErrorText] + "…"
 		}
@@ -324,6 +335,7 @@ func (p *Pipeline) Stopped(err error) {
 }
 
 func (p *Pipeline) remember(e ErrorEntry) {
+	e.Error = p.hidden.hide(e.Error)
 	if len(e.Error) > maxErrorText {
 		e.Error = e.Error[:maxErrorText] + "…"
 	}
