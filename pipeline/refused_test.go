@@ -3,7 +3,10 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -28,9 +31,10 @@ func TestRefusedOutput(t *testing.T) {
 	}
 	defer c.Close()
 	addr := c.ListenAddrs()[0]
+	admin := freeAddr(t)
 	yaml := fmt.Sprintf(`version: 1
 kafka: {brokers: [%q], producer: {max_message_bytes: 4096}}
-admin: {address: "off"}
+admin: {address: %q}
 runner: {shutdown_timeout: 5s}
 pipelines:
   - name: grow
@@ -39,7 +43,7 @@ pipelines:
       - set: {copy: 'text + text + text'}
     output: {topic: out}
     errors: {dead_letter_topic: dlq}
-`, addr)
+`, addr, admin)
 	cfg, err := config.Parse("p.yaml", []byte(yaml), config.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +107,17 @@ pipelines:
 	if !strings.Contains(logs.String(), "offset 3") || !strings.Contains(logs.String(), "its dead letter to dlq was refused by the brokers") {
 		t.Errorf("the log does not say why:\n%s", logs.String())
 	}
+	// The admin server says so too: /readyz 503 naming the record and the
+	// cause, and the stalled partition in the metrics.
+	code, ready := get(t, "http://"+admin+"/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(ready, `"state": "partition stalled"`) ||
+		!strings.Contains(ready, "offset 3") || !strings.Contains(ready, "MESSAGE_TOO_LARGE") {
+		t.Errorf("/readyz %d: %s", code, ready)
+	}
+	if _, metrics := get(t, "http://"+admin+"/metrics"); !strings.Contains(metrics, `millrace_partitions_stalled{pipeline="grow"} 1`) ||
+		!strings.Contains(metrics, `millrace_pipeline_ready{pipeline="grow"} 0`) {
+		t.Errorf("metrics do not show the stall")
+	}
 	stop()
 	if err := <-ran; err != nil {
 		t.Errorf("Run = %v after a stop; the stalled record stays uncommitted for the next runner", err)
@@ -110,4 +125,30 @@ pipelines:
 	if n := strings.Count(logs.String(), "\n"); n > 20 {
 		t.Errorf("%d log lines:\n%s", n, logs.String())
 	}
+}
+
+// freeAddr is a local address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// get returns the status and body of a GET of url.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
 }
