@@ -35,7 +35,7 @@ func TestHeaders(t *testing.T) {
 		{name: "to a field through a scalar", steps: `- headers: {to_fields: {a.b: h}}`, in: `{"a":1}`, headers: map[string]string{"h": "x"},
 			err: `step 0 (headers): field a is not an object`},
 		{name: "expression fails", steps: `- headers: {set: {h: 'a.b.c'}}`, in: `{"a":1}`,
-			err: `step 0 (headers): header h: expression "a.b.c": cannot fetch b from int (column 3)`},
+			err: `step 0 (headers): header h: expression "a.b.c": cannot fetch b from a number (column 3)`},
 		{name: "not an object", steps: `- headers: {remove: [a]}`, in: `[]`, err: `step 0 (headers): record value is not a JSON object`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

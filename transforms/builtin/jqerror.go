@@ -12,13 +12,19 @@ import (
 // string ("ada@example.org")`); Millrace's error texts reach logs,
 // dead-letter headers and the status page, so the preview of a value is
 // cut to its type (`string`) and any other quoted text to "...". The text
-// of the program's own error(...) and halt_error is kept: the program
-// chose it.
+// of the program's own error("...") and halt_error is kept: the program
+// chose it (a program that passes a record's string to error puts it in
+// the text); an error raised with an object or a list is named by its
+// kind, as its JSON would be made of the record.
 type jqError struct{ err error }
 
 func (e *jqError) Error() string {
 	var ve gojq.ValueError
 	if errors.As(e.err, &ve) {
+		if _, ok := ve.Value().(string); !ok && ve.Value() != nil {
+			// error(.) or error({...}): JSON made of the record.
+			return "jq: error(...) raised with " + kindOf(ve.Value()) + ", not shown"
+		}
 		return "jq: " + e.err.Error()
 	}
 	return "jq: " + scrubPreviews(e.err.Error())

@@ -23,7 +23,7 @@ func TestKey(t *testing.T) {
 		{name: "expression yields a list", steps: `- key: {expr: '[a, 1]'}`, in: `{"a":"x"}`, want: ptr(`["x",1]`)},
 		{name: "expression yields a time", steps: `- key: {expr: 'date("2024-03-01T10:00:00Z")'}`, in: `{}`, want: ptr("2024-03-01T10:00:00Z")},
 		{name: "expression yields nil", steps: `- key: {expr: 'nope'}`, in: `{}`},
-		{name: "expression fails", steps: `- key: {expr: 'a.b.c'}`, in: `{"a":1}`, err: `step 0 (key): expression "a.b.c": cannot fetch b from int (column 3)`},
+		{name: "expression fails", steps: `- key: {expr: 'a.b.c'}`, in: `{"a":1}`, err: `step 0 (key): expression "a.b.c": cannot fetch b from a number (column 3)`},
 		{name: "not an object", steps: `- key: id`, in: `[1]`, err: `step 0 (key): record value is not a JSON object`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,7 +52,7 @@ func init() {
 			{Title: "Default when no case matches", Config: `{cases: [{when: 'kind == "refund"', topic: refunds}], default: other}`,
 				Input: `{"kind":"sale"}`, Output: []string{`{"kind":"sale"}`}, Topic: "other"},
 			{Title: "An invalid computed name fails", Config: `'"orders/" + country'`, Input: `{"country":"DE"}`,
-				Error: `invalid topic name "orders/DE"`},
+				Error: `the topic it computed (9 characters) is not a valid topic name`},
 		},
 	}, newRoute)
 }
@@ -187,8 +187,9 @@ func (rt *route) choose(r *transforms.Record) (string, error) {
 		case nil:
 		case string:
 			if t != "" {
-				if err := checkTopic(t); err != nil {
-					return "", fmt.Errorf("expression %q: %w", rt.topic.Source(), err)
+				if checkTopic(t) != nil {
+					// Not quoted: the name is made of the record's data.
+					return "", fmt.Errorf("expression %q: the topic it computed (%d characters) is not a valid topic name (1 to 249 letters, digits, '.', '_' and '-', but not '.' or '..')", rt.topic.Source(), len(t))
 				}
 				return t, nil
 			}

@@ -20,7 +20,7 @@ func TestSet(t *testing.T) {
 		{name: "into a list", steps: `- set: {a.b: '1'}`, in: `{"a":[]}`,
 			err: `step 0 (set): field a is not an object`},
 		{name: "expression fails", steps: `- set: {ok: '1', bad: 'x.y.z'}`, in: `{"x":5}`,
-			err: `step 0 (set): bad: expression "x.y.z": cannot fetch y from int (column 3)`},
+			err: `step 0 (set): bad: expression "x.y.z": cannot fetch y from a number (column 3)`},
 		{name: "not an object", steps: `- set: {a: '1'}`, in: `"text"`,
 			err: `step 0 (set): record value is not a JSON object`},
 	})

@@ -161,7 +161,7 @@ const hint = "(see docs/expressions.md for the syntax, fields and functions)"
 
 func TestExprRuntimeErrors(t *testing.T) {
 	for _, tc := range []struct{ expr, in, want string }{
-		{`sha256(n)`, `{"n":5}`, `expression "sha256(n)": expected string, got int (column 1)`},
+		{`sha256(n)`, `{"n":5}`, `expression "sha256(n)": expected string, got number (column 1)`},
 		// Integers beyond 64 bits are json.Number.
 		{`n > 5`, `{"n":123456789012345678901234567890}`, `expression "n > 5": invalid operation: json.Number > int (column 3)`},
 	} {

@@ -18,7 +18,7 @@ import (
 func (p *Program) runError(m map[string]any, err error) error {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
-		return &Error{Source: p.src, Err: err}
+		return &Error{Source: p.src, Err: errors.New(valueFree(err.Error(), m, p.memberNames()))}
 	}
 	if aboutNil(fe.Message) {
 		if path, loc, ok := p.missingField(m); ok {
@@ -26,14 +26,18 @@ func (p *Program) runError(m map[string]any, err error) error {
 			return &Error{Source: p.src, Err: err}
 		}
 	}
-	msg := goConversion.ReplaceAllString(fe.Message, "expected $2, got $1")
-	err = (&file.Error{Location: fe.Location, Message: nilWords.Replace(msg)}).Bind(p.prog.Source())
+	msg := goConversion.ReplaceAllStringFunc(fe.Message, func(s string) string {
+		sub := goConversion.FindStringSubmatch(s)
+		return "expected " + jsonKind(sub[2]) + ", got " + jsonKind(sub[1])
+	})
+	msg = valueFree(nilWords.Replace(msg), m, p.memberNames())
+	err = (&file.Error{Location: fe.Location, Message: msg}).Bind(p.prog.Source())
 	return &Error{Source: p.src, Err: err}
 }
 
 // goConversion is Go's failed type assertion, as expr-lang reports a
 // function given the wrong type.
-var goConversion = regexp.MustCompile(`interface conversion: interface \{\} is (\S+), not (\S+)`)
+var goConversion = regexp.MustCompile(`interface conversion: interface \{\} is (.+?), not (\S+)`)
 
 // aboutNil reports whether an expr-lang run error is about a nil value.
 func aboutNil(msg string) bool {
@@ -83,6 +87,19 @@ func missingPrefix(m map[string]any, path []string) []string {
 		cur = v
 	}
 	return nil
+}
+
+// memberNames are the names of the fields and members the program reads
+// by name.
+func (p *Program) memberNames() []string {
+	var r fieldReads
+	node := p.prog.Node()
+	ast.Walk(&node, &r)
+	var names []string
+	for _, f := range r.fields {
+		names = append(names, f.path...)
+	}
+	return names
 }
 
 type fieldRead struct {
