@@ -37,6 +37,21 @@ import (
 //
 // A clean end of the partition (a stop, a revocation) that did not move
 // its offset past O writes N back: a stop is no crash.
+//
+// A partition without a committed offset (a new group, expired offsets)
+// would crash-loop on its first record: every start reads it again with
+// no count. So O is resolved the way the client's reset offset resolves
+// it (groupStart: the log start for "oldest", the end for "newest") and
+// committed on assignment, with N = 0 and the rule above. The commit
+// happens in OnPartitionsAssigned, which franz-go runs to completion
+// before it fetches the group's offsets, so the partition starts exactly
+// at O: nothing skipped, nothing read twice. O is committed even with no
+// record there yet (no count), which pins the group's start: a runner
+// that dies before its first commit does not start again at a later end
+// ("newest") and skip the records in between. Such a record's first
+// crash is not counted (it was not there at the start), so it needs one
+// more than MaxCrashes; a count is never too high. If O cannot be
+// resolved, the partition runs without detection.
 
 // crashPrefix starts the commit metadata that holds a crash count.
 const crashPrefix = "millrace:crashes="
@@ -75,8 +90,9 @@ func (s *stream) detectCrashes() bool {
 }
 
 // readCrashes reads the committed offsets of parts with their metadata,
-// and the partitions' end offsets, and writes the new counts (see the
-// rule above). It runs in OnPartitionsAssigned, before franz-go fetches
+// the partitions' end offsets and, for those without an offset, where
+// the group starts, and writes the new counts and starts (see the rule
+// above). It runs in OnPartitionsAssigned, before franz-go fetches
 // the offsets and hands out any record of parts. A failure is logged:
 // the partitions then run without detection, never with a wrong count.
 func (s *stream) readCrashes(ctx context.Context, cl *kgo.Client, parts []int32) map[int32]*crashState {
@@ -102,13 +118,29 @@ func (s *stream) readCrashes(ctx context.Context, cl *kgo.Client, parts []int32)
 		s.log.Warn("crash detection: reading the end offsets failed; the partitions run without it", "error", err.Error())
 		return nil
 	}
+	var starts kadm.ListedOffsets // where the group starts on a partition without an offset
+	for _, p := range parts {
+		if o, ok := offs.Lookup(s.topic, p); !ok || o.At < 0 {
+			if starts, err = s.groupStart(ctx, adm, ends); err != nil {
+				s.log.Warn("crash detection: reading the start offsets failed; the partitions without a committed offset run without it", "error", err.Error())
+			}
+			break
+		}
+	}
 	states := map[int32]*crashState{}
 	bump := map[int32]kgo.EpochOffset{}
 	metas := map[int32]string{}
 	for _, p := range parts {
 		o, ok := offs.Lookup(s.topic, p)
 		if !ok || o.At < 0 {
-			continue // no offset yet: the group starts at Start
+			// No offset yet: the group starts where the client's reset
+			// offset resolves, counted from 0 like a committed offset.
+			l, ok := starts.Lookup(s.topic, p)
+			if !ok || l.Err != nil || l.Offset < 0 {
+				continue // not resolved: the partition runs without detection
+			}
+			o = kadm.OffsetResponse{Offset: kadm.Offset{Topic: s.topic, Partition: p, At: l.Offset, LeaderEpoch: l.LeaderEpoch}}
+			bump[p] = kgo.EpochOffset{Epoch: o.LeaderEpoch, Offset: o.At} // pinned, even with no record there yet
 		}
 		end, ok := ends.Lookup(s.topic, p)
 		if !ok || end.Offset <= o.At {
@@ -133,7 +165,9 @@ func (s *stream) readCrashes(ctx context.Context, cl *kgo.Client, parts []int32)
 			}
 		} else {
 			for p := range bump {
-				states[p].bumped = true
+				if st := states[p]; st != nil {
+					st.bumped = true
+				}
 			}
 		}
 	}
