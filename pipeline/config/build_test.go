@@ -3,6 +3,7 @@ package config_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -132,6 +133,16 @@ pipelines:
 		}
 		if !tc.ok && err == nil {
 			t.Errorf("%s: allowed", tc.topic)
+		}
+		// A computed name is made of the record's data: the error gives
+		// its length, not the name.
+		if !tc.ok && err != nil && !strings.Contains(err.Error(), "own input topic") {
+			if strings.Contains(err.Error(), tc.topic) {
+				t.Errorf("%s: the error names the topic: %v", tc.topic, err)
+			}
+			if want := fmt.Sprintf("a topic (%d characters) that", len(tc.topic)); !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v; want it to say %q", tc.topic, err, want)
+			}
 		}
 	}
 	_, err := config.Parse("p.yaml", []byte(`

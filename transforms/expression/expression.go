@@ -11,6 +11,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -229,7 +230,7 @@ func (p *Program) EvalBool(r *transforms.Record) (bool, error) {
 	case nil:
 		return false, nil
 	}
-	return false, &Error{Source: p.src, Err: fmt.Errorf("expected a boolean, got %T", out)}
+	return false, &Error{Source: p.src, Err: errors.New("expected a boolean, got " + articled(jsonKind(fmt.Sprintf("%T", out))))}
 }
 
 func metaOf(r *transforms.Record) Meta {

@@ -191,7 +191,7 @@ func TestProgram(t *testing.T) {
 	}
 	_, err = p.EvalBool(record(t, `{"a":21}`))
 	var ee *expression.Error
-	if !errors.As(err, &ee) || err.Error() != `expression "a * 2": expected a boolean, got int` {
+	if !errors.As(err, &ee) || err.Error() != `expression "a * 2": expected a boolean, got a number` {
 		t.Errorf("EvalBool of a number: %v", err)
 	}
 	if _, err := p.Eval(record(t, `[1]`)); !errors.Is(err, transforms.ErrNotObject) {

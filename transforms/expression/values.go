@@ -9,11 +9,13 @@ import (
 // Error texts name fields, types and columns, never a record's value: they
 // reach logs, dead-letter headers and the status page, and a value may be
 // personal data (the dead letter keeps the record itself). expr-lang's run
-// errors and those of the functions it calls (time.Parse, ParseDuration,
-// LoadLocation, regexp.Compile) quote the operand they failed on; valueFree
-// rewrites each such form into what failed and the kind it failed on, and
-// then hides any string of the record that is still in the text (a form
-// not known here).
+// errors, those of its built-ins (fromPairs, sort, repeat, the bit shifts)
+// and of the functions they call (time.Parse, ParseDuration, LoadLocation,
+// regexp.Compile, encoding/json) quote the operand they failed on, even
+// one a program computed from the record (upper(email)); valueFree
+// rewrites each such form into what failed and the kind it failed on,
+// says Go's names of objects and arrays as JSON's, and then hides any
+// string of the record that is still in the text (a form not known here).
 
 // valueForms are the run errors that quote an operand, each with its
 // value-free text. The operand is the record's, or made from it.
@@ -22,6 +24,11 @@ var valueForms = []struct {
 	with string
 }{
 	{regexp.MustCompile(`(?s)^invalid operation: (int|float)\(.*\)$`), "invalid operation: $1() of a string that is not a number"},
+	{regexp.MustCompile(`(?s)^(invalid pair|cannot transform .* from pairs).*$`), "fromPairs() takes a list of [key, value] pairs"},
+	{regexp.MustCompile(`(?s)^invalid order .*, expected asc or desc$`), "invalid order: expected asc or desc"},
+	{regexp.MustCompile(`(?s)^invalid argument for repeat \(expected positive integer, got .*\)$`), "invalid argument for repeat (expected a positive integer)"},
+	{regexp.MustCompile(`(?s)^invalid operation: negative shift count .*$`), "invalid operation: negative shift count"},
+	{regexp.MustCompile(`(?s)^invalid character .*$`), "fromJSON() of a string that is not valid JSON"},
 	{regexp.MustCompile(`(?s)^index out of range: .* \(array length is (\d+)\)$`), "index out of range (array length is $1)"},
 	{regexp.MustCompile(`(?s)^cannot slice .*$`), "cannot slice this value"},
 	{regexp.MustCompile(`(?s)^invalid date .*$`), "invalid date: date() takes a string in a layout it knows, or a layout"},
@@ -31,6 +38,14 @@ var valueForms = []struct {
 	{regexp.MustCompile("(?s)^error parsing regexp: ([^:`]+).*$"), "invalid regular expression: $1"},
 }
 
+// toNumber is expr-lang's conversion of an index or operand to a number,
+// which names the operand's Go type, not its value (unlike int() of a
+// string, which quotes it).
+var toNumber = regexp.MustCompile(`^invalid operation: (?:int|float)\((string|bool|<nil>|map\[.*\].*|\[\].*)\)$`)
+
+// goTypes are the Go names of decoded JSON's containers, as JSON names them.
+var goTypes = strings.NewReplacer("map[string]interface {}", "object", "[]interface {}", "array")
+
 // fetchForm is expr-lang's failed index or member access: the key it
 // could not fetch and the type it fetched it from.
 var fetchForm = regexp.MustCompile(`(?s)^cannot fetch (.*) from (.+)$`)
@@ -39,6 +54,9 @@ var fetchForm = regexp.MustCompile(`(?s)^cannot fetch (.*) from (.+)$`)
 // are the member names the program itself writes (a.b.c): a key that is
 // one of them is the program's, not the record's, and is named.
 func valueFree(msg string, m map[string]any, names []string) string {
+	if sub := toNumber.FindStringSubmatch(msg); sub != nil {
+		return "invalid operation: expected a number, got " + articled(jsonKind(sub[1]))
+	}
 	for _, f := range valueForms {
 		if f.re.MatchString(msg) {
 			return f.re.ReplaceAllString(msg, f.with)
@@ -51,7 +69,7 @@ func valueFree(msg string, m map[string]any, names []string) string {
 		}
 		return "cannot fetch " + key + " from " + articled(jsonKind(sub[2]))
 	}
-	return hideStrings(msg, m)
+	return hideStrings(goTypes.Replace(msg), m)
 }
 
 // hideStrings replaces the strings of m (at any depth) that msg holds,
