@@ -29,24 +29,22 @@ func (h *hiddenNames) add(name, shown string) {
 func (h hiddenNames) hide(text string) string {
 	for _, n := range h {
 		var b strings.Builder
-		rest := text
-		for {
-			i := strings.Index(rest, n.name)
+		from := 0 // text[:from] is written to b
+		for at := 0; ; {
+			i := strings.Index(text[at:], n.name)
 			if i < 0 {
 				break
 			}
-			end := i + len(n.name)
-			whole := (i == 0 || !nameByte(rest[i-1])) && (end == len(rest) || !nameByte(rest[end]))
-			b.WriteString(rest[:i])
-			if whole {
+			start, end := at+i, at+i+len(n.name)
+			if (start == 0 || !nameByte(text[start-1])) && (end == len(text) || !nameByte(text[end])) {
+				b.WriteString(text[from:start])
 				b.WriteString(n.shown)
-			} else {
-				b.WriteString(n.name)
+				from = end
 			}
-			rest = rest[end:]
+			at = end
 		}
-		if b.Len() > 0 {
-			b.WriteString(rest)
+		if from > 0 {
+			b.WriteString(text[from:])
 			text = b.String()
 		}
 	}

@@ -177,8 +177,8 @@ func TestHiddenNamesWholeOnly(t *testing.T) {
 	var h hiddenNames
 	h.add("in", Redacted)
 	h.add("in.dlq", "p.errors.dead_letter_topic")
-	got := h.hide("input topic in failed; in-2 and in.dlq, to in")
-	if want := "input topic (from environment) failed; in-2 and p.errors.dead_letter_topic, to (from environment)"; got != want {
+	got := h.hide("input topic in failed; in-2, inin and in.dlq, to in")
+	if want := "input topic (from environment) failed; in-2, inin and p.errors.dead_letter_topic, to (from environment)"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
