@@ -72,12 +72,13 @@ func valueFree(msg string, m map[string]any, names []string) string {
 	return hideStrings(goTypes.Replace(msg), m)
 }
 
-// hideStrings replaces the strings of m (at any depth) that msg holds,
-// longest first, with a mention of their length.
+// hideStrings replaces the strings of m (at any depth, the first 1000)
+// that msg holds, longest first, with "(a string of the record)".
 func hideStrings(msg string, m map[string]any) string {
 	var strs []string
 	collectStrings(m, &strs, 1000)
-	for _, s := range longestFirst(strs) {
+	slices.SortStableFunc(strs, func(a, b string) int { return len(b) - len(a) })
+	for _, s := range strs {
 		if len(s) >= 3 && strings.Contains(msg, s) {
 			msg = strings.ReplaceAll(msg, s, "(a string of the record)")
 		}
@@ -101,15 +102,6 @@ func collectStrings(v any, out *[]string, max int) {
 			collectStrings(x, out, max)
 		}
 	}
-}
-
-func longestFirst(s []string) []string {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && len(s[j]) > len(s[j-1]); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	return s
 }
 
 // jsonKind says a Go type name of a decoded record value as JSON's kind.
