@@ -139,17 +139,7 @@ func TestTopicMaxMessageBytes(t *testing.T) {
 		t.Fatalf("%d producers; small's is the default: %v; wide's: %v", len(p.clients), p.clientFor("small") == p.cl, p.clientFor("wide") == p.cl)
 	}
 	big := bytes.Repeat([]byte("x"), 10_000)
-	produce := func(recs ...*engine.Record) error {
-		done := make(chan error, 1)
-		p.Produce(recs, func(err error) { done <- err })
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(20 * time.Second):
-			t.Fatal("no outcome")
-			return nil
-		}
-	}
+	produce := func(recs ...*engine.Record) error { return produceWith(t, p, recs...) }
 	if err := produce(&engine.Record{Topic: "wide", Value: big}); err != nil {
 		t.Errorf("a 10 kB record to a topic that takes it: %v", err)
 	}

@@ -51,8 +51,8 @@ func TestRefusedForGood(t *testing.T) {
 	}
 }
 
-// produceOne writes a record to topic through a BatchPublisher and
-// returns the outcome.
+// produceOne writes a record to topic through a BatchPublisher of its
+// own and returns the outcome.
 func produceOne(t *testing.T, addr, topic string) error {
 	t.Helper()
 	p, err := NewBatchPublisher(BatchPublisherConfig{Brokers: []string{addr}, DeliveryTimeout: 30 * time.Second})
@@ -60,8 +60,15 @@ func produceOne(t *testing.T, addr, topic string) error {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	return produceWith(t, p, &engine.Record{Topic: topic, Value: []byte(`{"a":1}`)})
+}
+
+// produceWith writes recs through p and returns the outcome, failing the
+// test if there is none within 20 s (an error retried without end).
+func produceWith(t *testing.T, p *BatchPublisher, recs ...*engine.Record) error {
+	t.Helper()
 	done := make(chan error, 1)
-	p.Produce([]*engine.Record{{Topic: topic, Value: []byte(`{"a":1}`)}}, func(err error) { done <- err })
+	p.Produce(recs, func(err error) { done <- err })
 	select {
 	case err := <-done:
 		return err
