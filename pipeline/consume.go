@@ -137,6 +137,9 @@ func (r *Runner) consume(ctx context.Context, cfg *config.Config, p *config.Pipe
 		// Lanes are pipelined (see concurrentSubscriber): a failed
 		// produce rewinds its lane instead of being retried alone.
 		NoProduceRetry: sub.Pipelined(),
+		// Neither the consumer nor the BatchPublisher keeps a settled
+		// record's outputs.
+		ReuseWork: true,
 	}
 	ctl := &control{name: p.Name, sub: sub, op: op, log: r.log}
 	opts.Observer = r.budgeted(p, op, ctl)

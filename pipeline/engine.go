@@ -34,6 +34,9 @@ type EngineOptions struct {
 	Logger *slog.Logger
 	// NoProduceRetry: see engine.Config.NoProduceRetry (a pipelined source).
 	NoProduceRetry bool
+	// ReuseWork: see engine.Config.ReuseWork (`run`, whose producer and
+	// source keep nothing of a settled record's outputs).
+	ReuseWork bool
 }
 
 // Engine builds the record path of pipeline p: fresh running parts of its
@@ -74,6 +77,7 @@ func Engine(cfg *config.Config, p *config.Pipeline, opts EngineOptions) (*engine
 		Context:            observe.WithPipeline(context.Background(), p.Name),
 		Middleware:         opts.Middleware,
 		NoProduceRetry:     opts.NoProduceRetry,
+		ReuseWork:          opts.ReuseWork,
 		ReplaceInvalidUTF8: p.Input.InvalidUTF8 == "replace",
 	})
 	if err != nil {

@@ -96,3 +96,10 @@ func (c *lazyDeadline) stop() {
 		c.cancel()
 	}
 }
+
+// asked reports whether anyone asked for the context's Done channel.
+func (c *lazyDeadline) asked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.timed != nil
+}

@@ -101,6 +101,13 @@ type Config struct {
 	Context context.Context
 	// Middleware wraps the engine's own, outermost first (metrics).
 	Middleware []message.HandlerMiddleware
+	// ReuseWork recycles a record's work once it is settled: its outputs,
+	// their values and the map the chain ran on serve a later record, so
+	// that a record's garbage is mostly what Kafka's clients make. Set it
+	// only when neither the producer nor settle keeps the outputs (or a
+	// Result's Outputs) after settle returns: the runner's BatchPublisher
+	// and Kafka source do not; a replay's preview and config tests do.
+	ReuseWork bool
 }
 
 // Engine is one pipeline's record path. It is safe for concurrent use:
@@ -124,7 +131,8 @@ type Result struct {
 	Done bool
 	// Dead says Outputs holds the record's dead letter.
 	Dead bool
-	// Outputs are the records written (none: filtered).
+	// Outputs are the records written (none: filtered); with
+	// Config.ReuseWork, only until settle returns.
 	Outputs []*Record
 	// Err is why a record is not done.
 	Err error
@@ -203,22 +211,25 @@ type work struct {
 	ctx  workContext
 
 	// produce's state, for onProduced: one callback per work, not a
-	// closure per produce.
+	// closure per produce. It survives the work's reuse.
 	e        *Engine
 	attempt  int
 	bo       *backoff
 	settle   func(Result)
 	produced func(error)
 
-	// The chain's timeout context, a new traceparent, and the spliced
-	// path's record, its headers, output and outputs, allocated with the
-	// work: one allocation instead of seven.
-	deadline    lazyDeadline
-	traceparent [55]byte // a new traceparent's bytes
-	rec         transforms.Record
-	headers     [4]transforms.Header
-	out         Record
-	one         [1]*Record
+	// The chain's timeout context, and the spliced path's record, its
+	// headers, output and outputs, allocated with the work: one allocation
+	// instead of six.
+	deadline lazyDeadline
+	rec      transforms.Record
+	headers  [4]transforms.Header
+	out      Record
+	one      [1]*Record
+	// The spliced path's output bytes and the map the chain ran on, kept
+	// when the work is reused (Config.ReuseWork).
+	buf []byte
+	m   map[string]any
 }
 
 // cloneHeaders is in's headers for the chain to change: in the work's
@@ -247,11 +258,52 @@ func (c *workContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-func newWork(parent context.Context, in *Record) *work {
-	w := &work{in: in}
+// works are the works of engines with Config.ReuseWork.
+var works = sync.Pool{New: func() any { return new(work) }}
+
+// newWork is the work of one run of in through e: a recycled one when e
+// reuses works.
+func (e *Engine) newWork(parent context.Context, in *Record) *work {
+	var w *work
+	if e.cfg.ReuseWork {
+		w = works.Get().(*work)
+	} else {
+		w = new(work)
+	}
+	w.in, w.e = in, e
 	w.ctx = workContext{Context: parent, w: w}
 	return w
 }
+
+// finish settles w's input with res and, when its engine reuses works,
+// recycles w: once settle has returned, nothing refers to it (see
+// Config.ReuseWork). A work whose chain asked for its deadline's Done
+// channel is not recycled: a step may have left a goroutine that still
+// watches it.
+func (w *work) finish(res Result) {
+	e := w.e
+	w.settle(res)
+	if !e.cfg.ReuseWork || w.deadline.asked() {
+		return
+	}
+	produced, buf, m := w.produced, w.buf[:0], w.m
+	if cap(buf) > maxKeptBuffer {
+		buf = nil
+	}
+	if len(m) > maxKeptFields {
+		m = nil
+	}
+	clear(m)
+	*w = work{produced: produced, buf: buf, m: m}
+	works.Put(w)
+}
+
+// A recycled work keeps an output buffer and a map of at most this size,
+// so that one large record does not keep its memory in the pool.
+const (
+	maxKeptBuffer = 64 << 10
+	maxKeptFields = 64
+)
 
 func workOf(msg *message.Message) *work {
 	w, _ := msg.Context().Value(workKey{}).(*work)
@@ -269,7 +321,8 @@ var messages = sync.Pool{New: func() any { return message.NewMessage("", nil) }}
 // or the producer's; it must not block.
 func (e *Engine) Process(in *Record, settle func(Result)) {
 	e.obs.Begin()
-	w := newWork(e.base, in)
+	w := e.newWork(e.base, in)
+	w.settle = settle
 	msg := messages.Get().(*message.Message)
 	msg.Payload = in.Value
 	msg.SetContext(&w.ctx)
@@ -280,12 +333,12 @@ func (e *Engine) Process(in *Record, settle func(Result)) {
 	messages.Put(msg)
 	if err != nil {
 		e.obs.End(false)
-		settle(Result{Err: err})
+		w.finish(Result{Err: err})
 		return
 	}
 	if len(w.outs) == 0 {
 		e.obs.End(true)
-		settle(Result{Done: true})
+		w.finish(Result{Done: true})
 		return
 	}
 	e.produce(w, 0, nil, settle)
@@ -299,7 +352,7 @@ func (e *Engine) Process(in *Record, settle func(Result)) {
 // typed record; others are read with RecordOf.
 func (e *Engine) HandlerFunc() message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
-		w := newWork(msg.Context(), RecordOf(msg))
+		w := e.newWork(msg.Context(), RecordOf(msg))
 		msg.SetContext(&w.ctx)
 		if _, err := e.handler(msg); err != nil {
 			return nil, err
@@ -321,7 +374,7 @@ func (e *Engine) run(msg *message.Message) ([]*message.Message, error) {
 	in := w.in
 	in.Attempts++
 	w.outs, w.dead, w.fail = nil, false, nil
-	ensureTraceparent(in, w.traceparent[:])
+	ensureTraceparent(in)
 	if e.edit != nil {
 		// First: the scan it starts with declines invalid UTF-8, so a
 		// record it takes needs no check of its own.
@@ -415,7 +468,7 @@ func (w *work) onProduced(err error) {
 			e.obs.Delivered(in.Timestamp)
 		}
 		e.obs.End(true)
-		settle(Result{Done: true, Dead: w.dead, Outputs: w.outs})
+		w.finish(Result{Done: true, Dead: w.dead, Outputs: w.outs})
 		return
 	}
 	step := observe.StepPublish
@@ -431,7 +484,7 @@ func (w *work) onProduced(err error) {
 		e.log.Warn("produce failed and the retries are spent; the record will be processed again",
 			"partition", in.Partition, "offset", in.Offset, "attempts", attempt+1, "error", err.Error())
 		e.obs.End(false)
-		settle(Result{Err: fmt.Errorf("produce: %w", err)})
+		w.finish(Result{Err: fmt.Errorf("produce: %w", err)})
 		return
 	}
 	if bo == nil {
@@ -467,7 +520,7 @@ func (e *Engine) rejected(w *work, err error, settle func(Result)) {
 		e.log.Error("a dead letter was refused by the brokers: its partition stops at the record, the other partitions go on",
 			"partition", in.Partition, "offset", in.Offset, "dead_letter_topic", e.cfg.DeadLetterTopic, "error", err.Error())
 		e.obs.End(false)
-		settle(Result{Err: stall, Stall: true})
+		w.finish(Result{Err: stall, Stall: true})
 		return
 	}
 	halt := fmt.Errorf("the record at partition %d offset %d cannot be written: an output was %w; it stays uncommitted", in.Partition, in.Offset, err)
@@ -475,7 +528,7 @@ func (e *Engine) rejected(w *work, err error, settle func(Result)) {
 		e.cfg.Halt(halt)
 	}
 	e.obs.End(false)
-	settle(Result{Err: halt})
+	w.finish(Result{Err: halt})
 }
 
 // halting stops the pipeline on a data error when there is no dead-letter
@@ -535,12 +588,13 @@ func (deadLetters) Close() error { return nil }
 
 // ensureTraceparent gives a record a W3C traceparent header when it has
 // none (or an invalid one), before the chain runs, so that its outputs and
-// its dead letter carry it; a redelivered record keeps the one it got.
-func ensureTraceparent(in *Record, room []byte) {
+// its dead letter carry it; a redelivered record keeps the one it got. Its
+// bytes live in the record.
+func ensureTraceparent(in *Record) {
 	if tp, ok := in.Headers.Get(observe.TraceparentHeader); ok && observe.ValidTraceparent(tp) {
 		return
 	}
-	in.Headers.SetBytes(observe.TraceparentHeader, observe.AppendTraceparent(room[:0]))
+	in.Headers.SetBytes(observe.TraceparentHeader, observe.AppendTraceparent(in.traceparent[:0]))
 }
 
 type noProducer struct{}

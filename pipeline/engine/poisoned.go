@@ -20,8 +20,8 @@ const StepCrash = observe.StepCrash
 // done, so uncommitted.
 func (e *Engine) DeadLetter(in *Record, reason error, settle func(Result)) {
 	e.obs.Begin()
-	ensureTraceparent(in, nil) // as every dead letter
-	w := &work{in: in, fail: &DataError{Step: StepCrash, Index: -1, Err: reason}}
+	ensureTraceparent(in) // as every dead letter
+	w := &work{in: in, e: e, settle: settle, fail: &DataError{Step: StepCrash, Index: -1, Err: reason}}
 	src := in.source()
 	e.obs.Failed(StepCrash, -1, in.Key, src.Partition, src.Offset, reason)
 	if e.cfg.DeadLetterTopic == "" {

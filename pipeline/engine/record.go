@@ -40,6 +40,11 @@ type Record struct {
 	// transforms and a new dead letter see it instead of Topic, Partition
 	// and Offset, which are the dead letter's own.
 	Origin *transforms.Source
+
+	// traceparent holds the value of the traceparent header the engine
+	// gives an input that has none: it lives as long as the record, which
+	// keeps it across redeliveries.
+	traceparent [55]byte
 }
 
 // source is the position transforms see.

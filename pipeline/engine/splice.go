@@ -32,9 +32,12 @@ func (e *Engine) spliced(ctx context.Context, w *work) (done bool, err error) {
 	if obj.Scan(in.Value) != nil {
 		return false, nil
 	}
-	m, err := e.edit.Decode(obj)
+	m, err := e.edit.DecodeInto(obj, w.m)
 	if err != nil {
 		return false, nil
+	}
+	if e.cfg.ReuseWork {
+		w.m = m
 	}
 	rec := &w.rec
 	*rec = transforms.Record{Key: in.Key, Value: m, Headers: w.cloneHeaders(), Timestamp: in.Timestamp, Source: in.source()}
@@ -55,15 +58,27 @@ func (e *Engine) spliced(ctx context.Context, w *work) (done bool, err error) {
 	if err != nil {
 		return true, e.dataError(w, &routeError{err})
 	}
-	value, err := e.edit.Splice(make([]byte, 0, len(in.Value)+len(in.Value)/4+16), obj, v)
+	value, err := e.edit.Splice(w.outputBuffer(len(in.Value)+len(in.Value)/4+16), obj, v)
 	if codec.ErrUnspliced(err) {
 		return false, nil
 	}
 	if err != nil {
 		return true, e.dataError(w, err)
 	}
+	if e.cfg.ReuseWork {
+		w.buf = value[:0]
+	}
 	w.out = Record{Topic: topic, Key: o.Key, Value: value, Headers: o.Headers, Timestamp: o.Timestamp}
 	w.one[0] = &w.out
 	w.outs = w.one[:]
 	return true, nil
+}
+
+// outputBuffer is room for an output of about n bytes: the buffer of the
+// work's last record when it is reused and large enough.
+func (w *work) outputBuffer(n int) []byte {
+	if cap(w.buf) >= n {
+		return w.buf[:0]
+	}
+	return make([]byte, 0, n)
 }

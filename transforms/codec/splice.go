@@ -490,9 +490,15 @@ func (e *Edit) indexString(k string) int {
 
 // Decode returns the members of o that e names, decoded as Decode does,
 // in a new map. It must be called before Splice.
-func (e *Edit) Decode(o *Object) (map[string]any, error) {
+func (e *Edit) Decode(o *Object) (map[string]any, error) { return e.DecodeInto(o, nil) }
+
+// DecodeInto is Decode into m, which must be empty (a new map when nil): a
+// caller that is done with the last record's map reuses it.
+func (e *Edit) DecodeInto(o *Object, m map[string]any) (map[string]any, error) {
 	o.present = append(o.present[:0], make([]bool, len(e.names))...)
-	m := make(map[string]any, len(e.names))
+	if m == nil {
+		m = make(map[string]any, len(e.names))
+	}
 	var d *valueDecoder
 	for i := range o.members {
 		mb := &o.members[i]
