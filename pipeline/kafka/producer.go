@@ -69,6 +69,8 @@ type BatchPublisher struct {
 	// buffer space (a broker that is gone).
 	ctx   context.Context
 	abort context.CancelFunc
+	// calls are the produceCalls of Produce, whose context is ctx.
+	calls sync.Pool
 }
 
 // NewBatchPublisher connects lazily; it fails only on a bad config.
@@ -117,6 +119,7 @@ func NewBatchPublisher(cfg BatchPublisherConfig) (*BatchPublisher, error) {
 		p.narrow[topic] = byLimit[n]
 	}
 	p.ctx, p.abort = context.WithCancel(context.Background())
+	p.calls.New = func() any { return &produceCall{Context: p.ctx, pool: &p.calls} }
 	return p, nil
 }
 
@@ -141,6 +144,9 @@ func (p *BatchPublisher) closeClients() {
 // their Context too (the produce's context, which it embeds), so that one
 // promise function serves every record: a promise closure and a Kafka
 // record allocated per record were a good part of a record's garbage.
+// Produce's calls are recycled once done returned (franz-go is done with
+// a record when its promise has been called); their Context, which a
+// franz-go goroutine may still read then, never changes.
 type produceCall struct {
 	context.Context
 	left  atomic.Int32
@@ -151,6 +157,8 @@ type produceCall struct {
 	// when they are few: allocated with the call.
 	one     [1]kgo.Record
 	headers [4]kgo.RecordHeader
+	// pool takes the call back once done; nil: not recycled.
+	pool *sync.Pool
 }
 
 // recorded is the promise of every record a BatchPublisher produces.
@@ -167,6 +175,12 @@ func (c *produceCall) record(err error) {
 	}
 	if c.left.Add(-1) == 0 {
 		c.done(c.first)
+		if c.pool != nil {
+			c.first, c.done = nil, nil
+			c.one[0] = kgo.Record{}
+			clear(c.headers[:])
+			c.pool.Put(c)
+		}
 	}
 }
 
@@ -182,7 +196,13 @@ func (p *BatchPublisher) produce(ctx context.Context, recs []*engine.Record, don
 		done(nil)
 		return
 	}
-	c := &produceCall{Context: ctx, done: done}
+	var c *produceCall
+	if ctx == p.ctx {
+		c = p.calls.Get().(*produceCall)
+	} else {
+		c = &produceCall{Context: ctx}
+	}
+	c.done = done
 	c.left.Store(int32(len(recs)))
 	krs := c.one[:]
 	if len(recs) > 1 {
