@@ -199,8 +199,11 @@ func (r *Runner) concurrentSubscriber(p *config.Pipeline, brokers []string, pois
 		FetchMaxBytes:          r.cfg.Kafka.FetchMaxBytes,
 		FetchMaxPartitionBytes: r.cfg.Kafka.FetchMaxPartitionBytes,
 		ShutdownTimeout:        r.cfg.Runner.ShutdownTimeout,
-		Logger:                 r.log.With("pipeline", p.Name),
-		Security:               r.sec,
+		// The engine reuses its works (consume), and neither it nor the
+		// BatchPublisher keeps anything of a settled record.
+		RecycleRecords: true,
+		Logger:         r.log.With("pipeline", p.Name),
+		Security:       r.sec,
 	}
 	if lim := inputLimiter(p); lim != nil {
 		sc.Limiter = lim

@@ -16,7 +16,10 @@ import (
 )
 
 // Record is one Kafka record on its way through a chain. Transforms may change
-// every field but Source.
+// every field but Source. Its key, header values and value belong to the
+// record being processed: the runner reuses their memory once the record
+// is done, so a transform that keeps any of them beyond Apply (state
+// across records) keeps a copy.
 type Record struct {
 	// Key is the Kafka key; nil means no key.
 	Key []byte

@@ -116,6 +116,13 @@ type ConcurrentSubscriberConfig struct {
 	// Poisoned settles such a record without processing it: the engine's
 	// DeadLetter, with CrashReason(crashes). Needed by MaxCrashes.
 	Poisoned func(rec *engine.Record, crashes int, settle func(engine.Result))
+	// RecycleRecords (Consume) reuses the memory of a fetched record once
+	// it is settled and its offset is part of the settled prefix: process
+	// must keep nothing of a record (its key, value, header values, nor
+	// outputs that share them) after settling it, as the runner's engine
+	// and BatchPublisher do not (a replay's preview does). Subscribe
+	// ignores it: a Watermill handler may keep a message's payload.
+	RecycleRecords bool
 	// ClientOpts are appended to the franz-go client options (tests, tuning).
 	ClientOpts []kgo.Opt
 }
@@ -236,6 +243,11 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 	if s.cfg.FetchMaxPartitionBytes > 0 {
 		opts = append(opts, kgo.FetchMaxPartitionBytes(int32(s.cfg.FetchMaxPartitionBytes)))
 	}
+	init(sub)
+	if sub.work != nil && s.cfg.RecycleRecords {
+		sub.recycles = true
+		opts = append(opts, kgo.WithPools(new(fetchPool)))
+	}
 	if s.ranges != nil {
 		sub.log = s.cfg.Logger.With("topic", topic)
 		opts = append(opts, sub.boundedOpts()...)
@@ -250,7 +262,6 @@ func (s *ConcurrentSubscriber) start(ctx context.Context, topic string, init fun
 	sub.cl = cl
 	sub.msgCtx, sub.cancelMsgs = context.WithCancel(context.Background())
 	sub.readCtx, sub.stopRead = context.WithCancel(context.Background())
-	init(sub)
 	go sub.poll()
 	go sub.run(ctx, s.closing)
 	if failed := s.cfg.Security.Failed(); failed != nil {

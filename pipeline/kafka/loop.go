@@ -56,6 +56,7 @@ type stream struct {
 	stalled    int         // windows stalled on a record (stall.go)
 	incomplete int         // bounded ranges not complete yet
 	paused     bool        // Pause: nothing fetched or handed out beyond what was
+	recycles   bool        // fetched records go back to a fetchPool (recycle.go)
 }
 
 type pending struct {
@@ -292,6 +293,7 @@ func (s *stream) add(recs []*kgo.Record) {
 	for _, r := range recs {
 		w := s.windows[r.Partition]
 		if w == nil || w.revoked {
+			s.recycle(r)
 			continue // not (or no longer) assigned here
 		}
 		var in *engine.Record
@@ -310,8 +312,11 @@ func (s *stream) add(recs []*kgo.Record) {
 			if skipped {
 				w.prog.count(countSkipped)
 			}
+		} else {
+			s.recycle(r) // not taken
 		}
 		s.track(w)
+		s.recycleDrained(w)
 	}
 }
 
@@ -472,6 +477,9 @@ func (s *stream) settleQueued() {
 	evs := s.acks.take(s.spareAcks)
 	for i := range evs {
 		s.settle(evs[i])
+		if w := evs[i].w; w != nil {
+			s.recycleDrained(w)
+		}
 		evs[i] = ackEvent{}
 	}
 	s.spareAcks = evs

@@ -159,6 +159,7 @@ func (s *stream) boundedOpts() []kgo.Opt {
 	assign := map[int32]kgo.Offset{}
 	for _, p := range s.ranges.parts {
 		w := newWindow(s.cfg.Ordering, s.cfg.MaxInFlight)
+		w.drain = s.recycles
 		w.bound(p)
 		s.windows[p.Partition] = w
 		if !w.ended {

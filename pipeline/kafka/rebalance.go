@@ -88,6 +88,7 @@ func (s *stream) onRebalance(ev rebalanceEvent) {
 		for _, p := range ev.parts {
 			if s.windows[p] == nil {
 				w := newWindow(s.cfg.Ordering, s.cfg.MaxInFlight)
+				w.drain = s.recycles
 				w.crash = ev.crashes[p]
 				s.windows[p] = w
 				if s.paused {

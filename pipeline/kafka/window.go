@@ -121,6 +121,10 @@ type window struct {
 	last     int64            // highest offset added, -1 for none
 	rewinds  []*lane          // lanes whose rewind waits for its pause, for the loop to resume
 	slab     []entry          // entries not used yet (newEntry)
+	// drain keeps the records advance moves the prefix over in drained,
+	// for the loop to recycle (recycle.go).
+	drain   bool
+	drained []*kgo.Record
 
 	commit    kgo.EpochOffset // next offset to commit; Offset -1 before any ack
 	committed int64           // last offset committed to the broker, -1 for none
@@ -418,6 +422,9 @@ func (w *window) advance() bool {
 	for len(w.log) > 0 && w.log[0].acked {
 		r := w.log[0].rec
 		w.commit = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
+		if w.drain {
+			w.drained = append(w.drained, r)
+		}
 		w.log[0] = nil
 		w.log = w.log[1:]
 		moved = true
