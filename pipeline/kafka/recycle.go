@@ -18,11 +18,9 @@ import (
 // runner's engine and producer do not. A record still in flight when its
 // partition is revoked is never recycled; the collector takes it.
 type fetchPool struct {
-	mu        sync.Mutex
-	bytes     [][]byte // free, maxFreeBytes of capacity at most
-	heldBytes int
-	recs      [][]kgo.Record // free, maxFreeRecords of capacity at most
-	heldRecs  int
+	mu    sync.Mutex
+	bytes freeList[byte]
+	recs  freeList[kgo.Record]
 }
 
 // The free lists keep at most this much, so that a burst of large batches
@@ -40,11 +38,7 @@ const (
 func (p *fetchPool) GetDecompressBytes(compressed []byte, _ kgo.CompressionCodecType) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if n := len(p.bytes); n > 0 {
-		b := p.bytes[n-1]
-		p.bytes[n-1] = nil
-		p.bytes = p.bytes[:n-1]
-		p.heldBytes -= cap(b)
+	if b := p.bytes.pop(); b != nil {
 		return b
 	}
 	return make([]byte, 0, 4*len(compressed))
@@ -53,10 +47,7 @@ func (p *fetchPool) GetDecompressBytes(compressed []byte, _ kgo.CompressionCodec
 func (p *fetchPool) PutDecompressBytes(b []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.heldBytes+cap(b) <= maxFreeBytes {
-		p.bytes = append(p.bytes, b)
-		p.heldBytes += cap(b)
-	}
+	p.bytes.push(b, maxFreeBytes)
 }
 
 // GetRecords is a slice of n records: the last one given back if it is
@@ -64,14 +55,8 @@ func (p *fetchPool) PutDecompressBytes(b []byte) {
 func (p *fetchPool) GetRecords(n int) []kgo.Record {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if k := len(p.recs); k > 0 {
-		r := p.recs[k-1]
-		p.recs[k-1] = nil
-		p.recs = p.recs[:k-1]
-		p.heldRecs -= cap(r)
-		if cap(r) >= n {
-			return r[:n]
-		}
+	if r := p.recs.pop(); cap(r) >= n {
+		return r[:n]
 	}
 	return make([]kgo.Record, n)
 }
@@ -79,9 +64,34 @@ func (p *fetchPool) GetRecords(n int) []kgo.Record {
 func (p *fetchPool) PutRecords(r []kgo.Record) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.heldRecs+cap(r) <= maxFreeRecords {
-		p.recs = append(p.recs, r)
-		p.heldRecs += cap(r)
+	p.recs.push(r, maxFreeRecords)
+}
+
+// freeList is a stack of slices given back, held while their capacities
+// add up to a bound.
+type freeList[E any] struct {
+	free [][]E
+	held int
+}
+
+// pop is the slice given back last, nil for none.
+func (l *freeList[E]) pop() []E {
+	n := len(l.free)
+	if n == 0 {
+		return nil
+	}
+	s := l.free[n-1]
+	l.free[n-1] = nil
+	l.free = l.free[:n-1]
+	l.held -= cap(s)
+	return s
+}
+
+// push keeps s unless that would hold more than bound.
+func (l *freeList[E]) push(s []E, bound int) {
+	if l.held+cap(s) <= bound {
+		l.free = append(l.free, s)
+		l.held += cap(s)
 	}
 }
 
