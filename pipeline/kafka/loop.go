@@ -342,7 +342,7 @@ func (s *stream) dispatch() {
 		}
 		for _, e := range w.next() {
 			var again *engine.Record
-			if e.gen > 0 {
+			if e.gen > e.first {
 				again = e.last // a rewind runs it again
 			}
 			s.toSend = append(s.toSend, s.pending(e, w, again))

@@ -102,12 +102,18 @@ func (s *stream) recycle(r *kgo.Record) {
 	}
 }
 
-// recycleDrained gives back the records w's settled prefix moved over.
-// The loop calls it once it is done with what moved the prefix: nothing
-// reads those records after that.
+// recycleDrained gives back the records w's settled prefix moved over,
+// and keeps their entries for w's next records. The loop calls it once it
+// is done with what moved the prefix: nothing reads those records after
+// that, and an event still on its way for an entry (the release of a
+// record settled before its worker said so) carries an older gen than
+// the entry's next record gets.
 func (s *stream) recycleDrained(w *window) {
-	for i, r := range w.drained {
-		r.Recycle()
+	for i, e := range w.drained {
+		e.rec.Recycle()
+		gen := e.gen + 1
+		*e = entry{gen: gen, first: gen}
+		w.free = append(w.free, e)
 		w.drained[i] = nil
 	}
 	w.drained = w.drained[:0]

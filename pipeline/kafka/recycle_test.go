@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,29 +20,46 @@ import (
 
 // With RecycleRecords and an engine that reuses its works, as `run` has
 // them, the memory of fetched records (compressed batches, so decompressed
-// into pooled slices) serves later fetches while records are in flight,
-// produces are slow, one fails and its lanes rewind: every output still
-// carries its input's key and headers, every dead letter its input's
-// bytes, read back with a client of the test's own.
+// into pooled slices) and their entries serve later records while
+// records are in flight and produces are slow: every output still carries
+// its input's key and headers, every dead letter its input's bytes, and
+// each key's outputs are in input order, read back with a client of the
+// test's own. With a produce the broker refuses (its records are
+// dead-lettered, the records failed with it rewind), the same holds but
+// for the order, which has a known gap (see
+// TestPipelinedPartitionFailureRewinds).
 func TestRecycledRecordsWrittenIntact(t *testing.T) {
+	t.Run("slow", func(t *testing.T) { recycledRun(t, 0) })
+	t.Run("refused", func(t *testing.T) { recycledRun(t, 40) })
+}
+
+func recycledRun(t *testing.T, failAt int32) {
 	const partitions, n int32 = 4, 1500
 	cluster, addr := newCluster(t, kfake.SeedTopics(1, "out", "dlq"))
 	cl := client(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.Lz4Compression()))
 	if _, err := kadm.NewClient(cl).CreateTopic(t.Context(), partitions, 1, nil, "in"); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][]byte{} // key: the input's value
+	type input struct {
+		key   string
+		value []byte
+	}
+	want := map[string]input{}    // by id
+	lanes := map[string][]int32{} // partition and key: the offsets written to out, in order
 	var recs []*kgo.Record
 	for p := range partitions {
 		for i := range n {
-			key := fmt.Sprintf("p%d-i%d", p, i)
+			id, key := fmt.Sprintf("p%d-i%d", p, i), fmt.Sprintf("k%d", i%13)
 			value := fmt.Appendf(nil, `{"p":%d,"i":%d,"pad":%q}`, p, i, bytes.Repeat([]byte{byte('a' + i%26)}, int(i%300)))
 			if i%11 == 0 {
 				value = value[:len(value)-1] // not JSON: dead-lettered byte for byte
+			} else {
+				lane := fmt.Sprint(p, key)
+				lanes[lane] = append(lanes[lane], i)
 			}
-			want[key] = value
+			want[id] = input{key, value}
 			recs = append(recs, &kgo.Record{Topic: "in", Partition: p, Key: []byte(key), Value: value,
-				Headers: []kgo.RecordHeader{{Key: "h", Value: []byte("h-" + key)}}})
+				Headers: []kgo.RecordHeader{{Key: "id", Value: []byte(id)}}})
 		}
 	}
 	if err := cl.ProduceSync(t.Context(), recs...).FirstErr(); err != nil {
@@ -51,7 +69,7 @@ func TestRecycledRecordsWrittenIntact(t *testing.T) {
 	var produces atomic.Int32
 	cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		cluster.KeepControl() // only the engine produces now
-		if produces.Add(1) == 40 {
+		if produces.Add(1) == failAt {
 			return answer(req, kerr.InvalidRecord.Code), nil, true
 		}
 		cluster.SleepControl(func() { time.Sleep(2 * time.Millisecond) })
@@ -98,31 +116,101 @@ func TestRecycledRecordsWrittenIntact(t *testing.T) {
 
 	rd := client(t, addr, kgo.ConsumeTopics("out", "dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	seen := map[string]bool{}
+	type written struct {
+		lane string
+		i    int32
+		id   string
+	}
+	var outs []written // in the order written to out (one partition)
 	deadline := time.Now().Add(quickly)
 	for len(seen) < len(want) && time.Now().Before(deadline) {
 		for _, r := range rd.PollRecords(t.Context(), 1000).Records() {
-			key := string(r.Key)
-			in, ok := want[key]
+			id := header(r, "id")
+			in, ok := want[id]
 			if !ok {
-				t.Fatalf("%s: an output with key %q, which no input has", r.Topic, key)
+				t.Fatalf("%s: an output with id %q, which no input has", r.Topic, id)
 			}
-			seen[key] = true
-			if h := header(r, "h"); h != "h-"+key {
-				t.Errorf("%s %s: header h = %q", r.Topic, key, h)
+			seen[id] = true
+			if string(r.Key) != in.key {
+				t.Errorf("%s %s: key %q, want %q", r.Topic, id, r.Key, in.key)
 			}
 			if r.Topic == "dlq" {
-				if !bytes.Equal(r.Value, in) {
-					t.Errorf("dead letter %s: %q, want the input %q", key, r.Value, in)
+				// Not JSON, or refused with the produce that failed.
+				if !bytes.Equal(r.Value, in.value) {
+					t.Errorf("dead letter %s: %q, want the input %q", id, r.Value, in.value)
 				}
 				continue
 			}
-			var got, exp map[string]any
-			if err := json.Unmarshal(r.Value, &got); err != nil || json.Unmarshal(in, &exp) != nil || fmt.Sprint(got) != fmt.Sprint(exp) {
-				t.Errorf("output %s: %s, want %s", key, r.Value, in)
+			var got struct{ P, I int32 }
+			var exp map[string]any
+			if err := json.Unmarshal(r.Value, &exp); err != nil || !bytes.Equal(mustJSON(t, exp), mustJSON(t, jsonOf(t, in.value))) {
+				t.Errorf("output %s: %s, want %s", id, r.Value, in.value)
+				continue
+			}
+			_ = json.Unmarshal(r.Value, &got)
+			outs = append(outs, written{fmt.Sprint(got.P, in.key), got.I, id})
+		}
+	}
+	if failAt == 0 {
+		// Nothing failed: each lane's outputs are its offsets, each once,
+		// in order.
+		got := map[string][]int32{}
+		for _, o := range outs {
+			got[o.lane] = append(got[o.lane], o.i)
+		}
+		for lane, l := range lanes {
+			if !slices.Equal(got[lane], l) {
+				t.Errorf("lane %s: wrote %v, want %v", lane, got[lane], l)
 			}
 		}
 	}
 	if len(seen) != len(want) {
 		t.Errorf("read back the outputs of %d of %d records", len(seen), len(want))
+	}
+}
+
+func jsonOf(t *testing.T, b []byte) any {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A recycled entry's next record starts a run of its own: the release of
+// its last record, arriving late (its worker said so after the record
+// was settled), does not end the new record's turn in its lane.
+func TestRecycledEntryIgnoresLateEvents(t *testing.T) {
+	w := newWindow(OrderPartition, 10)
+	w.drain = true
+	s := &stream{}
+	w.add(rec(0, "k"), false)
+	first := w.next()[0]
+	gen := first.gen
+	w.settle(first, gen, true) // settled before its release
+	s.recycleDrained(w)
+	e := w.add(rec(1, "k"), false)
+	if e != first {
+		t.Fatal("the settled entry was not reused")
+	}
+	if o := offsets(w.next()); len(o) != 1 || o[0] != 1 {
+		t.Fatalf("handed out %v, want [1]", o)
+	}
+	w.add(rec(2, "k"), false)
+	w.release(first, gen) // the late release of offset 0
+	if o := offsets(w.next()); len(o) != 0 {
+		t.Errorf("handed out %v while offset 1 has its lane's turn", o)
+	}
+	w.release(e, e.gen)
+	if o := offsets(w.next()); len(o) != 1 || o[0] != 2 {
+		t.Errorf("after offset 1's release: handed out %v, want [2]", o)
 	}
 }

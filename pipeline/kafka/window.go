@@ -49,8 +49,12 @@ type entry struct {
 	acked  bool
 	state  entryState
 	// gen counts the runs of the record: a rewind starts a new one, and
-	// the settlements and releases of an older run are ignored.
+	// the settlements and releases of an older run are ignored. first is
+	// the gen of its first run: a recycled entry (recycle.go) counts on
+	// from its last record's, so that a late event of that one never
+	// matches.
 	gen     int
+	first   int
 	counted bool // its first ack was counted (Progress)
 	// in is the record converted early, for Skip, with its Watermill
 	// UUID id; nil until it is handed out.
@@ -121,10 +125,12 @@ type window struct {
 	last     int64            // highest offset added, -1 for none
 	rewinds  []*lane          // lanes whose rewind waits for its pause, for the loop to resume
 	slab     []entry          // entries not used yet (newEntry)
-	// drain keeps the records advance moves the prefix over in drained,
-	// for the loop to recycle (recycle.go).
+	// drain keeps the entries advance moves the prefix over in drained,
+	// for the loop to recycle with their records (recycle.go); free are
+	// the recycled ones, for newEntry.
 	drain   bool
-	drained []*kgo.Record
+	drained []*entry
+	free    []*entry
 
 	commit    kgo.EpochOffset // next offset to commit; Offset -1 before any ack
 	committed int64           // last offset committed to the broker, -1 for none
@@ -223,6 +229,12 @@ func (w *window) add(r *kgo.Record, done bool) *entry {
 const entrySlab = 64
 
 func (w *window) newEntry() *entry {
+	if n := len(w.free); n > 0 {
+		e := w.free[n-1]
+		w.free[n-1] = nil
+		w.free = w.free[:n-1]
+		return e
+	}
 	if len(w.slab) == 0 {
 		w.slab = make([]entry, entrySlab)
 	}
@@ -423,7 +435,7 @@ func (w *window) advance() bool {
 		r := w.log[0].rec
 		w.commit = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
 		if w.drain {
-			w.drained = append(w.drained, r)
+			w.drained = append(w.drained, w.log[0])
 		}
 		w.log[0] = nil
 		w.log = w.log[1:]
