@@ -57,6 +57,8 @@ type stream struct {
 	incomplete int         // bounded ranges not complete yet
 	paused     bool        // Pause: nothing fetched or handed out beyond what was
 	recycles   bool        // fetched records go back to a fetchPool (recycle.go)
+	// freeEntries are the windows' recycled entries (recycle.go).
+	freeEntries []*entry
 }
 
 type pending struct {
@@ -86,6 +88,9 @@ type ackEvent struct {
 	stall error
 }
 
+// pollMax is the most records one poll hands the loop.
+const pollMax = 10_000
+
 // poll feeds fetched records to the loop; the loop stops taking them while
 // its buffer is full, which stops the fetching. A fetch error that ends a
 // bounded read (see fatal) goes to the loop and ends the polling; the
@@ -93,7 +98,7 @@ type ackEvent struct {
 func (s *stream) poll() {
 	ctx := s.readCtx
 	for {
-		fs := s.cl.PollRecords(ctx, 10_000)
+		fs := s.cl.PollRecords(ctx, pollMax)
 		if ctx.Err() != nil || fs.IsClientClosed() {
 			return
 		}

@@ -113,7 +113,9 @@ func (s *stream) recycleDrained(w *window) {
 		e.rec.Recycle()
 		gen := e.gen + 1
 		*e = entry{gen: gen, first: gen}
-		w.free = append(w.free, e)
+		if w.free != nil && len(*w.free) < s.maxBuffered()+pollMax {
+			*w.free = append(*w.free, e)
+		}
 		w.drained[i] = nil
 	}
 	w.drained = w.drained[:0]

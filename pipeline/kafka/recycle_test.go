@@ -189,9 +189,9 @@ func mustJSON(t *testing.T, v any) []byte {
 // its last record, arriving late (its worker said so after the record
 // was settled), does not end the new record's turn in its lane.
 func TestRecycledEntryIgnoresLateEvents(t *testing.T) {
+	s := &stream{cfg: &ConcurrentSubscriberConfig{MaxInFlight: 10}}
 	w := newWindow(OrderPartition, 10)
-	w.drain = true
-	s := &stream{}
+	w.drain, w.free = true, &s.freeEntries
 	w.add(rec(0, "k"), false)
 	first := w.next()[0]
 	gen := first.gen

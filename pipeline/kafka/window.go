@@ -127,10 +127,11 @@ type window struct {
 	slab     []entry          // entries not used yet (newEntry)
 	// drain keeps the entries advance moves the prefix over in drained,
 	// for the loop to recycle with their records (recycle.go); free are
-	// the recycled ones, for newEntry.
+	// the recycled ones, for newEntry: the stream's, shared by its windows
+	// so that what they keep is the stream's peak, not each partition's.
 	drain   bool
 	drained []*entry
-	free    []*entry
+	free    *[]*entry
 
 	commit    kgo.EpochOffset // next offset to commit; Offset -1 before any ack
 	committed int64           // last offset committed to the broker, -1 for none
@@ -229,10 +230,11 @@ func (w *window) add(r *kgo.Record, done bool) *entry {
 const entrySlab = 64
 
 func (w *window) newEntry() *entry {
-	if n := len(w.free); n > 0 {
-		e := w.free[n-1]
-		w.free[n-1] = nil
-		w.free = w.free[:n-1]
+	if w.free != nil && len(*w.free) > 0 {
+		free := *w.free
+		e := free[len(free)-1]
+		free[len(free)-1] = nil
+		*w.free = free[:len(free)-1]
 		return e
 	}
 	if len(w.slab) == 0 {
