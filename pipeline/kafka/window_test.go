@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -353,6 +354,43 @@ func TestWindowPipelinedRandom(t *testing.T) {
 			if len(idx) != perKey[k] {
 				t.Fatalf("seed %d key %s: %d records ran, want all", seed, k, len(idx))
 			}
+		}
+	}
+}
+
+// BenchmarkWindow is a partition's window under test/bench's load: polls
+// of 512 records keyed over 800 keys, 256 in flight, each released when
+// handed out and acked a poll later. One op is one record: add, hand out,
+// release, ack.
+func BenchmarkWindow(b *testing.B) {
+	const poll = 512
+	keys := make([][]byte, 800)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "user-%05d", i*37)
+	}
+	recs := make([]kgo.Record, 4*poll)
+	w := newWindow(OrderKey, 256)
+	var inflight []*entry
+	off := int64(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if off%poll == 0 {
+			// A poll: its records are added at once; the window then
+			// hands out what it may.
+			for i := range int64(poll) {
+				r := &recs[(off+i)%int64(len(recs))]
+				*r = kgo.Record{Offset: off + i, Key: keys[(off+i)*7%int64(len(keys))]}
+				w.add(r, false)
+			}
+		}
+		off++
+		for _, e := range w.next() {
+			w.release(e, e.gen)
+			inflight = append(inflight, e)
+		}
+		if len(inflight) > 0 {
+			w.ack(inflight[0])
+			inflight = inflight[1:]
 		}
 	}
 }
