@@ -1,7 +1,6 @@
 package kafka
 
 import (
-	"container/heap"
 	"errors"
 	"time"
 )
@@ -48,7 +47,8 @@ func (s *stream) stallAt(w *window, e *entry, err error) {
 func (w *window) unqueueRewinding() {
 	kept := w.ready[:0]
 	var lanes []*lane
-	for _, e := range w.ready {
+	for _, it := range w.ready {
+		e := it.e
 		if l := e.lane; l != nil && l.rewind {
 			e.state = idle
 			l.out--
@@ -56,14 +56,14 @@ func (w *window) unqueueRewinding() {
 			lanes = append(lanes, l)
 			continue
 		}
-		kept = append(kept, e)
+		kept = append(kept, it)
 	}
 	if len(lanes) == 0 {
 		return
 	}
 	clear(w.ready[len(kept):])
 	w.ready = kept
-	heap.Init(&w.ready)
+	w.ready.init()
 	for _, l := range lanes {
 		w.kick(l)
 	}

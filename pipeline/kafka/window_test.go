@@ -394,3 +394,32 @@ func BenchmarkWindow(b *testing.B) {
 		}
 	}
 }
+
+// The ready heap pops in offset order, with items taken out between.
+func TestReadyHeap(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var h readyHeap
+	var want []int64
+	for range 500 {
+		off := rnd.Int64N(1000)
+		h.push(&entry{offset: off})
+		want = append(want, off)
+	}
+	kept := h[:0]
+	for _, it := range h {
+		if it.offset%3 != 0 {
+			kept = append(kept, it)
+		}
+	}
+	h = kept
+	h.init()
+	want = slices.DeleteFunc(want, func(o int64) bool { return o%3 == 0 })
+	slices.Sort(want)
+	var got []int64
+	for len(h) > 0 {
+		got = append(got, h.pop().offset)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("popped %v, want %v", got, want)
+	}
+}
