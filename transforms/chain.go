@@ -65,11 +65,15 @@ func (c *Chain) Close() error {
 // means the record was filtered out.
 func (c *Chain) Run(ctx context.Context, r *Record) ([]*Record, error) {
 	recs := r.One()
+	var clk stepClock
+	if c.Observe != nil {
+		clk.start()
+	}
 	for _, s := range c.Steps {
 		if len(recs) == 1 {
 			// The common case: one record in, so its step's result is the next
 			// step's input as it is.
-			out, err := c.apply(ctx, s, recs[0])
+			out, err := c.apply(ctx, &clk, s, recs[0])
 			if err != nil {
 				return nil, err
 			}
@@ -80,7 +84,7 @@ func (c *Chain) Run(ctx context.Context, r *Record) ([]*Record, error) {
 		}
 		next := make([]*Record, 0, len(recs))
 		for _, rec := range recs {
-			out, err := c.apply(ctx, s, rec)
+			out, err := c.apply(ctx, &clk, s, rec)
 			if err != nil {
 				return nil, err
 			}
@@ -95,19 +99,34 @@ func (c *Chain) Run(ctx context.Context, r *Record) ([]*Record, error) {
 }
 
 // apply runs one step on one record, observed.
-func (c *Chain) apply(ctx context.Context, s *Step, rec *Record) ([]*Record, error) {
-	var start time.Time
-	if c.Observe != nil {
-		start = time.Now()
-	}
+func (c *Chain) apply(ctx context.Context, clk *stepClock, s *Step, rec *Record) ([]*Record, error) {
 	out, err := s.apply(ctx, rec)
 	if c.Observe != nil {
-		c.Observe(s, time.Since(start), len(out), err)
+		c.Observe(s, clk.lap(), len(out), err)
 	}
 	if err != nil {
 		return nil, &StepError{Name: s.Name, Index: s.Index, Err: err}
 	}
 	return out, nil
+}
+
+// stepClock times the applications of one run's steps, which follow one
+// another on one goroutine: one reading of the monotonic clock ends a step
+// and starts the next. A reading costs 70–100 ns on some virtual machines,
+// as much as a cheap step.
+type stepClock struct {
+	t0   time.Time
+	mark time.Duration // since t0, at the end of the last step
+}
+
+func (c *stepClock) start() { c.t0 = time.Now() }
+
+// lap is the time since the last lap, or since start.
+func (c *stepClock) lap() time.Duration {
+	now := time.Since(c.t0)
+	d := now - c.mark
+	c.mark = now
+	return d
 }
 
 func (s *Step) apply(ctx context.Context, r *Record) (out []*Record, err error) {

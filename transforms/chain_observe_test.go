@@ -51,3 +51,27 @@ func TestChainObserve(t *testing.T) {
 		}
 	}
 }
+
+// Each step's time is its own: the chain reads the clock once between two
+// steps, so a slow step is not taken for the one after it.
+func TestChainObserveTimesEachStep(t *testing.T) {
+	const slow = 50 * time.Millisecond
+	pass := transforms.Func(func(_ context.Context, r *transforms.Record) ([]*transforms.Record, error) { return r.One(), nil })
+	wait := transforms.Func(func(_ context.Context, r *transforms.Record) ([]*transforms.Record, error) {
+		time.Sleep(slow)
+		return r.One(), nil
+	})
+	chain := &transforms.Chain{Steps: []*transforms.Step{
+		{Name: "a", Index: 0, Transform: pass},
+		{Name: "b", Index: 1, Transform: wait},
+		{Name: "c", Index: 2, Transform: pass},
+	}}
+	var took []time.Duration
+	chain.Observe = func(_ *transforms.Step, d time.Duration, _ int, _ error) { took = append(took, d) }
+	if _, err := chain.Run(context.Background(), &transforms.Record{Value: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(took) != 3 || took[0] >= slow || took[1] < slow || took[2] >= slow {
+		t.Errorf("steps took %v; want only the second at least %s", took, slow)
+	}
+}
