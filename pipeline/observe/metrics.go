@@ -44,7 +44,7 @@ type metricSet struct {
 	in, filtered, dead, pollFailures *prometheus.CounterVec
 	out, failures, stepOutputs       *prometheus.CounterVec
 	stepDuration, latency            *prometheus.HistogramVec
-	inFlight, lag, ready, info       *prometheus.GaugeVec
+	lag, ready, info                 *prometheus.GaugeVec
 	stalled                          *prometheus.GaugeVec
 	paused                           *prometheus.GaugeVec
 	reloads                          *prometheus.CounterVec
@@ -93,8 +93,6 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 			"pipeline", "step", "index"),
 		latency: histogram(MetricLatency,
 			"Time from an input record's Kafka timestamp to the acknowledgement of its outputs.", latencyBuckets, "pipeline"),
-		inFlight: gauge(MetricInFlight,
-			"Input records being processed now.", "pipeline"),
 		lag: gauge(MetricConsumerLag,
 			"Records of the input partition not yet committed by the pipeline's consumer group: end offset minus committed offset, as of the last successful poll.",
 			"pipeline", "topic", "partition"),
@@ -110,5 +108,23 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 			"Reloads of the config (SIGHUP, run --watch) by result: ok, or failed (not valid, or a change a reload cannot make; nothing changed).", "result"),
 		info: gauge(MetricRunnerInfo,
 			"Always 1; the labels name the runner's version and the Go version it was built with.", "version", "go_version"),
+	}
+}
+
+// inFlightDesc is millrace_records_in_flight, which inFlightCollector
+// exports.
+var inFlightDesc = prometheus.NewDesc(MetricInFlight, "Input records being processed now.", []string{"pipeline"}, nil)
+
+// inFlightCollector exports each watched pipeline's records in flight, as
+// its hooks count them (Pipeline.Begin and End), when /metrics is read:
+// a gauge of its own would be a second value updated twice per record by
+// every worker.
+type inFlightCollector struct{ o *Observer }
+
+func (inFlightCollector) Describe(ch chan<- *prometheus.Desc) { ch <- inFlightDesc }
+
+func (c inFlightCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.o.pipelines() {
+		ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(max(p.inFlight.Load(), 0)), p.label)
 	}
 }

@@ -64,7 +64,7 @@ func TestCountersAndStatusAgree(t *testing.T) {
 		{"dead", testutil.ToFloat64(m.dead.WithLabelValues("enrich")), 1},
 		{"failures filter", testutil.ToFloat64(m.failures.WithLabelValues("enrich", "filter", "0")), 1},
 		{"failures publish", testutil.ToFloat64(m.failures.WithLabelValues("enrich", "publish", "-1")), 1},
-		{"in flight", testutil.ToFloat64(m.inFlight.WithLabelValues("enrich")), 0},
+		{"in flight", testutil.ToFloat64(inFlightCollector{o}), 0},
 		{"step outputs filter", testutil.ToFloat64(m.stepOutputs.WithLabelValues("enrich", "filter", "0")), 5},
 		{"info", testutil.ToFloat64(m.info.WithLabelValues("v1.2.3", strings.TrimSpace(goVersion()))), 1},
 	} {
@@ -288,8 +288,17 @@ func TestHealth(t *testing.T) {
 	if ok, why := o.Health(now.Add(time.Hour)); ok || !strings.Contains(why, "in flight") {
 		t.Errorf("a record stuck for an hour: %v %q", ok, why)
 	}
-	p.End(true)
+	p.Begin()
+	p.End(true) // one of two finished: the other is not stuck for now
 	if ok, why := o.Health(now.Add(time.Hour)); !ok {
+		t.Errorf("a record finished since the last check: %q", why)
+	}
+	o.heartbeat.Store(now.Add(2 * time.Hour).UnixNano())
+	if ok, why := o.Health(now.Add(2 * time.Hour)); ok || !strings.Contains(why, "in flight for 1h0m0s") {
+		t.Errorf("an hour after the last record finished: %v %q", ok, why)
+	}
+	p.End(true)
+	if ok, why := o.Health(now.Add(2 * time.Hour)); !ok {
 		t.Errorf("nothing in flight: %q", why)
 	}
 }

@@ -89,6 +89,7 @@ func New(opts Options) *Observer {
 		stop:    make(chan struct{}),
 	}
 	o.m = newMetricSet(o.own)
+	o.own.MustRegister(inFlightCollector{o})
 	o.m.info.WithLabelValues(opts.Version, runtime.Version()).Set(1)
 	o.std.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	o.heartbeat.Store(time.Now().UnixNano())
@@ -233,6 +234,9 @@ func (o *Observer) tick() {
 			return
 		case now := <-t.C:
 			o.heartbeat.Store(now.UnixNano())
+			for _, p := range o.pipelines() {
+				p.noteProgress(now)
+			}
 			o.sample(now)
 			o.updateReady(now)
 		}

@@ -31,7 +31,6 @@ type Pipeline struct {
 
 	in, filtered, dead prometheus.Counter
 	out, failures      *prometheus.CounterVec
-	inFlightGauge      prometheus.Gauge
 	latency            prometheus.Observer
 	stepDuration       []prometheus.Observer
 	stepOutputs        []prometheus.Counter
@@ -41,9 +40,14 @@ type Pipeline struct {
 	member         atomic.Pointer[GroupMember]
 	paused         atomic.Pointer[pause] // nil while not paused
 	inFlight       atomic.Int64
-	lastProgress   atomic.Int64 // Unix nanoseconds: a record finished, or one started after none was in flight
+	lastProgress   atomic.Int64 // Unix nanoseconds: a record started after none was in flight
+	// finished counts the records End saw, so that a record finishing
+	// reads no clock (a reading costs up to 100 ns on some virtual
+	// machines): noteProgress notes when the count last moved.
+	finished atomic.Uint64
+	progress progressSeen // under mu
 
-	topicLabels     sync.Map // output topics named in metrics
+	topicLabels     sync.Map // output topics named in metrics: shown name -> its counter
 	topicLabelCount int      // their number, under mu
 
 	mu     sync.Mutex
@@ -132,16 +136,15 @@ func newPipeline(o *Observer, cp *config.Pipeline, index int) *Pipeline {
 	p.dead = m.dead.WithLabelValues(p.label)
 	p.out = m.out.MustCurryWith(prometheus.Labels{"pipeline": p.label})
 	p.failures = m.failures.MustCurryWith(prometheus.Labels{"pipeline": p.label})
-	p.inFlightGauge = m.inFlight.WithLabelValues(p.label)
 	p.latency = m.latency.WithLabelValues(p.label)
 	m.ready.WithLabelValues(p.label).Set(0)
 	m.stalled.WithLabelValues(p.label).Set(0)
 	m.paused.WithLabelValues(p.label).Set(0)
 	for _, t := range p.outputs {
-		p.out.WithLabelValues(t)           // export zero before the first record
-		p.topicLabels.Store(t, struct{}{}) // always named, not counted
+		// Exported as zero before the first record; always named, not
+		// counted among maxTopicLabels.
+		p.topicLabels.Store(t, p.out.WithLabelValues(t))
 	}
-	p.topicLabels.Store(OtherTopics, struct{}{})
 	for _, s := range cp.Steps {
 		idx := strconv.Itoa(s.Index)
 		p.steps = append(p.steps, stepInfo{Name: s.Name, Index: s.Index})
@@ -169,7 +172,6 @@ func (p *Pipeline) Begin() {
 	if p.inFlight.Add(1) == 1 {
 		p.lastProgress.Store(time.Now().UnixNano())
 	}
-	p.inFlightGauge.Inc()
 }
 
 // End marks an input record leaving the pipeline's middleware; done says
@@ -182,9 +184,8 @@ func (p *Pipeline) End(done bool) {
 	if done {
 		p.in.Inc()
 	}
-	p.lastProgress.Store(time.Now().UnixNano())
+	p.finished.Add(1)
 	p.inFlight.Add(-1)
-	p.inFlightGauge.Dec()
 }
 
 // Filtered counts an input record the chain dropped.
@@ -202,7 +203,7 @@ func (p *Pipeline) Out(topic string) {
 	if s, ok := p.shownTopic[topic]; ok {
 		topic = s
 	}
-	p.out.WithLabelValues(p.topicLabel(topic)).Inc()
+	p.outCounter(topic).Inc()
 }
 
 // maxTopicLabels bounds the output topics, besides those of output.topic
@@ -214,22 +215,26 @@ const maxTopicLabels = 100
 // OtherTopics is the label of the output topics beyond maxTopicLabels.
 const OtherTopics = "(other)"
 
-// topicLabel is topic, or OtherTopics once maxTopicLabels others were named.
-func (p *Pipeline) topicLabel(topic string) string {
-	if _, ok := p.topicLabels.Load(topic); ok {
-		return topic
+// outCounter is the counter of output records on topic (a shown name):
+// its own, or OtherTopics' once maxTopicLabels others were named. Named
+// topics' counters are kept, so that counting a record makes no label
+// lookup.
+func (p *Pipeline) outCounter(topic string) prometheus.Counter {
+	if c, ok := p.topicLabels.Load(topic); ok {
+		return c.(prometheus.Counter)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.topicLabels.Load(topic); ok {
-		return topic
+	if c, ok := p.topicLabels.Load(topic); ok {
+		return c.(prometheus.Counter)
 	}
-	if p.topicLabelCount >= maxTopicLabels {
-		return OtherTopics
+	if topic == OtherTopics || p.topicLabelCount >= maxTopicLabels {
+		return p.out.WithLabelValues(OtherTopics)
 	}
 	p.topicLabelCount++
-	p.topicLabels.Store(topic, struct{}{})
-	return topic
+	c := p.out.WithLabelValues(topic)
+	p.topicLabels.Store(topic, c)
+	return c
 }
 
 // Delivered observes the end-to-end latency of an input record whose
@@ -383,14 +388,37 @@ func (p *Pipeline) Watch(started <-chan struct{}, sub any) {
 	}()
 }
 
+// noteProgress notes now as the time of the last progress if records
+// finished since it was last called: the heartbeat calls it every second,
+// which is precise enough for a wedge limit of a minute or more.
+func (p *Pipeline) noteProgress(now time.Time) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := p.finished.Load(); n != p.progress.finished {
+		p.progress = progressSeen{finished: n, at: now}
+	}
+	return p.progress.at
+}
+
 // stuck reports whether records have been in flight for longer than the
 // wedge limit without any finishing.
 func (p *Pipeline) stuck(now time.Time) (bool, time.Duration) {
+	last := p.noteProgress(now)
 	if p.inFlight.Load() <= 0 {
 		return false, 0
 	}
-	d := now.Sub(time.Unix(0, p.lastProgress.Load()))
+	if started := time.Unix(0, p.lastProgress.Load()); started.After(last) {
+		last = started
+	}
+	d := now.Sub(last)
 	return d > p.wedgeLimit, d
+}
+
+// progressSeen is the count of finished records as stuck last saw it, and
+// when it saw it move.
+type progressSeen struct {
+	finished uint64
+	at       time.Time
 }
 
 // recentErrors returns the kept errors, newest first.

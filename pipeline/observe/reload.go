@@ -39,7 +39,7 @@ func (o *Observer) RemovePipeline(name string) {
 	m := o.m
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
 		m.in, m.filtered, m.dead, m.pollFailures, m.out, m.failures, m.stepOutputs,
-		m.stepDuration, m.latency, m.inFlight, m.lag, m.ready, m.paused, m.stalled,
+		m.stepDuration, m.latency, m.lag, m.ready, m.paused, m.stalled,
 	} {
 		v.DeletePartialMatch(l)
 	}
