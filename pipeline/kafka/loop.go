@@ -46,6 +46,7 @@ type stream struct {
 	// owned by the loop goroutine
 	windows    map[int32]*window
 	toSend     []pending
+	ready      []*entry // dispatch's, for window.next
 	buffered   int
 	revokes    []*revokeWait
 	err        error // why the subscription ended badly, set before done is closed
@@ -345,13 +346,15 @@ func (s *stream) dispatch() {
 			s.commitSync([]int32{p})
 			w.gate = -1
 		}
-		for _, e := range w.next() {
+		s.ready = w.next(s.ready[:0])
+		for _, e := range s.ready {
 			var again *engine.Record
 			if e.gen > e.first {
 				again = e.last // a rewind runs it again
 			}
 			s.toSend = append(s.toSend, s.pending(e, w, again))
 		}
+		clear(s.ready)
 		s.rewinds(w)
 	}
 }

@@ -196,7 +196,7 @@ func TestRecycledEntryIgnoresLateEvents(t *testing.T) {
 	w := newWindow(OrderPartition, 10)
 	w.drain, w.free = true, &s.freeEntries
 	w.add(rec(0, "k"), false)
-	first := w.next()[0]
+	first := w.next(nil)[0]
 	gen := first.gen
 	w.settle(first, gen, true) // settled before its release
 	s.recycleDrained(w)
@@ -204,16 +204,16 @@ func TestRecycledEntryIgnoresLateEvents(t *testing.T) {
 	if e != first {
 		t.Fatal("the settled entry was not reused")
 	}
-	if o := offsets(w.next()); len(o) != 1 || o[0] != 1 {
+	if o := offsets(w.next(nil)); len(o) != 1 || o[0] != 1 {
 		t.Fatalf("handed out %v, want [1]", o)
 	}
 	w.add(rec(2, "k"), false)
 	w.release(first, gen) // the late release of offset 0
-	if o := offsets(w.next()); len(o) != 0 {
+	if o := offsets(w.next(nil)); len(o) != 0 {
 		t.Errorf("handed out %v while offset 1 has its lane's turn", o)
 	}
 	w.release(e, e.gen)
-	if o := offsets(w.next()); len(o) != 1 || o[0] != 2 {
+	if o := offsets(w.next(nil)); len(o) != 1 || o[0] != 2 {
 		t.Errorf("after offset 1's release: handed out %v, want [2]", o)
 	}
 }

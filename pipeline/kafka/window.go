@@ -102,6 +102,9 @@ type lane struct {
 	rewind  bool  // a record failed: run q[:next] again
 	pausing bool  // the rewind waits for its pause (the loop resumes it)
 	careful int64 // records up to this offset run one at a time (after a rewind)
+	// room is q's storage while the lane holds few records, as most do
+	// under ordering: key, so that queuing them allocates nothing.
+	room [2]*entry
 }
 
 // window tracks the records of one partition from poll to commit (group
@@ -117,13 +120,15 @@ type window struct {
 	ordering Ordering
 	max      int
 
-	log      []*entry         // every record not yet committed, in offset order
-	lanes    map[string]*lane // lanes with records not yet acked
-	ready    readyHeap        // may be handed out now, oldest first
-	inflight int              // handed out and not settled
-	last     int64            // highest offset added, -1 for none
-	rewinds  []*lane          // lanes whose rewind waits for its pause, for the loop to resume
-	slab     []entry          // entries not used yet (newEntry)
+	log   []*entry         // every record not yet committed, in offset order
+	lanes map[string]*lane // lanes with records not yet acked
+	// spareLanes are dropped lanes, for newLane.
+	spareLanes []*lane
+	ready      readyHeap // may be handed out now, oldest first
+	inflight   int       // handed out and not settled
+	last       int64     // highest offset added, -1 for none
+	rewinds    []*lane   // lanes whose rewind waits for its pause, for the loop to resume
+	slab       []entry   // entries not used yet (newEntry)
 	// drain keeps the entries advance moves the prefix over in drained,
 	// for the loop to recycle with their records (recycle.go); free are
 	// the recycled ones, for newEntry: the stream's, shared by its windows
@@ -214,7 +219,7 @@ func (w *window) add(r *kgo.Record, done bool) *entry {
 	}
 	l := w.lanes[string(key)] // no string made for a lookup
 	if l == nil {
-		l = &lane{key: string(key), careful: -1}
+		l = w.newLane(key)
 		w.lanes[l.key] = l
 	}
 	e.lane = l
@@ -244,6 +249,37 @@ func (w *window) newEntry() *entry {
 	return e
 }
 
+// newLane is an empty lane for key: one the window dropped, when it kept
+// some.
+func (w *window) newLane(key []byte) *lane {
+	var l *lane
+	if n := len(w.spareLanes); n > 0 {
+		l = w.spareLanes[n-1]
+		w.spareLanes[n-1] = nil
+		w.spareLanes = w.spareLanes[:n-1]
+	} else {
+		l = new(lane)
+	}
+	l.key, l.careful = string(key), -1
+	l.q = l.room[:0]
+	return l
+}
+
+// maxSpareLanes bounds the lanes a window keeps for newLane.
+const maxSpareLanes = 256
+
+// dropLane takes l, whose records are all acked, out of the window, and
+// keeps it for a later key. Its acked entries still point to it, but
+// nothing reads the lane of an acked entry: their late releases and
+// settlements are ignored (release, settle).
+func (w *window) dropLane(l *lane) {
+	delete(w.lanes, l.key)
+	if len(w.spareLanes) < maxSpareLanes {
+		*l = lane{}
+		w.spareLanes = append(w.spareLanes, l)
+	}
+}
+
 // kick gives the turn of l to its next record, if it may run: no record
 // has the turn, the lane is not rewinding, and (up to where a rewind
 // runs records one at a time) every record handed out before is settled.
@@ -271,10 +307,9 @@ func (w *window) kick(l *lane) {
 	w.ready.push(e)
 }
 
-// next returns the records that may be handed out now, and marks them in
-// flight.
-func (w *window) next() []*entry {
-	var out []*entry
+// next appends the records that may be handed out now to out, and marks
+// them in flight.
+func (w *window) next(out []*entry) []*entry {
 	for len(w.ready) > 0 && w.inflight < w.max {
 		if w.ready[0].offset > w.limit {
 			break
@@ -387,7 +422,7 @@ func (w *window) settle(e *entry, gen int, done bool) bool {
 		l.next--
 	}
 	if len(l.q) == 0 && l.out == 0 {
-		delete(w.lanes, l.key)
+		w.dropLane(l)
 	} else {
 		w.kick(l)
 	}

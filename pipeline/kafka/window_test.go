@@ -30,15 +30,15 @@ func TestWindowKeyOrdering(t *testing.T) {
 	for i, k := range []string{"a", "b", "a", "", "b", "a"} {
 		w.add(rec(int64(i), k), false)
 	}
-	got := w.next()
+	got := w.next(nil)
 	if o := offsets(got); len(o) != 3 || o[0] != 0 || o[1] != 1 || o[2] != 3 {
 		t.Fatalf("first wave %v, want [0 1 3]: one per key, keyless records free", o)
 	}
-	if w.next() != nil {
+	if w.next(nil) != nil {
 		t.Fatal("nothing else may run while a and b are busy")
 	}
 	w.ack(got[1]) // b@1 done: b@4 may run
-	if o := offsets(w.next()); len(o) != 1 || o[0] != 4 {
+	if o := offsets(w.next(nil)); len(o) != 1 || o[0] != 4 {
 		t.Fatalf("after acking b@1 got %v, want [4]", o)
 	}
 	if w.commit.Offset != -1 {
@@ -48,7 +48,7 @@ func TestWindowKeyOrdering(t *testing.T) {
 	if w.commit.Offset != 2 || w.commit.Epoch != 3 {
 		t.Fatalf("commit %+v, want offset 2", w.commit)
 	}
-	if o := offsets(w.next()); len(o) != 1 || o[0] != 2 {
+	if o := offsets(w.next(nil)); len(o) != 1 || o[0] != 2 {
 		t.Fatalf("want a@2 next, got %v", o)
 	}
 }
@@ -59,11 +59,11 @@ func TestWindowPartitionOrderingRunsOneAtATime(t *testing.T) {
 		w.add(rec(int64(i), "k"+string(rune('0'+i))), false)
 	}
 	for i := range 3 {
-		got := w.next()
+		got := w.next(nil)
 		if len(got) != 1 || got[0].rec.Offset != int64(i) {
 			t.Fatalf("step %d: got %v", i, offsets(got))
 		}
-		if w.next() != nil {
+		if w.next(nil) != nil {
 			t.Fatal("a second record ran concurrently")
 		}
 		w.ack(got[0])
@@ -78,7 +78,7 @@ func TestWindowBoundsInFlight(t *testing.T) {
 	for i := range 10 {
 		w.add(rec(int64(i), "k"), false)
 	}
-	if n := len(w.next()); n != 4 {
+	if n := len(w.next(nil)); n != 4 {
 		t.Fatalf("%d in flight, window is 4", n)
 	}
 	w.add(rec(5, "stale"), false) // at or below the last offset: ignored
@@ -101,7 +101,7 @@ func TestWindowCommitNeverPassesUnacked(t *testing.T) {
 		lastByKey := map[string]int64{}
 		var running []*entry
 		for len(acked) < n {
-			for _, e := range w.next() {
+			for _, e := range w.next(nil) {
 				k := string(e.rec.Key)
 				if prev, ok := lastByKey[k]; ok && prev > e.rec.Offset {
 					t.Fatalf("seed %d: key %s ran %d after %d", seed, k, e.rec.Offset, prev)
@@ -137,7 +137,7 @@ func TestWindowFinishBeforeHandOut(t *testing.T) {
 	w.add(rec(0, ""), false)
 	w.add(rec(1, ""), false)
 	w.finish()
-	if got := w.next(); got != nil || !w.finished() {
+	if got := w.next(nil); got != nil || !w.finished() {
 		t.Fatalf("handed out %v after a stop with none handed out before", offsets(got))
 	}
 }
@@ -156,7 +156,7 @@ func TestWindowBoundedRange(t *testing.T) {
 	w.add(rec(5, "a"), false)
 	w.add(rec(6, "a"), true) // done on arrival, behind 5
 	w.add(rec(7, "b"), false)
-	if got := offsets(w.next()); !slices.Equal(got, []int64{5, 7}) {
+	if got := offsets(w.next(nil)); !slices.Equal(got, []int64{5, 7}) {
 		t.Fatalf("handed out %v, want [5 7]", got)
 	}
 	if w.position() != 5 || w.complete() {
@@ -187,7 +187,7 @@ func TestWindowBoundedRange(t *testing.T) {
 // and releases it (its process call returned).
 func releaseNext(t *testing.T, w *window, want int64) *entry {
 	t.Helper()
-	got := w.next()
+	got := w.next(nil)
 	if o := offsets(got); len(o) != 1 || o[0] != want {
 		t.Fatalf("handed out %v, want [%d]", o, want)
 	}
@@ -203,17 +203,17 @@ func TestWindowPartitionPipelined(t *testing.T) {
 	for i := range 6 {
 		w.add(rec(int64(i), "k"), false)
 	}
-	got := w.next()
+	got := w.next(nil)
 	if o := offsets(got); len(o) != 1 || o[0] != 0 {
 		t.Fatalf("first hand-out %v, want [0]", o)
 	}
-	if w.next() != nil {
+	if w.next(nil) != nil {
 		t.Fatal("the next record ran before the first was released")
 	}
 	w.release(got[0], got[0].gen)
 	e1 := releaseNext(t, w, 1)
 	e2 := releaseNext(t, w, 2)
-	if w.next() != nil || w.inflight != 3 {
+	if w.next(nil) != nil || w.inflight != 3 {
 		t.Fatalf("max in flight 3 passed: %d in flight", w.inflight)
 	}
 	w.ack(e2)
@@ -243,7 +243,7 @@ func TestWindowRewind(t *testing.T) {
 	}
 	w.ack(es[0])
 	w.settle(es[1], 0, false) // 1 failed
-	if w.next() != nil {
+	if w.next(nil) != nil {
 		t.Fatal("a rewinding lane handed out a record")
 	}
 	w.ack(es[3]) // done in its old run: runs again all the same
@@ -251,13 +251,13 @@ func TestWindowRewind(t *testing.T) {
 		t.Fatal("rewind scheduled while 2 is in flight")
 	}
 	w.settle(es[2], 0, false)
-	if len(w.rewinds) != 1 || w.next() != nil {
+	if len(w.rewinds) != 1 || w.next(nil) != nil {
 		t.Fatalf("%d rewinds scheduled once all settled, want 1, and nothing handed out during the pause", len(w.rewinds))
 	}
 	w.resume(w.rewinds[0])
 	w.rewinds = w.rewinds[:0]
 	r1 := releaseNext(t, w, 1)
-	if w.next() != nil {
+	if w.next(nil) != nil {
 		t.Fatal("a rewound record ran before the one before it was acked")
 	}
 	// Late settlements of the first runs change nothing.
@@ -266,7 +266,7 @@ func TestWindowRewind(t *testing.T) {
 		t.Fatal("a settlement of an old run moved the commit")
 	}
 	w.release(es[2], 0)
-	if w.next() != nil {
+	if w.next(nil) != nil {
 		t.Fatal("a release of an old run let a record run")
 	}
 	w.ack(r1)
@@ -305,7 +305,7 @@ func TestWindowPipelinedRandom(t *testing.T) {
 			if steps > 100000 {
 				t.Fatalf("seed %d: stalled at commit %d", seed, w.commit.Offset)
 			}
-			for _, e := range w.next() {
+			for _, e := range w.next(nil) {
 				k := string(e.rec.Key)
 				started[k] = append(started[k], e.offset)
 				gens[e] = e.gen
@@ -370,7 +370,7 @@ func BenchmarkWindow(b *testing.B) {
 	}
 	recs := make([]kgo.Record, 4*poll)
 	w := newWindow(OrderKey, 256)
-	var inflight []*entry
+	var inflight, ready []*entry
 	off := int64(0)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -384,7 +384,8 @@ func BenchmarkWindow(b *testing.B) {
 			}
 		}
 		off++
-		for _, e := range w.next() {
+		ready = w.next(ready[:0])
+		for _, e := range ready {
 			w.release(e, e.gen)
 			inflight = append(inflight, e)
 		}
@@ -421,5 +422,36 @@ func TestReadyHeap(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("popped %v, want %v", got, want)
+	}
+}
+
+// A lane whose records are all acked serves a later key; the late release
+// of its old key's record (settled before its worker released it) leaves
+// the new key's turn alone.
+func TestWindowLaneReused(t *testing.T) {
+	w := newWindow(OrderKey, 10)
+	a := w.add(rec(0, "a"), false)
+	w.next(nil)
+	gen := a.gen
+	w.ack(a) // acked before its release: lane a is dropped
+	if len(w.lanes) != 0 || len(w.spareLanes) != 1 {
+		t.Fatalf("lanes %d, spare %d after a's only record was acked; want 0 and 1", len(w.lanes), len(w.spareLanes))
+	}
+	spare := w.spareLanes[0]
+	b1 := w.add(rec(1, "b"), false)
+	w.add(rec(2, "b"), false)
+	if b1.lane != spare || b1.lane.key != "b" {
+		t.Fatalf("b's lane is not the dropped one, or keeps its old key %q", b1.lane.key)
+	}
+	if o := offsets(w.next(nil)); !slices.Equal(o, []int64{1}) {
+		t.Fatalf("handed out %v, want b@1 alone", o)
+	}
+	w.release(a, gen) // late: a is settled
+	if o := offsets(w.next(nil)); len(o) != 0 {
+		t.Fatalf("a's late release let %v run beside b@1", o)
+	}
+	w.release(b1, b1.gen)
+	if o := offsets(w.next(nil)); !slices.Equal(o, []int64{2}) {
+		t.Fatalf("after b@1's release %v, want b@2", o)
 	}
 }
