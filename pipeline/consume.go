@@ -143,7 +143,7 @@ func (r *Runner) consume(ctx context.Context, cfg *config.Config, p *config.Pipe
 	}
 	ctl := &control{name: p.Name, sub: sub, op: op, log: r.log}
 	opts.Observer = r.budgeted(p, op, ctl)
-	if m := r.obs.HandlerMetrics(); m != nil {
+	if m := r.obs.HandlerMetrics(p.Name); m != nil {
 		opts.Middleware = []message.HandlerMiddleware{m}
 	}
 	var closeParts func() error

@@ -61,6 +61,9 @@ type Observer struct {
 	ticking   atomic.Bool  // the heartbeat runs (after Start)
 	closing   atomic.Bool  // the runner is shutting down
 
+	handlerOnce sync.Once
+	handlerVec  *prometheus.HistogramVec // handlerTimes
+
 	mu      sync.Mutex
 	samples []rateSample // totals per second, newest last
 
@@ -151,16 +154,6 @@ func (o *Observer) InstrumentPublisher(pub message.Publisher) (message.Publisher
 	name := strings.TrimPrefix(fmt.Sprintf("%T", pub), "*")
 	named := wmmetrics.MetricLabel{Label: "publisher_name", ComputeValueFn: func(context.Context) string { return name }}
 	return o.watermillMetrics(named).DecoratePublisher(pub)
-}
-
-// HandlerMetrics returns Watermill's handler metrics middleware, for
-// handlers run without a router (whose messages carry WithPipeline); nil
-// for a nil observer.
-func (o *Observer) HandlerMetrics() message.HandlerMiddleware {
-	if o == nil {
-		return nil
-	}
-	return o.watermillMetrics().NewRouterMiddleware().Middleware
 }
 
 type pipelineKey struct{}
