@@ -323,7 +323,7 @@ kafka:
   client_id: millrace-bench
   topics: {create: true, partitions: %d}
 %sadmin:
-  address: "off"
+  address: 127.0.0.1:0
 pipelines:
   - name: bench-%s
     input: {topic: %q, group: %q, start: oldest, ordering: %s%s}
@@ -337,13 +337,15 @@ pipelines:
 `, s.Brokers[0], partitions, producer, ordering, s.In, s.Group, ordering, input, s.Out, s.DLQ)
 }
 
-// runMillrace runs Millrace in process on the YAML of millraceConfig.
+// runMillrace runs Millrace in process on the YAML of millraceConfig. Its
+// admin server is on, as by default (on a free port): so are the metrics,
+// which every record updates.
 func runMillrace(ctx context.Context, s *stage, ordering string) error {
 	cfg, err := config.Parse("bench.yaml", []byte(millraceConfig(s, ordering)), config.Options{})
 	if err != nil {
 		return err
 	}
-	r, err := pipeline.New(cfg, pipeline.Options{Logger: slog.New(slog.DiscardHandler), AdminAddr: config.AdminOff})
+	r, err := pipeline.New(cfg, pipeline.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
