@@ -217,3 +217,29 @@ func TestRecycledEntryIgnoresLateEvents(t *testing.T) {
 		t.Errorf("after offset 1's release: handed out %v, want [2]", o)
 	}
 }
+
+// The free lists take a slice by its fit: the smallest that holds what is
+// asked for, else (for decompression, which franz-go grows) the largest;
+// a slice too small for a batch stays for a smaller one.
+func TestFreeListFit(t *testing.T) {
+	var l freeList[byte]
+	for _, c := range []int{64, 16, 256, 32} {
+		l.push(make([]byte, 0, c), 1<<20)
+	}
+	if s := l.fit(20, false); cap(s) != 32 {
+		t.Errorf("fit(20) took capacity %d, want 32", cap(s))
+	}
+	if s := l.fit(1000, false); s != nil {
+		t.Errorf("fit(1000) took capacity %d, want none", cap(s))
+	}
+	if s := l.fit(1000, true); cap(s) != 256 {
+		t.Errorf("fit(1000) or the largest took capacity %d, want 256", cap(s))
+	}
+	if l.held != 64+16 || len(l.free) != 2 {
+		t.Errorf("left %d slices holding %d, want 2 holding 80", len(l.free), l.held)
+	}
+	l.push(make([]byte, 0, 1<<20), 1<<20) // over the bound: not kept
+	if len(l.free) != 2 {
+		t.Errorf("a slice over the bound was kept")
+	}
+}
