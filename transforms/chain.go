@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/millrace-dev/millrace/transforms/spec"
@@ -29,10 +31,16 @@ type Step struct {
 type Chain struct {
 	Steps []*Step
 	// Observe, when set, is called after each application of a step to one
-	// record with the time it took, the number of records it returned and
-	// its error. Set it before the chain runs; it is called concurrently
+	// record with the time it took (negative when the run is not timed:
+	// TimeOneIn), the number of records it returned and its error. Set it before the chain runs; it is called concurrently
 	// when records are processed concurrently. Nil costs nothing.
 	Observe func(step *Step, d time.Duration, outputs int, err error)
+	// TimeOneIn, above 1, times about one run in that many, chosen at
+	// random (and the first run): for the steps of the others Observe
+	// gets a negative duration. Reading the clock and recording a time
+	// for every step cost as much as the steps of a cheap chain.
+	TimeOneIn int
+	timedOnce atomic.Bool
 }
 
 // StepError is a step that failed on a record. The pipeline sends the input
@@ -66,7 +74,7 @@ func (c *Chain) Close() error {
 func (c *Chain) Run(ctx context.Context, r *Record) ([]*Record, error) {
 	recs := r.One()
 	var clk stepClock
-	if c.Observe != nil {
+	if c.Observe != nil && c.timed() {
 		clk.start()
 	}
 	for _, s := range c.Steps {
@@ -110,19 +118,34 @@ func (c *Chain) apply(ctx context.Context, clk *stepClock, s *Step, rec *Record)
 	return out, nil
 }
 
+// timed draws whether a run is timed (TimeOneIn).
+func (c *Chain) timed() bool {
+	switch {
+	case c.TimeOneIn <= 1:
+		return true
+	case !c.timedOnce.Load() && !c.timedOnce.Swap(true):
+		return true // the first run
+	}
+	return rand.N(c.TimeOneIn) == 0
+}
+
 // stepClock times the applications of one run's steps, which follow one
 // another on one goroutine: one reading of the monotonic clock ends a step
 // and starts the next. A reading costs 70–100 ns on some virtual machines,
 // as much as a cheap step.
 type stepClock struct {
-	t0   time.Time
+	t0   time.Time     // zero: the run is not timed
 	mark time.Duration // since t0, at the end of the last step
 }
 
 func (c *stepClock) start() { c.t0 = time.Now() }
 
-// lap is the time since the last lap, or since start.
+// lap is the time since the last lap, or since start; -1 when the run is
+// not timed.
 func (c *stepClock) lap() time.Duration {
+	if c.t0.IsZero() {
+		return -1
+	}
 	now := time.Since(c.t0)
 	d := now - c.mark
 	c.mark = now

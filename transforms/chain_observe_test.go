@@ -75,3 +75,43 @@ func TestChainObserveTimesEachStep(t *testing.T) {
 		t.Errorf("steps took %v; want only the second at least %s", took, slow)
 	}
 }
+
+// With TimeOneIn a run is timed about once in that many, and the first
+// always; the steps of the others are observed with a negative time, their
+// outputs counted all the same.
+func TestChainTimesOneIn(t *testing.T) {
+	pass := transforms.Func(func(_ context.Context, r *transforms.Record) ([]*transforms.Record, error) { return r.One(), nil })
+	chain := &transforms.Chain{TimeOneIn: 16, Steps: []*transforms.Step{
+		{Name: "a", Index: 0, Transform: pass}, {Name: "b", Index: 1, Transform: pass},
+	}}
+	var calls, timed int
+	var first []time.Duration
+	chain.Observe = func(_ *transforms.Step, d time.Duration, outputs int, _ error) {
+		calls++
+		if outputs != 1 {
+			t.Errorf("%d outputs, want 1", outputs)
+		}
+		if len(first) < 2 {
+			first = append(first, d)
+		}
+		if d >= 0 {
+			timed++
+		}
+	}
+	const runs = 3200
+	for range runs {
+		if _, err := chain.Run(context.Background(), &transforms.Record{Value: map[string]any{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 2*runs {
+		t.Errorf("%d observations, want one per step and run: %d", calls, 2*runs)
+	}
+	if first[0] < 0 || first[1] < 0 {
+		t.Errorf("the first run was not timed: %v", first)
+	}
+	// 200 expected; far outside a binomial's spread below 120 or above 300.
+	if n := timed / 2; n < 120 || n > 300 {
+		t.Errorf("%d of %d runs timed, want about one in 16", n, runs)
+	}
+}

@@ -57,7 +57,7 @@ type Config struct {
 	InputTopic string
 	Subscriber string
 	// Chain is the pipeline's transform chain. The engine sets its
-	// Observe hook: a chain belongs to one engine.
+	// Observe hook and TimeOneIn: a chain belongs to one engine.
 	Chain *transforms.Chain
 	// Destination picks the topic of an output record; an error is the
 	// record's failure in step "output".
@@ -173,7 +173,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Context != nil {
 		e.base = context.WithoutCancel(cfg.Context)
 	}
-	cfg.Chain.Observe = e.obs.StepObserver()
+	cfg.Chain.Observe, cfg.Chain.TimeOneIn = e.obs.StepObserver(), observe.StepTimeOneIn
 	if f, ok := cfg.Chain.TopLevelFields(); ok && cfg.DestinationFields != nil {
 		f = f.Merge(*cfg.DestinationFields)
 		e.edit = codec.NewEdit(f.Reads, f.Writes, f.Deletes, f.Only)

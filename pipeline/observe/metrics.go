@@ -13,6 +13,7 @@ const (
 	MetricFailures        = "millrace_record_failures_total"
 	MetricStepDuration    = "millrace_step_duration_seconds"
 	MetricStepOutputs     = "millrace_step_outputs_total"
+	MetricStepInputs      = "millrace_step_inputs_total"
 	MetricLatency         = "millrace_end_to_end_latency_seconds"
 	MetricInFlight        = "millrace_records_in_flight"
 	MetricConsumerLag     = "millrace_consumer_lag"
@@ -43,6 +44,7 @@ const (
 type metricSet struct {
 	in, filtered, dead, pollFailures *prometheus.CounterVec
 	out, failures, stepOutputs       *prometheus.CounterVec
+	stepInputs                       *prometheus.CounterVec
 	stepDuration, latency            *prometheus.HistogramVec
 	lag, ready, info                 *prometheus.GaugeVec
 	stalled                          *prometheus.GaugeVec
@@ -87,7 +89,10 @@ func newMetricSet(reg prometheus.Registerer) *metricSet {
 			"Failed attempts at a record, by the failing step: a transform name, or decode, output, publish, dead_letter or panic (index -1).",
 			"pipeline", "step", "index"),
 		stepDuration: histogram(MetricStepDuration,
-			"Time one transform step took on one record.", stepBuckets, "pipeline", "step", "index"),
+			"Time one transform step took on one record, for a sample of the records: one in 16, at random.", stepBuckets, "pipeline", "step", "index"),
+		stepInputs: counter(MetricStepInputs,
+			"Records a transform step was applied to (one its when: condition passed through unchanged included).",
+			"pipeline", "step", "index"),
 		stepOutputs: counter(MetricStepOutputs,
 			"Records a transform step returned: fewer than it processed means it dropped some, more that it split some.",
 			"pipeline", "step", "index"),

@@ -38,7 +38,7 @@ func (o *Observer) RemovePipeline(name string) {
 	l := prometheus.Labels{"pipeline": p.label}
 	m := o.m
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		m.in, m.filtered, m.dead, m.pollFailures, m.out, m.failures, m.stepOutputs,
+		m.in, m.filtered, m.dead, m.pollFailures, m.out, m.failures, m.stepOutputs, m.stepInputs,
 		m.stepDuration, m.latency, m.lag, m.ready, m.paused, m.stalled,
 	} {
 		v.DeletePartialMatch(l)

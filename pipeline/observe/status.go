@@ -177,7 +177,7 @@ func (o *Observer) Status(now time.Time) (Status, error) {
 			d := f.histogram(MetricStepDuration, "pipeline", l, "step", s.Name, "index", idx)
 			ps.Steps = append(ps.Steps, StepStatus{
 				Index: s.Index, Name: s.Name,
-				In:             d.Count,
+				In:             uint64(f.sum(MetricStepInputs, "pipeline", l, "step", s.Name, "index", idx)),
 				Out:            f.sum(MetricStepOutputs, "pipeline", l, "step", s.Name, "index", idx),
 				FailedAttempts: f.sum(MetricFailures, "pipeline", l, "step", s.Name, "index", idx),
 				Duration:       d,

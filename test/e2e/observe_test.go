@@ -284,8 +284,8 @@ func TestObserveCounters(t *testing.T) {
 			{observe.MetricFailures, []string{"step", "set", "index", "1"}, 0},
 			{observe.MetricFailures, []string{"step", "publish"}, 0},
 			// The filter sees every record that decodes; set sees those that pass it.
-			{observe.MetricStepDuration, []string{"step", "filter", "index", "0"}, mx.total() - mx.bad},
-			{observe.MetricStepDuration, []string{"step", "set", "index", "1"}, mx.passed + mx.routed},
+			{observe.MetricStepInputs, []string{"step", "filter", "index", "0"}, mx.total() - mx.bad},
+			{observe.MetricStepInputs, []string{"step", "set", "index", "1"}, mx.passed + mx.routed},
 			{observe.MetricStepOutputs, []string{"step", "filter", "index", "0"}, mx.passed + mx.routed},
 			{observe.MetricStepOutputs, []string{"step", "set", "index", "1"}, mx.passed + mx.routed},
 			{observe.MetricLatency, nil, mx.passed + mx.routed},
@@ -303,6 +303,17 @@ func TestObserveCounters(t *testing.T) {
 		}
 		if sum := histogramSum(m, observe.MetricStepDuration, "pipeline", name, "step", "filter"); sum <= 0 {
 			t.Errorf("step duration sum %g", sum)
+		}
+		// Step times are a sample (observe.StepTimeOneIn): the filter's
+		// of the first record that decodes at least, at most one for every
+		// record a step saw.
+		for _, c := range []struct {
+			step, index string
+			least, saw  int
+		}{{"filter", "0", 1, mx.total() - mx.bad}, {"set", "1", 0, mx.passed + mx.routed}} {
+			if n := m.value(observe.MetricStepDuration, "pipeline", name, "step", c.step, "index", c.index); n < float64(c.least) || n > float64(c.saw) {
+				t.Errorf("%s step times %g, want from %d to %d", c.step, n, c.least, c.saw)
+			}
 		}
 		// Watermill's own metrics, for the handler and the publisher.
 		if v := m.value("watermill_handler_execution_time_seconds", "handler_name", name); v < float64(mx.total()) {
