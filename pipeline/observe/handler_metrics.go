@@ -42,8 +42,8 @@ func (o *Observer) handlerTimes() *prometheus.HistogramVec {
 // pipeline of that configured name, handled without a router; nil for a
 // nil observer. It observes what Watermill's router middleware does, with
 // the pipeline's label looked up once: that middleware builds a label map
-// and looks the series up for every message, which was 5% of the CPU of
-// a record.
+// and looks the series up for every message, 5% of a record's CPU (12%
+// with the context lookups its labels made).
 func (o *Observer) HandlerMetrics(name string) message.HandlerMiddleware {
 	if o == nil {
 		return nil

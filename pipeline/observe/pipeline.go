@@ -428,8 +428,8 @@ func (p *Pipeline) stuck(now time.Time) (bool, time.Duration) {
 	return d > p.wedgeLimit, d
 }
 
-// progressSeen is the count of finished records as stuck last saw it, and
-// when it saw it move.
+// progressSeen is the count of finished records as noteProgress last saw
+// it, and when it saw it move.
 type progressSeen struct {
 	finished uint64
 	at       time.Time
