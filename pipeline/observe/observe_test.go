@@ -39,7 +39,7 @@ func TestCountersAndStatusAgree(t *testing.T) {
 		p.End(true)
 	}
 	p.Begin()
-	obs(&transforms.Step{Name: "filter", Index: 0}, time.Millisecond, 0, nil)
+	obs(&transforms.Step{Name: "filter", Index: 0}, -1, 0, nil) // not timed (StepTimeOneIn)
 	p.Filtered()
 	p.End(true)
 	p.Begin()
@@ -66,6 +66,7 @@ func TestCountersAndStatusAgree(t *testing.T) {
 		{"failures publish", testutil.ToFloat64(m.failures.WithLabelValues("enrich", "publish", "-1")), 1},
 		{"in flight", testutil.ToFloat64(inFlightCollector{o}), 0},
 		{"step outputs filter", testutil.ToFloat64(m.stepOutputs.WithLabelValues("enrich", "filter", "0")), 5},
+		{"step inputs filter", testutil.ToFloat64(m.stepInputs.WithLabelValues("enrich", "filter", "0")), 7},
 		{"info", testutil.ToFloat64(m.info.WithLabelValues("v1.2.3", strings.TrimSpace(goVersion()))), 1},
 	} {
 		if c.got != c.want {
