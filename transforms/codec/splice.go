@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -440,6 +441,12 @@ type Edit struct {
 	names []string
 	kinds []fieldKind
 	only  bool
+	// mask has the keyBit of every name: a key whose bit is not in it is
+	// no name, without a comparison.
+	mask uint64
+	// sorted is the indexes of names in the names' order: the order in
+	// which Splice adds the ones the input did not have.
+	sorted []int
 }
 
 type fieldKind uint8
@@ -467,10 +474,18 @@ func NewEdit(reads, writes, deletes []string, only bool) *Edit {
 	add(writes, fieldWrite)
 	add(deletes, fieldDeleted)
 	add(reads, fieldRead)
+	for i, n := range e.names {
+		e.mask |= keyBit([]byte(n))
+		e.sorted = append(e.sorted, i)
+	}
+	slices.SortFunc(e.sorted, func(a, b int) int { return strings.Compare(e.names[a], e.names[b]) })
 	return e
 }
 
 func (e *Edit) index(k []byte) int {
+	if keyBit(k)&e.mask == 0 {
+		return -1
+	}
 	for i, n := range e.names {
 		if len(n) == len(k) && n == string(k) {
 			return i
@@ -548,6 +563,7 @@ func release(d *valueDecoder) {
 func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 	b := append(dst, '{')
 	n := 0
+	kept := 0 // members of o that v still has
 	var err error
 	for i := range o.members {
 		mb := &o.members[i]
@@ -557,6 +573,7 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 			if x, ok = v[e.names[mb.field]]; !ok {
 				continue
 			}
+			kept++
 		} else if e.only {
 			continue
 		}
@@ -577,7 +594,36 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 			b = append(b, o.data[mb.val.start:mb.val.end]...)
 		}
 	}
-	if len(v) > 0 {
+	if len(v) == kept {
+		return append(b, '}'), nil
+	}
+	// The fields v has that the input did not: when they are all named
+	// by e, they are added in e's sorted order without a walk of v.
+	var buf [8]int
+	added := buf[:0]
+	for _, f := range e.sorted {
+		if o.present[f] {
+			continue
+		}
+		if _, ok := v[e.names[f]]; ok {
+			added = append(added, f)
+		}
+	}
+	if kept+len(added) == len(v) {
+		for _, f := range added {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			n++
+			b = appendString(b, e.names[f])
+			b = append(b, ':')
+			if b, err = appendAny(b, v[e.names[f]]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	}
+	{
 		var buf [8]string
 		added := buf[:0]
 		for k := range v {

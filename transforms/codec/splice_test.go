@@ -106,6 +106,10 @@ func TestSplice(t *testing.T) {
 			m["n"], m["m"] = "<&>", 1e21
 			m["z"].(map[string]any)["c"] = 3
 		}, want: `{"z":{"a":2,"b":1,"c":3},"y":0,"m":1e+21,"n":"<&>"}`},
+		// A field the edit does not name, added beside one it names: all
+		// the added fields still come in sorted order.
+		{doc: `{"a":1}`, writes: []string{"c"}, edit: func(m map[string]any) { m["c"], m["b"] = 3, 2 },
+			want: `{"a":1,"b":2,"c":3}`},
 		// Only: the fields not named go; a read field is copied if kept.
 		{doc: `{"a":1.0,"b":2,"c":3}`, reads: []string{"a", "c"}, only: true, edit: func(m map[string]any) { delete(m, "c") },
 			want: `{"a":1.0}`},
