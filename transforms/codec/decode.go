@@ -207,6 +207,9 @@ func (d *valueDecoder) rawString() ([]byte, bool, error) {
 	d.pos++ // "
 	plain, ascii := true, true
 	for d.pos < len(d.data) {
+		if d.pos = plainEnd(d.data, d.pos); d.pos >= len(d.data) {
+			break
+		}
 		c := d.data[d.pos]
 		switch {
 		case c == '"':

@@ -297,13 +297,7 @@ func (s *scanner) str() (escaped bool, err error) {
 	s.pos++ // "
 	start, ascii := s.pos, true
 	for s.pos < len(s.data) {
-		// Most bytes are printable ASCII other than the quote and the
-		// backslash: skip them in a tight loop.
-		data, pos := s.data, s.pos
-		for pos < len(data) && plainASCII[data[pos]] {
-			pos++
-		}
-		s.pos = pos
+		s.pos = plainEnd(s.data, s.pos)
 		if s.pos >= len(s.data) {
 			break
 		}
@@ -330,15 +324,6 @@ func (s *scanner) str() (escaped bool, err error) {
 	}
 	return false, errSyntax
 }
-
-// plainASCII holds the bytes a string may hold as they are and that need
-// no check: printable ASCII but the quote and the backslash.
-var plainASCII = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // escape scans the escape at s.pos.
 func (s *scanner) escape() error {
