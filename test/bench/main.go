@@ -82,6 +82,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.KSJVMOpts, "ks-jvm-opts", defaultKSJVMOpts, "JVM options of the KS scenario's java process")
 	fs.IntVar(&o.KSCommitMs, "ks-commit-interval-ms", 100, "commit.interval.ms of the KS scenario (Kafka Streams' at_least_once default is 30000)")
 	fs.DurationVar(&o.Tuning.CommitInterval, "commit-interval", 0, "input.commit_interval of the Millrace scenarios (default: the config's default)")
+	fs.IntVar(&o.Tuning.MaxInFlight, "max-in-flight", 0, "input.max_in_flight of the Millrace scenarios (default: the config's default)")
+	fs.IntVar(&o.Tuning.FetchMaxPartitionBytes, "fetch-max-partition-bytes", 0, "kafka.consumer.fetch_max_partition_bytes of the Millrace scenarios (default: the config's default)")
 	fs.DurationVar(&o.Tuning.Linger, "linger", 0, "kafka.producer.linger of the Millrace scenarios (default: the config's default)")
 	fs.Float64Var(&o.Tuning.RateLimit, "rate-limit", 0, "input.rate_limit of the Millrace scenarios in records/s: their drain throughput then shows the limit held (default: none)")
 	fs.BoolVar(&o.Replot, "replot", false, "only redraw DIR/results.png and DIR/results.txt from DIR/results.json and DIR/run.json")

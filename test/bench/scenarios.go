@@ -41,6 +41,9 @@ type stage struct {
 type millraceTuning struct {
 	CommitInterval time.Duration `json:"commit_interval,omitempty"`
 	Linger         time.Duration `json:"linger,omitempty"`
+	MaxInFlight    int           `json:"max_in_flight,omitempty"`
+	// FetchMaxPartitionBytes is kafka.consumer.fetch_max_partition_bytes.
+	FetchMaxPartitionBytes int `json:"fetch_max_partition_bytes,omitempty"`
 	// RateLimit is input.rate_limit in records/s: the drain then shows
 	// whether the limit holds.
 	RateLimit float64 `json:"rate_limit,omitempty"`
@@ -311,8 +314,14 @@ func millraceConfig(s *stage, ordering string) string {
 	if d := s.Tuning.Linger; d > 0 {
 		producer = fmt.Sprintf("  producer:\n    linger: %s\n", d)
 	}
+	if n := s.Tuning.FetchMaxPartitionBytes; n > 0 {
+		producer += fmt.Sprintf("  consumer:\n    fetch_max_partition_bytes: %d\n", n)
+	}
 	if d := s.Tuning.CommitInterval; d > 0 {
 		input = fmt.Sprintf(", commit_interval: %s", d)
+	}
+	if n := s.Tuning.MaxInFlight; n > 0 {
+		input += fmt.Sprintf(", max_in_flight: %d", n)
 	}
 	if r := s.Tuning.RateLimit; r > 0 {
 		input += fmt.Sprintf(", rate_limit: %g", r)
