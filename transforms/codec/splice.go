@@ -429,8 +429,8 @@ type Edit struct {
 	// mask has the keyBit of every name: a key whose bit is not in it is
 	// no name, without a comparison.
 	mask uint64
-	// sorted is the indexes of names in the names' order: the order in
-	// which Splice adds the ones the input did not have.
+	// sorted is the indexes of names, sorted by name: the order in which
+	// Splice adds the ones the input did not have.
 	sorted []int
 }
 
@@ -608,32 +608,31 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	}
-	{
-		var buf [8]string
-		added := buf[:0]
-		for k := range v {
-			if f := e.indexString(k); f >= 0 && o.present[f] {
-				continue
-			} else if f < 0 {
-				for _, mb := range o.members {
-					if string(o.data[mb.key.start:mb.key.end]) == k {
-						return nil, errUnspliced
-					}
+	// Else v has fields e does not name: walk it.
+	var names [8]string
+	keys := names[:0]
+	for k := range v {
+		if f := e.indexString(k); f >= 0 && o.present[f] {
+			continue
+		} else if f < 0 {
+			for _, mb := range o.members {
+				if string(o.data[mb.key.start:mb.key.end]) == k {
+					return nil, errUnspliced
 				}
 			}
-			added = append(added, k)
 		}
-		slices.Sort(added)
-		for _, k := range added {
-			if n > 0 {
-				b = append(b, ',')
-			}
-			n++
-			b = appendString(b, k)
-			b = append(b, ':')
-			if b, err = appendAny(b, v[k]); err != nil {
-				return nil, err
-			}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = appendString(b, k)
+		b = append(b, ':')
+		if b, err = appendAny(b, v[k]); err != nil {
+			return nil, err
 		}
 	}
 	return append(b, '}'), nil
