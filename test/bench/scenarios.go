@@ -310,12 +310,12 @@ func runW0(ctx context.Context, s *stage) error {
 
 // millraceConfig is the benchmark pipeline as a user writes it.
 func millraceConfig(s *stage, ordering string) string {
-	var producer, input string
+	var clients, input string // kafka.producer and kafka.consumer; input's settings
 	if d := s.Tuning.Linger; d > 0 {
-		producer = fmt.Sprintf("  producer:\n    linger: %s\n", d)
+		clients = fmt.Sprintf("  producer:\n    linger: %s\n", d)
 	}
 	if n := s.Tuning.FetchMaxPartitionBytes; n > 0 {
-		producer += fmt.Sprintf("  consumer:\n    fetch_max_partition_bytes: %d\n", n)
+		clients += fmt.Sprintf("  consumer:\n    fetch_max_partition_bytes: %d\n", n)
 	}
 	if d := s.Tuning.CommitInterval; d > 0 {
 		input = fmt.Sprintf(", commit_interval: %s", d)
@@ -343,7 +343,7 @@ pipelines:
       - drop: [debug]
     output: {topic: %q}
     errors: {dead_letter_topic: %q}
-`, s.Brokers[0], partitions, producer, ordering, s.In, s.Group, ordering, input, s.Out, s.DLQ)
+`, s.Brokers[0], partitions, clients, ordering, s.In, s.Group, ordering, input, s.Out, s.DLQ)
 }
 
 // runMillrace runs Millrace in process on the YAML of millraceConfig. Its
