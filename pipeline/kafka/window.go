@@ -272,10 +272,17 @@ const maxSpareLanes = 256
 // keeps it for a later key. Its acked entries still point to it, but
 // nothing reads the lane of an acked entry: their late releases and
 // settlements are ignored (release, settle).
+//
+// l is emptied even when it is not kept: its acked entries keep it
+// alive, and entries share their slab (newEntry), so a lane left holding
+// entries (in its room, once its queue had outgrown it) chained every
+// slab, with the fetched records they point to, to the newest one: a
+// Subscribe's memory grew with every record consumed (Consume recycles
+// its entries, which cuts the chain).
 func (w *window) dropLane(l *lane) {
 	delete(w.lanes, l.key)
+	*l = lane{}
 	if len(w.spareLanes) < maxSpareLanes {
-		*l = lane{}
 		w.spareLanes = append(w.spareLanes, l)
 	}
 }

@@ -455,3 +455,34 @@ func TestWindowLaneReused(t *testing.T) {
 		t.Fatalf("after b@1's release %v, want b@2", o)
 	}
 }
+
+// A dropped lane holds no entries, whether the window keeps it or not:
+// its acked entries still point to it, and entries share a slab, so a lane
+// that held on to entries (in its room, once its queue had outgrown it)
+// chained every slab, and the fetched records each entry points to, to the
+// newest one: a subscription's memory grew with every record it consumed.
+func TestWindowDroppedLaneLetsGo(t *testing.T) {
+	keys, per := maxSpareLanes+8, 3 // more records than a lane's room
+	w := newWindow(OrderKey, keys)
+	var es []*entry
+	for i := range keys * per {
+		es = append(es, w.add(rec(int64(i), fmt.Sprint("k", i%keys)), false))
+	}
+	for range per {
+		out := w.next(nil)
+		if len(out) != keys {
+			t.Fatalf("handed out %d, want one of each of %d keys", len(out), keys)
+		}
+		for _, e := range out {
+			w.ack(e)
+		}
+	}
+	if len(w.lanes) != 0 || len(w.spareLanes) != maxSpareLanes || len(w.log) != 0 {
+		t.Fatalf("lanes %d, spare %d, log %d; want 0, %d, 0", len(w.lanes), len(w.spareLanes), len(w.log), maxSpareLanes)
+	}
+	for _, e := range es {
+		if l := e.lane; len(l.q) != 0 || l.room != [2]*entry{} {
+			t.Fatalf("the dropped lane of offset %d still holds entries (q %d, room %v)", e.offset, len(l.q), l.room)
+		}
+	}
+}
