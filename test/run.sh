@@ -98,5 +98,5 @@ go build -o "$state/summary" ./test/summary
 # Allocation budgets hold for plain builds (the race detector allocates
 # more, so they skip under -race).
 echo "==> allocation budgets" >&2
-go test -count=1 -run 'Allocat' ./pipeline/engine/ ./transforms/
+go test -count=1 -run 'Allocat' ./pipeline/engine/ ./pipeline/kafka/ ./transforms/
 echo "==> all tests passed in $(( $(date +%s) - started ))s" >&2

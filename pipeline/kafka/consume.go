@@ -49,7 +49,7 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 		workers = 4 * runtime.GOMAXPROCS(0)
 	}
 	sub, err := s.start(ctx, topic, func(sub *stream) {
-		sub.work = make(chan []pending, workers)
+		sub.work = make(chan *handOuts, workers)
 		sub.process = process
 	})
 	if err != nil {
@@ -61,13 +61,15 @@ func (s *ConcurrentSubscriber) Consume(ctx context.Context, topic string, worker
 		go func() {
 			defer wg.Done()
 			for batch := range sub.work {
-				for _, p := range batch {
+				for _, p := range batch.ps {
 					sub.handOut(p)
 				}
 				if sub.cfg.Pipelined {
 					// Their outputs are with the producer: their lanes
 					// may go on, in one event for the batch.
 					sub.acks.push(ackEvent{released: batch})
+				} else {
+					batch.recycle()
 				}
 			}
 		}()
@@ -102,13 +104,28 @@ func (s *stream) handOut(p pending) {
 	s.process(rec, s.settler(p, rec))
 }
 
-// settler returns the settle function of a record handed out by Consume.
+// settler returns the settle function of a record handed out by Consume:
+// its entry's, made once for the entry's life (entries are recycled), not a
+// closure per hand-out. The entry keeps the hand-out's window, run and
+// record for it: one run of a record is in flight at a time (a lane
+// rewinds, and a nacked record is handed out again, only once it is
+// settled), and the entry is recycled only once it is acked.
 func (s *stream) settler(p pending, rec *engine.Record) func(engine.Result) {
-	return func(res engine.Result) {
-		ev := ackEvent{e: p.e, w: p.w, gen: p.gen, rec: rec, nack: !res.Done}
-		if res.Stall && !res.Done {
-			ev.stall = cmp.Or(res.Err, errStalled)
-		}
-		s.acks.push(ev)
+	e := p.e
+	e.runW, e.runGen, e.runRec = p.w, p.gen, rec
+	if e.settle == nil {
+		e.settle = func(res engine.Result) { s.settled(e, res) }
 	}
+	return e.settle
+}
+
+// settled queues the settlement of e's run in flight for the loop. After
+// the push the loop may hand e out again or recycle it: nothing of e is
+// read after it.
+func (s *stream) settled(e *entry, res engine.Result) {
+	ev := ackEvent{e: e, w: e.runW, gen: e.runGen, rec: e.runRec, nack: !res.Done}
+	if res.Stall && !res.Done {
+		ev.stall = cmp.Or(res.Err, errStalled)
+	}
+	s.acks.push(ev)
 }

@@ -27,7 +27,7 @@ type stream struct {
 	stopRead context.CancelFunc
 
 	out       chan *message.Message // Subscribe: messages one by one
-	work      chan []pending        // Consume: batches for the workers
+	work      chan *handOuts        // Consume: batches for the workers
 	process   Process
 	polled    chan []*kgo.Record
 	failed    chan error // a fetch error that ends the read: a bounded read's, or TLS or SASL failing for good
@@ -46,7 +46,10 @@ type stream struct {
 	// owned by the loop goroutine
 	windows    map[int32]*window
 	toSend     []pending
-	ready      []*entry // dispatch's, for window.next
+	sendRoom   []pending // toSend's storage, from its start (handout.go)
+	offered    *handOuts // the batch offered to the workers, toSend's first records
+	offeredLen int       // its records: read once a worker may have it
+	ready      []*entry  // dispatch's, for window.next
 	buffered   int
 	revokes    []*revokeWait
 	err        error // why the subscription ended badly, set before done is closed
@@ -81,7 +84,7 @@ type ackEvent struct {
 	resend bool           // the pause after a nack is over
 	// released are records whose process calls returned (Pipelined):
 	// their lanes may go on.
-	released []pending
+	released *handOuts
 	// resume is a lane of w whose rewind's pause is over.
 	resume *lane
 	// stall is why the record cannot be written for now (nack): its
@@ -180,11 +183,11 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 		}
 		var out chan *message.Message
 		var next *message.Message
-		var work chan []pending
-		var batch []pending
+		var work chan *handOuts
+		var batch *handOuts
 		if len(s.toSend) > 0 {
 			if s.work != nil {
-				work, batch = s.work, s.toSend[:min(len(s.toSend), workBatch)]
+				work, batch = s.work, s.batch()
 			} else {
 				out, next = s.out, s.toSend[0].msg
 			}
@@ -199,10 +202,7 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 			s.delivered(p)
 			go s.watch(p)
 		case work <- batch:
-			s.toSend = s.toSend[len(batch):]
-			for _, p := range batch {
-				s.delivered(p)
-			}
+			s.batchTaken() // batch is the worker's now
 		case <-s.acks.wake:
 			s.settleQueued()
 		case err := <-s.failed:
@@ -352,7 +352,7 @@ func (s *stream) dispatch() {
 			if e.gen > e.first {
 				again = e.last // a rewind runs it again
 			}
-			s.toSend = append(s.toSend, s.pending(e, w, again))
+			s.enqueue(s.pending(e, w, again))
 		}
 		clear(s.ready)
 		s.rewinds(w)
@@ -362,9 +362,10 @@ func (s *stream) dispatch() {
 func (s *stream) settle(ev ackEvent) {
 	switch {
 	case ev.released != nil:
-		for _, p := range ev.released {
+		for _, p := range ev.released.ps {
 			p.w.release(p.e, p.gen)
 		}
+		ev.released.recycle()
 		return
 	case ev.resume != nil:
 		if !s.stopping && !ev.w.revoked && s.windows[ev.resume.q[0].rec.Partition] == ev.w {
@@ -419,7 +420,7 @@ func (s *stream) settle(ev ackEvent) {
 			return
 		}
 		// The same record is handed out again, its attempts counted.
-		s.toSend = append(s.toSend, s.pending(ev.e, ev.w, ev.rec))
+		s.enqueue(s.pending(ev.e, ev.w, ev.rec))
 		return
 	}
 	before := ev.w.buffered()
@@ -447,6 +448,7 @@ func (s *stream) rewinds(w *window) {
 // dropQueued takes the queued messages for which drop holds off the queue:
 // they were counted in flight but never handed out.
 func (s *stream) dropQueued(drop func(pending) bool) {
+	s.unbatch()
 	kept := s.toSend[:0]
 	for _, p := range s.toSend {
 		if drop(p) {

@@ -133,8 +133,8 @@ func (s *stream) recycle(r *kgo.Record) {
 func (s *stream) recycleDrained(w *window) {
 	for i, e := range w.drained {
 		e.rec.Recycle()
-		gen := e.gen + 1
-		*e = entry{gen: gen, first: gen}
+		gen, settle := e.gen+1, e.settle
+		*e = entry{gen: gen, first: gen, settle: settle}
 		if w.free != nil && len(*w.free) < s.maxBuffered()+pollMax {
 			*w.free = append(*w.free, e)
 		}

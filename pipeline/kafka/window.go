@@ -70,6 +70,12 @@ type entry struct {
 	// record with no lane.
 	poisoned bool
 	crashes  int
+	// Consume's settle function of the entry, made once (settler), and
+	// the window, run and record of its hand-out in flight, for it.
+	settle func(engine.Result)
+	runW   *window
+	runGen int
+	runRec *engine.Record
 }
 
 // entryState is where a record of a lane is between its hand-outs.
