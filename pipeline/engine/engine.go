@@ -597,6 +597,17 @@ func ensureTraceparent(in *Record) {
 	in.Headers.SetBytes(observe.TraceparentHeader, observe.AppendTraceparent(in.traceparent[:0]))
 }
 
+// givenTraceparent reports whether r's traceparent header is the one
+// ensureTraceparent gave it: its value is r's own storage.
+func (r *Record) givenTraceparent() bool {
+	for _, h := range r.Headers {
+		if h.Key == observe.TraceparentHeader && len(h.Value) > 0 && &h.Value[0] == &r.traceparent[0] {
+			return true
+		}
+	}
+	return false
+}
+
 type noProducer struct{}
 
 func (noProducer) Produce(_ []*Record, done func(error)) { done(errors.New("engine: no producer")) }

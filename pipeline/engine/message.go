@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/millrace-dev/millrace/pipeline/observe"
 	"github.com/millrace-dev/millrace/transforms"
 )
 
@@ -118,18 +119,56 @@ func unchanged(msg *message.Message, r *Record) bool {
 	if len(msg.Payload) != len(r.Value) || (len(r.Value) > 0 && &msg.Payload[0] != &r.Value[0]) {
 		return false
 	}
-	want := r.Headers.Map()
-	headers := 0
-	for k, v := range msg.Metadata {
-		if IsInternal(k) {
-			continue
+	// The traceparent the engine gave the record after the message was
+	// built is no change of the message's.
+	_, tp := msg.Metadata[observe.TraceparentHeader]
+	given := !tp && r.givenTraceparent()
+	want := 0 // the message's headers: the records' distinct keys
+	if len(r.Headers) > maxSearchedHeaders {
+		last := r.Headers.Map()
+		if given {
+			delete(last, observe.TraceparentHeader)
 		}
-		headers++
-		if got, ok := want[k]; !ok || got != v {
-			return false
+		for k, v := range last {
+			if got, ok := msg.Metadata[k]; !ok || got != v {
+				return false
+			}
+		}
+		want = len(last)
+	} else {
+		for i, h := range r.Headers {
+			if given && h.Key == observe.TraceparentHeader || lastLater(r.Headers, i) {
+				continue
+			}
+			want++
+			if v, ok := msg.Metadata[h.Key]; !ok || v != string(h.Value) {
+				return false
+			}
 		}
 	}
-	return headers == len(want)
+	n := 0
+	for k := range msg.Metadata {
+		if !IsInternal(k) {
+			n++
+		}
+	}
+	return n == want
+}
+
+// maxSearchedHeaders bounds the quadratic search of lastLater.
+const maxSearchedHeaders = 32
+
+// lastLater reports whether hs has hs[i]'s key again after i: the last
+// value of a key is the message's. unchanged is asked on every settlement
+// of a Subscribe message, so up to maxSearchedHeaders headers it searches
+// rather than building a map.
+func lastLater(hs transforms.Headers, i int) bool {
+	for _, h := range hs[i+1:] {
+		if h.Key == hs[i].Key {
+			return true
+		}
+	}
+	return false
 }
 
 // DestinationPublisher publishes each message to the topic in its
