@@ -18,6 +18,7 @@ import (
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
 	"github.com/millrace-dev/millrace/pipeline/observe"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Options tune a Runner.
@@ -43,6 +44,14 @@ type Options struct {
 	// Millrace's Kafka adapter.
 	Reloads    <-chan struct{}
 	LoadConfig func() (*config.Config, error)
+	// KafkaHooks are franz-go hooks (kgo.Hook) given to every franz-go
+	// client the runner makes: the millrace adapter's consumers,
+	// producers and admin clients (the watermill-kafka adapter's consumer
+	// and producer are Sarama's and do not take them). They are for an
+	// embedder's own metrics or tracing of the clients (franz-go's kprom
+	// and kotel plugins are such hooks); they are called on the clients'
+	// goroutines, so they must be quick and safe for concurrent use.
+	KafkaHooks []kgo.Hook
 }
 
 // Runner runs pipelines until its context is cancelled.
@@ -61,6 +70,7 @@ type Runner struct {
 	controls *controls // pause and resume of the running pipelines
 
 	only       []string        // Options.Pipelines
+	hooks      []kgo.Hook      // Options.KafkaHooks
 	reloads    <-chan struct{} // Options.Reloads
 	loadConfig func() (*config.Config, error)
 }
@@ -78,7 +88,7 @@ func (e *UnknownPipelineError) Error() string {
 // New checks options against the config; it does not touch the network.
 func New(cfg *config.Config, opts Options) (*Runner, error) {
 	r := &Runner{cfg: cfg, log: opts.Logger, version: opts.Version, replays: opts.Replays, failed: map[string]error{},
-		only: opts.Pipelines, reloads: opts.Reloads, loadConfig: opts.LoadConfig}
+		only: opts.Pipelines, hooks: opts.KafkaHooks, reloads: opts.Reloads, loadConfig: opts.LoadConfig}
 	if r.loadConfig == nil {
 		r.reloads = nil
 	}
@@ -130,6 +140,7 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	if r.sec, err = kafka.SecurityFor(k, r.log); err != nil {
 		return err
 	}
+	r.sec.AddHooks(r.hooks...)
 	stopObserving, err := r.startObserving()
 	if err != nil {
 		return err

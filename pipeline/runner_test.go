@@ -41,21 +41,7 @@ pipelines:
 func TestRunnerRun(t *testing.T) {
 	for _, adapter := range []string{"millrace", "watermill-kafka"} {
 		t.Run(adapter, func(t *testing.T) {
-			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(2))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			addr := c.ListenAddrs()[0]
-			cfg, err := config.Parse("p.yaml", []byte(fmt.Sprintf(runnerYAML, addr, adapter, "")), config.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.AllowAutoTopicCreation())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
+			addr, cfg, cl := runnerCluster(t, adapter)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			recs := []*kgo.Record{
@@ -126,6 +112,29 @@ func TestRunnerRun(t *testing.T) {
 
 // startRun runs a runner of cfg until stop is called or ctx ends; ran
 // yields what Run returned.
+// runnerCluster starts a kfake cluster of one broker (two partitions per
+// topic) and returns its address, runnerYAML on it with adapter, and a
+// client of it; both are closed when t ends.
+func runnerCluster(t *testing.T, adapter string) (string, *config.Config, *kgo.Client) {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	addr := c.ListenAddrs()[0]
+	cfg, err := config.Parse("p.yaml", []byte(fmt.Sprintf(runnerYAML, addr, adapter, "")), config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return addr, cfg, cl
+}
+
 func startRun(t *testing.T, ctx context.Context, cfg *config.Config, log *slog.Logger) (ran <-chan error, stop func()) {
 	t.Helper()
 	r, err := pipeline.New(cfg, pipeline.Options{Logger: log})

@@ -42,7 +42,13 @@ type Security struct {
 	tokens oauth2.TokenSource // OAUTHBEARER
 	seeds  string             // the bootstrap brokers, for errors
 	watch  *watch
+	hooks  []kgo.Hook // AddHooks'
 }
+
+// AddHooks adds franz-go hooks to every client made with s from now on
+// (pipeline.Options.KafkaHooks: an embedder's metrics or tracing of the
+// clients, test/bench's request counts).
+func (s *Security) AddHooks(hooks ...kgo.Hook) { s.hooks = append(s.hooks, hooks...) }
 
 // SecurityFor builds the security of the clients of k. The files were read
 // when the config loaded, so it does no I/O; OAUTHBEARER tokens and AWS
@@ -109,7 +115,7 @@ func (s *Security) Opts() []kgo.Opt {
 	if s.mech != nil {
 		opts = append(opts, kgo.SASL(s.mech))
 	}
-	return append(opts, kgo.WithHooks(s.watch))
+	return append(opts, kgo.WithHooks(append([]kgo.Hook{s.watch}, s.hooks...)...))
 }
 
 // clientOpts are the options every franz-go client of Millrace starts

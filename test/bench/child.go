@@ -49,7 +49,7 @@ type job struct {
 
 // newStage is one run of the scenario from in to out as group.
 func (j job) newStage(in, out, dlq, group string) *stage {
-	return &stage{Brokers: j.Brokers, In: in, Out: out, DLQ: dlq, Group: group, KS: j.KS, Tuning: j.Tuning}
+	return &stage{Brokers: j.Brokers, In: in, Out: out, DLQ: dlq, Group: group, KS: j.KS, Tuning: j.Tuning, Requests: &clientRequests{}}
 }
 
 // topicNames are the topics and groups of one scenario.
@@ -104,9 +104,17 @@ type Result struct {
 	// embedded broker's when it runs in another process than the
 	// scenario, an external broker's when its pid is known.
 	BrokerCPUSecPerMillion float64 `json:"broker_cpu_sec_per_million,omitempty"`
-	RSSEndBytes            int64   `json:"rss_end_bytes"`
-	RSSDeltaBytes          int64   `json:"rss_delta_bytes"` // growth of the peak during this scenario
-	Isolated               bool    `json:"isolated"`        // ran in its own process
+	// The requests of the scenario's franz-go clients over the drain, per
+	// million input records, and the records per produced batch
+	// (clientRequests; not for W0 and KS).
+	ProduceRequestsPerMillion float64 `json:"produce_requests_per_million,omitempty"`
+	BatchesPerMillion         float64 `json:"batches_per_million,omitempty"`
+	RecordsPerBatch           float64 `json:"records_per_batch,omitempty"`
+	FetchRequestsPerMillion   float64 `json:"fetch_requests_per_million,omitempty"`
+	CommitRequestsPerMillion  float64 `json:"commit_requests_per_million,omitempty"`
+	RSSEndBytes               int64   `json:"rss_end_bytes"`
+	RSSDeltaBytes             int64   `json:"rss_delta_bytes"` // growth of the peak during this scenario
+	Isolated                  bool    `json:"isolated"`        // ran in its own process
 
 	OfferedRate      float64 `json:"offered_rate"`
 	AchievedRate     float64 `json:"achieved_rate"`
@@ -286,6 +294,7 @@ func drain(ctx context.Context, j job, sc scenario, res *Result, log io.Writer) 
 	}
 	end := time.Now()
 	cpu := cpuNow()
+	requests := st.Requests.snapshot()
 	var harnessCPU time.Duration
 	extPID := 0
 	if sc.External {
@@ -323,6 +332,7 @@ func drain(ctx context.Context, j job, sc scenario, res *Result, log io.Writer) 
 		first = end
 	}
 	res.Records = records
+	requests.fill(res, records)
 	res.DrainSec = end.Sub(t0).Seconds()
 	res.StartupSec = first.Sub(t0).Seconds()
 	res.MsgsPerSec = float64(records) / res.DrainSec

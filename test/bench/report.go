@@ -162,6 +162,7 @@ func formatTable(rs []Result, m runMeta) string {
 			b.WriteString(strings.Repeat("-", total-2) + "\n")
 		}
 	}
+	writeRequests(&b, rs)
 	b.WriteString("\nTargets:\n")
 	for _, line := range checkTargets(rs, m) {
 		b.WriteString("  " + line + "\n")
@@ -545,4 +546,24 @@ func barPlot(names []string, vals []float64, labels []string, clip float64, titl
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 	return p, nil
+}
+
+// writeRequests lists what the counted scenarios' clients asked of the
+// brokers during the drain (clientRequests), per million input records.
+func writeRequests(b *strings.Builder, rs []Result) {
+	var lines []string
+	for _, r := range rs {
+		if r.ProduceRequestsPerMillion > 0 || r.FetchRequestsPerMillion > 0 {
+			lines = append(lines, fmt.Sprintf("  %-12s %8.0f %9.0f %9.1f %7.0f %8.0f", r.Name,
+				r.ProduceRequestsPerMillion, r.BatchesPerMillion, r.RecordsPerBatch, r.FetchRequestsPerMillion, r.CommitRequestsPerMillion))
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("\nClient requests during the drain, per 1M input records (franz-go hooks; W0 and KS are not counted): produce requests, record batches in them, records per batch, fetches, commits.\n")
+	fmt.Fprintf(b, "  %-12s %8s %9s %9s %7s %8s\n", "scenario", "produce", "batches", "recs/bat", "fetch", "commit")
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/millrace-dev/millrace/pipeline/config"
 	"github.com/millrace-dev/millrace/pipeline/engine"
 	"github.com/millrace-dev/millrace/pipeline/kafka"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // --- M-router -----------------------------------------------------------------
@@ -33,7 +34,7 @@ func runRouter(ctx context.Context, s *stage) error {
 	if err := kafka.EnsureTopics(ctx, s.Brokers, cfg.Kafka.ClientID, nil, partitions, -1, s.Out, s.DLQ); err != nil {
 		return err
 	}
-	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: s.Brokers, ClientID: cfg.Kafka.ClientID})
+	bp, err := kafka.NewBatchPublisher(kafka.BatchPublisherConfig{Brokers: s.Brokers, ClientID: cfg.Kafka.ClientID, Linger: cfg.Kafka.ProducerLinger, ClientOpts: []kgo.Opt{kgo.WithHooks(s.Requests)}})
 	if err != nil {
 		return err
 	}
@@ -46,6 +47,7 @@ func runRouter(ctx context.Context, s *stage) error {
 	sub, err := kafka.NewConcurrentSubscriber(kafka.ConcurrentSubscriberConfig{
 		Brokers: s.Brokers, ClientID: cfg.Kafka.ClientID, Group: s.Group, Start: "oldest",
 		Ordering: kafka.OrderKey, MaxInFlight: p.Input.MaxInFlight, ShutdownTimeout: 30 * time.Second,
+		ClientOpts: []kgo.Opt{kgo.WithHooks(s.Requests)},
 	})
 	if err != nil {
 		return err

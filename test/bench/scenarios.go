@@ -34,6 +34,8 @@ type stage struct {
 	pid atomic.Int64
 	// Tuning overrides settings of the Millrace scenarios.
 	Tuning millraceTuning
+	// Requests counts the requests of the scenario's franz-go clients.
+	Requests *clientRequests
 }
 
 // millraceTuning overrides settings of the Millrace scenarios' config;
@@ -104,6 +106,7 @@ func runLoop(ctx context.Context, s *stage, edit editFunc) error {
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(s.Brokers...),
 		kgo.ClientID("millrace-bench-loop"),
+		kgo.WithHooks(s.Requests),
 		kgo.ConsumerGroup(s.Group),
 		kgo.ConsumeTopics(s.In),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -354,7 +357,7 @@ func runMillrace(ctx context.Context, s *stage, ordering string) error {
 	if err != nil {
 		return err
 	}
-	r, err := pipeline.New(cfg, pipeline.Options{Logger: slog.New(slog.DiscardHandler)})
+	r, err := pipeline.New(cfg, pipeline.Options{Logger: slog.New(slog.DiscardHandler), KafkaHooks: []kgo.Hook{s.Requests}})
 	if err != nil {
 		return err
 	}
