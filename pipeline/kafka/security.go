@@ -34,7 +34,8 @@ import (
 // retrying does not fix — credentials refused, a broker certificate not
 // trusted or not for its name, a client certificate missing or refused —
 // is kept as a *SecurityError naming the broker and the cause, and Failed
-// is closed.
+// is closed. Being what every franz-go client is made with, it also
+// carries the hooks an embedder gives them (AddHooks).
 type Security struct {
 	tls    *tls.Config
 	sasl   config.SASL
