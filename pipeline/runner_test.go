@@ -110,8 +110,6 @@ func TestRunnerRun(t *testing.T) {
 	}
 }
 
-// startRun runs a runner of cfg until stop is called or ctx ends; ran
-// yields what Run returned.
 // runnerCluster starts a kfake cluster of one broker (two partitions per
 // topic) and returns its address, runnerYAML on it with adapter, and a
 // client of it; both are closed when t ends.
@@ -135,6 +133,8 @@ func runnerCluster(t *testing.T, adapter string) (string, *config.Config, *kgo.C
 	return addr, cfg, cl
 }
 
+// startRun runs a runner of cfg until stop is called or ctx ends; ran
+// yields what Run returned.
 func startRun(t *testing.T, ctx context.Context, cfg *config.Config, log *slog.Logger) (ran <-chan error, stop func()) {
 	t.Helper()
 	r, err := pipeline.New(cfg, pipeline.Options{Logger: log})

@@ -68,6 +68,7 @@ func TestSmoke(t *testing.T) {
 				t.Errorf("%s: %s missing", name, field)
 			}
 		}
+		checkRequests(t, name, r)
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("results.json names = %v, want %v", got, want)
@@ -106,5 +107,29 @@ func TestBrokerPID(t *testing.T) {
 	}
 	if rss := procPeakRSS(pid); rss <= 0 {
 		t.Errorf("procPeakRSS(%d) = %d, want > 0", pid, rss)
+	}
+}
+
+// checkRequests checks a scenario's client-request counts: the scenarios
+// on franz-go (L1, L2, Millrace's) fetched, committed and produced batches
+// holding at least the outputs and dead letters the drain counted (more
+// only if a batch was retried); W0 and KS are not counted.
+func checkRequests(t *testing.T, name string, r map[string]any) {
+	t.Helper()
+	num := func(f string) float64 { v, _ := r[f].(float64); return v }
+	if name == "W0" || name == "KS" {
+		if num("produce_requests_per_million") != 0 {
+			t.Errorf("%s: produce requests counted for a scenario whose clients are not franz-go's", name)
+		}
+		return
+	}
+	for _, f := range []string{"produce_requests_per_million", "fetch_requests_per_million", "commit_requests_per_million", "batches_per_million"} {
+		if num(f) <= 0 {
+			t.Errorf("%s: %s = %v, want > 0", name, f, r[f])
+		}
+	}
+	batched := num("batches_per_million") * num("records_per_batch") * num("records") / 1e6
+	if written := num("outputs") + num("dead_letters"); batched+0.5 < written {
+		t.Errorf("%s: its produced batches held %.0f records, the drain wrote %.0f", name, batched, written)
 	}
 }
