@@ -134,6 +134,9 @@ type Result struct {
 	ThroughputVsW0 float64  `json:"throughput_vs_w0,omitempty"`
 	P99VsL2        float64  `json:"p99_vs_l2,omitempty"`
 	Notes          []string `json:"notes,omitempty"`
+	// Rounds is how many drains (--rounds) the figures are the medians
+	// of; 0 for a single drain.
+	Rounds int `json:"rounds,omitempty"`
 
 	// Wall-clock bounds of the drain (Unix ns), for the parent's broker CPU
 	// accounting.

@@ -38,6 +38,7 @@ func main() {
 type options struct {
 	Broker          string
 	Records         int64
+	Rounds          int
 	Out             string
 	LatencyDuration time.Duration
 	Scenarios       string
@@ -67,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Broker, "broker", "embedded", "`embedded` (an in-process broker) or HOST:PORT of a Kafka broker")
 	fs.Int64Var(&o.Records, "records", 1_000_000, "records to preload and drain")
+	fs.IntVar(&o.Rounds, "rounds", 1, "drain the input with every scenario this many times, round after round; the table gives each figure's median, the targets the median of the rounds' ratios, and rounds.json every round")
 	fs.StringVar(&o.Out, "out", "../artifacts/bench", "`DIR` for results.json, results.png and results.txt")
 	fs.DurationVar(&o.LatencyDuration, "latency-duration", 10*time.Second, "length of each latency phase; 0 skips them")
 	fs.StringVar(&o.Scenarios, "scenarios", "", "comma-separated subset of L1,L2,W0,KS,M-key,M-partition,M-none,M-router (default all; KS is left out, with a warning, when it cannot be built)")
@@ -98,6 +100,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.Records <= 0 {
 		return o, errors.New("--records must be positive")
+	}
+	if o.Rounds <= 0 {
+		return o, errors.New("--rounds must be positive")
 	}
 	return o, nil
 }
@@ -166,6 +171,7 @@ type runMeta struct {
 	CPUModel        string        `json:"cpu_model"`
 	Args            []string      `json:"args"`
 	Order           []string      `json:"order"`
+	Rounds          int           `json:"rounds"`
 	Elapsed         time.Duration `json:"elapsed_ns"`
 	// Skipped lists the scenarios left out of a run of all and why.
 	Skipped []string `json:"skipped,omitempty"`
@@ -187,7 +193,7 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	meta := runMeta{Date: begin.UTC().Format(time.RFC3339), Broker: o.Broker, Records: o.Records,
 		LatencyDuration: o.LatencyDuration.String(), Isolated: o.Isolate, GoVersion: runtime.Version(),
-		CPUs: runtime.NumCPU(), CPUModel: cpuModel(), Args: os.Args[1:], Order: order}
+		CPUs: runtime.NumCPU(), CPUModel: cpuModel(), Args: os.Args[1:], Order: order, Rounds: o.Rounds}
 	if slices.Contains(order, "KS") {
 		meta.KS = ksConfig{Java: javaBinary(), JVMOpts: o.KSJVMOpts, CommitIntervalMs: o.KSCommitMs, Threads: 2}
 		fmt.Fprintln(stderr, "bench: building the KS scenario (test/bench/kstreams/build.sh build)")
@@ -282,14 +288,76 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer os.RemoveAll(tmp)
 
 	rate := o.Rate
-	var results []Result
-	for _, name := range order {
-		if err := ctx.Err(); err != nil {
+	var rounds [][]Result
+	for round := 1; round <= o.Rounds; round++ {
+		id := runID // a round's topics and groups are its own
+		if o.Rounds > 1 {
+			id = fmt.Sprintf("%s-r%d", runID, round)
+			fmt.Fprintf(stderr, "bench: === round %d of %d ===\n", round, o.Rounds)
+		}
+		results, err := runRound(ctx, o, runRoundArgs{exe: exe, tmp: tmp, runID: id, input: input, brokers: brokers,
+			pre: pre, meta: &meta, sampleBroker: sampleBroker, adm: adm, order: order, rate: &rate}, stderr)
+		if err != nil {
 			return err
+		}
+		results = sortResults(results)
+		addRatios(results)
+		rounds = append(rounds, results)
+	}
+	meta.OfferedRate, meta.RateGiven = rate, o.Rate > 0
+	if o.LatencyDuration > 0 {
+		meta.LowRate = o.LowRate
+	}
+	meta.Elapsed = time.Since(begin)
+	results := medianResults(rounds)
+
+	table := formatTable(results, rounds, meta)
+	fmt.Fprint(stdout, table)
+	if err := writeJSON(filepath.Join(o.Out, "results.json"), results); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(o.Out, "rounds.json"), rounds); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(o.Out, "run.json"), meta); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(o.Out, "results.txt"), []byte(table), 0o644); err != nil {
+		return err
+	}
+	if err := drawChart(filepath.Join(o.Out, "results.png"), results, meta); err != nil {
+		return fmt.Errorf("chart: %w", err)
+	}
+	fmt.Fprintf(stderr, "bench: wrote %s/results.json, rounds.json, results.png, results.txt, run.json (%.0f s in all)\n",
+		o.Out, meta.Elapsed.Seconds())
+	return nil
+}
+
+// runRoundArgs is what runRound needs of runParent's set-up.
+type runRoundArgs struct {
+	exe, tmp, runID, input string
+	brokers                []string
+	pre                    preloadStats
+	meta                   *runMeta
+	sampleBroker           func() time.Duration
+	adm                    *admin
+	order                  []string
+	rate                   *float64 // the latency phases' offered rate: L2's first drain sets it when no --rate does
+}
+
+// runRound drains the preloaded input with every scenario of the order,
+// one after the other, each with topics and groups of its own.
+func runRound(ctx context.Context, o options, a runRoundArgs, stderr io.Writer) ([]Result, error) {
+	exe, tmp, runID, input, brokers, pre, meta, sampleBroker, adm := a.exe, a.tmp, a.runID, a.input, a.brokers, a.pre, a.meta, a.sampleBroker, a.adm
+	var results []Result
+	for _, name := range a.order {
+		rate := *a.rate
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		n := namesFor(runID, name)
 		if err := adm.createTopics(ctx, n.Out, n.DLQ); err != nil {
-			return err
+			return nil, err
 		}
 		j := job{Scenario: name, Brokers: brokers, RunID: runID, Input: input, Records: pre.Records,
 			Expected: pre.Expected, InputBytes: pre.Bytes, Rate: rate, LowRate: o.LowRate, KeepTopics: o.KeepTopics, LatencyDuration: o.LatencyDuration,
@@ -297,6 +365,7 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			Isolated: o.Isolate, KS: meta.KS, Tuning: o.Tuning}
 		fmt.Fprintf(stderr, "bench: --- %s ---\n", name)
 		var res Result
+		var err error
 		var sampler *cpuSampler
 		if sampleBroker != nil {
 			sampler = startCPUSampler(sampleBroker)
@@ -319,41 +388,17 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			adm.deleteGroups(context.Background(), n.Group, n.LatGrp, low.LatGrp)
 		}
 		if err != nil {
-			return fmt.Errorf("scenario %s: %w", name, err)
+			return nil, fmt.Errorf("scenario %s: %w", name, err)
 		}
 		if !o.Isolate && meta.Embedded {
 			res.Notes = append(res.Notes, "in-process: CPU time includes the embedded broker; peak RSS is the process's")
 		}
 		if rate <= 0 && name == "L2" {
-			rate = res.OfferedRate
+			*a.rate = res.OfferedRate
 		}
 		results = append(results, res)
 	}
-	meta.OfferedRate, meta.RateGiven = rate, o.Rate > 0
-	if o.LatencyDuration > 0 {
-		meta.LowRate = o.LowRate
-	}
-	meta.Elapsed = time.Since(begin)
-	results = sortResults(results)
-	addRatios(results)
-
-	table := formatTable(results, meta)
-	fmt.Fprint(stdout, table)
-	if err := writeJSON(filepath.Join(o.Out, "results.json"), results); err != nil {
-		return err
-	}
-	if err := writeJSON(filepath.Join(o.Out, "run.json"), meta); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(o.Out, "results.txt"), []byte(table), 0o644); err != nil {
-		return err
-	}
-	if err := drawChart(filepath.Join(o.Out, "results.png"), results, meta); err != nil {
-		return fmt.Errorf("chart: %w", err)
-	}
-	fmt.Fprintf(stderr, "bench: wrote %s/results.json, results.png, results.txt, run.json (%.0f s in all)\n",
-		o.Out, meta.Elapsed.Seconds())
-	return nil
+	return results, nil
 }
 
 // scenarioOrder is the run order: L2 first, since its throughput sets the
@@ -530,7 +575,13 @@ func replot(dir string, stdout io.Writer) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	table := formatTable(results, meta)
+	rounds := [][]Result{results}
+	if data, err := os.ReadFile(filepath.Join(dir, "rounds.json")); err == nil {
+		if err := json.Unmarshal(data, &rounds); err != nil {
+			return fmt.Errorf("rounds.json: %w", err)
+		}
+	}
+	table := formatTable(results, rounds, meta)
 	fmt.Fprint(stdout, table)
 	if err := os.WriteFile(filepath.Join(dir, "results.txt"), []byte(table), 0o644); err != nil {
 		return err
