@@ -47,6 +47,25 @@ type TopLevel interface {
 	TopLevelFields() (f Fields, ok bool)
 }
 
+// FieldMoves is implemented by a Transform whose whole effect on a
+// record, when ok is true, is to rename top-level fields of its object
+// (each value moved as it is, the renames in order, a missing field left
+// alone) and to remove top-level fields (a missing one ignored), looking
+// at no value: rename and drop of top-level names. It must implement
+// TopLevel too. The engine's spliced path may then apply the step to the
+// record's bytes, moving and leaving out members, instead of calling
+// Apply: when it and the other such steps at the end of the chain name
+// every field once, and no step before them, no `when` and no route names
+// any of those fields. The step is still observed as applied to the
+// record (Chain.Observe, untimed).
+type FieldMoves interface {
+	FieldMoves() (renames [][2]string, deletes []string, ok bool)
+}
+
+// IsTopLevelName reports whether path names a top-level field: it has no
+// dot.
+func IsTopLevelName(path string) bool { return !strings.Contains(path, ".") }
+
 // FieldsOf returns the fields x declares through TopLevel; ok is false when
 // x does not implement it or declines. A nil x touches nothing.
 func FieldsOf(x any) (Fields, bool) {

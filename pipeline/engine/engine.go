@@ -119,8 +119,12 @@ type Engine struct {
 	log     *slog.Logger
 	base    context.Context
 	// edit, when the chain touches only named top-level fields, is what
-	// it touches: records take the spliced path (splice.go).
-	edit *codec.Edit
+	// it touches: records take the spliced path (splice.go), which runs
+	// head, the chain or all of it but folded, the steps at its end that
+	// edit applies itself (fold.go).
+	edit   *codec.Edit
+	head   *transforms.Chain
+	folded []*transforms.Step
 }
 
 // Result is how an input record was settled.
@@ -174,9 +178,10 @@ func New(cfg Config) (*Engine, error) {
 		e.base = context.WithoutCancel(cfg.Context)
 	}
 	cfg.Chain.Observe, cfg.Chain.TimeOneIn = e.obs.StepObserver(), observe.StepTimeOneIn
-	if f, ok := cfg.Chain.TopLevelFields(); ok && cfg.DestinationFields != nil {
-		f = f.Merge(*cfg.DestinationFields)
-		e.edit = codec.NewEdit(f.Reads, f.Writes, f.Deletes, f.Only)
+	if cfg.DestinationFields != nil {
+		if p, ok := planSplice(cfg.Chain, *cfg.DestinationFields); ok {
+			e.edit, e.head, e.folded = p.edit, p.head, p.folded
+		}
 	}
 	var first message.HandlerMiddleware
 	if cfg.DeadLetterTopic != "" {

@@ -41,7 +41,7 @@ func (e *Engine) spliced(ctx context.Context, w *work) (done bool, err error) {
 	}
 	rec := &w.rec
 	*rec = transforms.Record{Key: in.Key, Value: m, Headers: w.cloneHeaders(), Timestamp: in.Timestamp, Source: in.source()}
-	outs, err := e.cfg.Chain.Run(ctx, rec)
+	outs, err := e.head.Run(ctx, rec)
 	if err != nil {
 		return true, e.dataError(w, err)
 	}
@@ -67,6 +67,11 @@ func (e *Engine) spliced(ctx context.Context, w *work) (done bool, err error) {
 	}
 	if e.cfg.ReuseWork {
 		w.buf = value[:0]
+	}
+	if obs := e.cfg.Chain.Observe; obs != nil {
+		for _, s := range e.folded {
+			obs(s, -1, 1, nil) // applied by the splice: counted, not timed
+		}
 	}
 	w.out = Record{Topic: topic, Key: o.Key, Value: value, Headers: o.Headers, Timestamp: o.Timestamp}
 	w.one[0] = &w.out

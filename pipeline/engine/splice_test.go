@@ -58,6 +58,13 @@ var splicedChains = []string{
 	`[{drop: [b], when: 'a == 1'}, {set: {a: 'a + 1'}}]`,
 	`[{mask: {a: {keep_last: 2}, b: {pattern: '[0-9]', replacement: '#'}}}]`,
 	`[{set: {e: 'd.e * 2'}}, {drop: [d]}]`,
+	// Renames and removals at the end, applied by the splice (fold.go),
+	// or some of them, or none.
+	`[{set: {n: 'a'}}, {rename: {b: b2, e: e2}}, {drop: [z]}]`,
+	`[{rename: {a: b, c: e}}, {drop: [d]}]`,
+	`[{rename: {a: b}}, {rename: {b: x}}]`,
+	`[{keep: [a, b]}, {rename: {a: a2}}]`,
+	`[{rename: {b: a, a: b}}]`,
 	`[{set: {a: 'c'}}, {mask: [a.x]}, {keep: [a, c, b]}]`,
 	`[{filter: 'amount > 0'}, {keep: [amount, a]}, {set: {n: 'amount'}}, {mask: [n]}]`,
 }
@@ -174,10 +181,17 @@ func sameJSON(spliced, full, input []byte) error {
 		if exactEqual(sv, fm[k]) {
 			continue
 		}
-		iv, ok := im[k]
-		if !ok || !exactEqual(sv, iv) || !policyEqual(fm[k], iv) {
-			return fmt.Errorf("member %q differs", k)
+		if iv, ok := im[k]; ok && exactEqual(sv, iv) && policyEqual(fm[k], iv) {
+			continue
 		}
+		// A member renamed by the splice (fold.go) is copied as read too,
+		// under its new name: some member of the input holds its value.
+		if _, ok := im[k]; !ok && slices.ContainsFunc(slices.Collect(maps.Values(im)), func(iv any) bool {
+			return exactEqual(sv, iv) && policyEqual(fm[k], iv)
+		}) {
+			continue
+		}
+		return fmt.Errorf("member %q differs", k)
 	}
 	return nil
 }
@@ -189,6 +203,9 @@ func exactEqual(a, b any) bool {
 		b, ok := b.(json.Number)
 		if !ok {
 			return false
+		}
+		if a == b {
+			return true // the same text, which big.Rat may refuse (an exponent too large for it)
 		}
 		x, ok1 := new(big.Rat).SetString(string(a))
 		y, ok2 := new(big.Rat).SetString(string(b))

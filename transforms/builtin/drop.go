@@ -48,3 +48,15 @@ func (d drop) TopLevelFields() (transforms.Fields, bool) {
 	}
 	return f, true
 }
+
+// FieldMoves: removing top-level fields may be applied to the record's
+// bytes (transforms.FieldMoves); a dotted path reaches into a nested
+// object, which only Apply does.
+func (d drop) FieldMoves() ([][2]string, []string, bool) {
+	for _, p := range d {
+		if !transforms.IsTopLevelName(p) {
+			return nil, nil, false
+		}
+	}
+	return nil, d, true
+}

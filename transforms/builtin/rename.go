@@ -55,3 +55,15 @@ func (rn rename) TopLevelFields() (transforms.Fields, bool) {
 	}
 	return f, true
 }
+
+// FieldMoves: renames of top-level fields may be applied to the record's
+// bytes (transforms.FieldMoves); a dotted path moves into or out of a
+// nested object, which only Apply does.
+func (rn rename) FieldMoves() ([][2]string, []string, bool) {
+	for _, p := range rn {
+		if !transforms.IsTopLevelName(p[0]) || !transforms.IsTopLevelName(p[1]) {
+			return nil, nil, false
+		}
+	}
+	return rn, nil, true
+}

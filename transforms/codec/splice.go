@@ -39,6 +39,7 @@ type Object struct {
 	members []member
 	keys    []span // keys of the objects being scanned, for repeats
 	present []bool // per Edit field: a member has its name
+	at      []int  // per Edit field present: its member's index
 }
 
 type span struct{ start, end int }
@@ -432,14 +433,20 @@ type Edit struct {
 	// sorted is the indexes of names, sorted by name: the order in which
 	// Splice adds the ones the input did not have.
 	sorted []int
+	// from is, for a field Move writes to, the index of the field whose
+	// value it takes; -1 for the others.
+	from  []int
+	moves bool
 }
 
 type fieldKind uint8
 
 const (
-	fieldRead    fieldKind = iota // decoded, copied as read if still there
-	fieldWrite                    // decoded, encoded from the result
-	fieldDeleted                  // not decoded, left out
+	fieldRead      fieldKind = iota // decoded, copied as read if still there
+	fieldWrite                      // decoded, encoded from the result
+	fieldDeleted                    // not decoded, left out
+	fieldMovedFrom                  // not decoded, left out: its value goes to another name (Move)
+	fieldMovedTo                    // not decoded: takes a moved value, or stays as read
 )
 
 // NewEdit compiles an Edit from the fields a chain reads, writes and only
@@ -459,11 +466,40 @@ func NewEdit(reads, writes, deletes []string, only bool) *Edit {
 	add(writes, fieldWrite)
 	add(deletes, fieldDeleted)
 	add(reads, fieldRead)
+	e.index0()
+	return e
+}
+
+// index0 fills in what e derives from its names.
+func (e *Edit) index0() {
+	e.mask, e.sorted = 0, e.sorted[:0]
 	for i, n := range e.names {
 		e.mask |= keyBit([]byte(n))
 		e.sorted = append(e.sorted, i)
 	}
 	slices.SortFunc(e.sorted, func(a, b int) int { return strings.Compare(e.names[a], e.names[b]) })
+	for len(e.from) < len(e.names) {
+		e.from = append(e.from, -1)
+	}
+}
+
+// Move makes e rename the top-level field from to `to`, its value copied
+// as read, without the chain running on either: what a rename of
+// top-level fields does to the map. The output leaves from out; when the
+// input has from, `to` holds its value, in the place of the input's own
+// `to` if it had one, else among the fields added, in sorted order; when
+// the input has no from, its `to`, if any, stays as it was. Neither name
+// may be one e has already, nor the same as the other. Move returns e; it
+// must be called before e is used.
+func (e *Edit) Move(from, to string) *Edit {
+	if from == to || slices.Contains(e.names, from) || slices.Contains(e.names, to) {
+		panic("codec: Move of a field the edit names already: " + from + " → " + to)
+	}
+	e.names = append(e.names, from, to)
+	e.kinds = append(e.kinds, fieldMovedFrom, fieldMovedTo)
+	e.from = append(e.from, -1, len(e.names)-2)
+	e.moves = true
+	e.index0()
 	return e
 }
 
@@ -496,6 +532,9 @@ func (e *Edit) Decode(o *Object) (map[string]any, error) { return e.DecodeInto(o
 // caller that is done with the last record's map reuses it.
 func (e *Edit) DecodeInto(o *Object, m map[string]any) (map[string]any, error) {
 	o.present = append(o.present[:0], make([]bool, len(e.names))...)
+	if len(o.at) < len(e.names) {
+		o.at = make([]int, len(e.names))
+	}
 	if m == nil {
 		m = make(map[string]any, len(e.names))
 	}
@@ -507,7 +546,8 @@ func (e *Edit) DecodeInto(o *Object, m map[string]any) (map[string]any, error) {
 			continue
 		}
 		o.present[mb.field] = true
-		if e.kinds[mb.field] == fieldDeleted {
+		o.at[mb.field] = i
+		if k := e.kinds[mb.field]; k == fieldDeleted || k == fieldMovedFrom || k == fieldMovedTo {
 			continue
 		}
 		if d == nil {
@@ -541,10 +581,11 @@ func release(d *valueDecoder) {
 // name copied as read (whitespace outside strings removed; removed
 // altogether when the edit keeps only its fields), those it names taken
 // from v (copied as read when only read, encoded when written, left out
-// when v no longer has them); then the fields of v the input did not
-// have, in sorted order, encoded as Encode does. An encoding error is
-// Encode's; errUnspliced means v holds a field of the input that e does
-// not name (a transform that broke its TopLevel promise).
+// when v no longer has them) or moved (Move); then the fields of v the
+// input did not have, and the moved ones it did not have, in sorted
+// order, encoded as Encode does. An encoding error is Encode's;
+// errUnspliced means v holds a field of the input that e does not name,
+// or one e moves (a transform that broke its TopLevel promise).
 func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 	b := append(dst, '{')
 	n := 0
@@ -552,13 +593,23 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 	var err error
 	for i := range o.members {
 		mb := &o.members[i]
+		val := mb // the member whose value is copied
 		var x any
 		if mb.field >= 0 {
-			var ok bool
-			if x, ok = v[e.names[mb.field]]; !ok {
-				continue
+			switch e.kinds[mb.field] {
+			case fieldMovedFrom:
+				continue // written under its new name
+			case fieldMovedTo:
+				if from := e.from[mb.field]; o.present[from] {
+					val = &o.members[o.at[from]]
+				}
+			default:
+				var ok bool
+				if x, ok = v[e.names[mb.field]]; !ok {
+					continue
+				}
+				kept++
 			}
-			kept++
 		} else if e.only {
 			continue
 		}
@@ -568,33 +619,41 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 		n++
 		b = append(b, o.data[mb.key.start-1:mb.key.end+1]...) // with its quotes
 		b = append(b, ':')
-		switch {
-		case mb.field >= 0 && e.kinds[mb.field] != fieldRead:
+		if mb.field >= 0 && e.kinds[mb.field] != fieldRead && e.kinds[mb.field] != fieldMovedTo {
 			if b, err = appendAny(b, x); err != nil {
 				return nil, err
 			}
-		case mb.spaced:
-			b = appendCompact(b, o.data[mb.val.start:mb.val.end])
-		default:
-			b = append(b, o.data[mb.val.start:mb.val.end]...)
+			continue
 		}
+		b = o.appendRaw(b, val)
 	}
-	if len(v) == kept {
+	if len(v) == kept && !e.moves {
 		return append(b, '}'), nil
 	}
-	// The fields v has that the input did not: when they are all named
-	// by e, they are added in e's sorted order without a walk of v.
+	// The fields v has that the input did not, and the moved ones: when
+	// v's are all named by e, they are added in e's sorted order without
+	// a walk of v.
 	var buf [8]int
 	added := buf[:0]
+	fromV := 0
 	for _, f := range e.sorted {
 		if o.present[f] {
 			continue
 		}
-		if _, ok := v[e.names[f]]; ok {
-			added = append(added, f)
+		switch e.kinds[f] {
+		case fieldMovedFrom:
+		case fieldMovedTo:
+			if o.present[e.from[f]] {
+				added = append(added, f)
+			}
+		default:
+			if _, ok := v[e.names[f]]; ok {
+				added = append(added, f)
+				fromV++
+			}
 		}
 	}
-	if kept+len(added) == len(v) {
+	if kept+fromV == len(v) {
 		for _, f := range added {
 			if n > 0 {
 				b = append(b, ',')
@@ -602,6 +661,10 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 			n++
 			b = appendString(b, e.names[f])
 			b = append(b, ':')
+			if e.kinds[f] == fieldMovedTo {
+				b = o.appendRaw(b, &o.members[o.at[e.from[f]]])
+				continue
+			}
 			if b, err = appendAny(b, v[e.names[f]]); err != nil {
 				return nil, err
 			}
@@ -612,9 +675,13 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 	var names [8]string
 	keys := names[:0]
 	for k := range v {
-		if f := e.indexString(k); f >= 0 && o.present[f] {
+		f := e.indexString(k)
+		switch {
+		case f >= 0 && (e.kinds[f] == fieldMovedFrom || e.kinds[f] == fieldMovedTo):
+			return nil, errUnspliced
+		case f >= 0 && o.present[f]:
 			continue
-		} else if f < 0 {
+		case f < 0:
 			for _, mb := range o.members {
 				if string(o.data[mb.key.start:mb.key.end]) == k {
 					return nil, errUnspliced
@@ -622,6 +689,11 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 			}
 		}
 		keys = append(keys, k)
+	}
+	for _, f := range added {
+		if e.kinds[f] == fieldMovedTo {
+			keys = append(keys, e.names[f])
+		}
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
@@ -631,11 +703,24 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 		n++
 		b = appendString(b, k)
 		b = append(b, ':')
+		if f := e.indexString(k); f >= 0 && e.kinds[f] == fieldMovedTo {
+			b = o.appendRaw(b, &o.members[o.at[e.from[f]]])
+			continue
+		}
 		if b, err = appendAny(b, v[k]); err != nil {
 			return nil, err
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// appendRaw appends the value of member mb as read, without whitespace
+// outside its strings.
+func (o *Object) appendRaw(b []byte, mb *member) []byte {
+	if mb.spaced {
+		return appendCompact(b, o.data[mb.val.start:mb.val.end])
+	}
+	return append(b, o.data[mb.val.start:mb.val.end]...)
 }
 
 // appendAny appends v as Encode writes it.

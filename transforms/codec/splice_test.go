@@ -217,3 +217,99 @@ func FuzzScanMatchesDecode(f *testing.F) {
 		}
 	})
 }
+
+// Move writes what a rename on the decoded map writes, byte for byte,
+// without decoding either field: the moved value as read (compacted), in
+// the place of the input's own field of the new name, else among the
+// added fields in sorted order; a missing source leaves the target as it
+// was. (A moved number keeps its digits, as a field no step names does,
+// where the map writes it back through float64: TestMoveDigits.)
+func TestMove(t *testing.T) {
+	docs := []string{
+		`{"b":2,"amount":1.50,"debug":{"x":1},"user":"u"}`,
+		`{"user":{"n" : [1, 2.5, "x\"y"]},"amount":3}`,
+		`{"user_id":"old","x":1,"user":"new"}`,
+		`{"user_id":"old","x":1}`,
+		`{"a":1}`,
+		`{"zz":true,"user":null,"amount":-1}`,
+		` { "user" : "a b" , "user_id" : [ 1 ] } `,
+	}
+	for _, doc := range docs {
+		var o Object
+		if err := o.Scan([]byte(doc)); err != nil {
+			t.Fatalf("Scan(%s): %v", doc, err)
+		}
+		// The chain: set total from amount, rename user to user_id, drop
+		// debug; the rename either on the map or moved.
+		set := func(m map[string]any) {
+			if a, ok := m["amount"].(float64); ok {
+				m["total"] = a * 100
+			}
+		}
+		onMap := NewEdit([]string{"amount"}, []string{"total", "user", "user_id"}, []string{"debug"}, false)
+		m, err := onMap.Decode(&o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set(m)
+		if v, ok := m["user"]; ok {
+			delete(m, "user")
+			m["user_id"] = v
+		}
+		want, err := onMap.Splice(nil, &o, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		moved := NewEdit([]string{"amount"}, []string{"total"}, []string{"debug"}, false).Move("user", "user_id")
+		m, err = moved.Decode(&o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m["user"]; ok {
+			t.Fatalf("%s: the moved field was decoded", doc)
+		}
+		set(m)
+		got, err := moved.Splice(nil, &o, m)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s: moved %s, %v; on the map %s", doc, got, err, want)
+		}
+		// A field v has that the edit does not name takes the walk of
+		// v: the moved field still comes in its sorted place.
+		m["aaa"] = 1
+		m["zzz"] = 2
+		got, err = moved.Splice(nil, &o, m)
+		m2, _ := onMap.Decode(&o)
+		set(m2)
+		if v, ok := m2["user"]; ok {
+			delete(m2, "user")
+			m2["user_id"] = v
+		}
+		m2["aaa"], m2["zzz"] = 1, 2
+		want, _ = onMap.Splice(nil, &o, m2)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s with undeclared fields: moved %s, %v; on the map %s", doc, got, err, want)
+		}
+		// A chain that writes a moved field broke its promise.
+		m["user_id"] = "x"
+		if _, err := moved.Splice(nil, &o, m); !ErrUnspliced(err) {
+			t.Errorf("%s: a moved field in the map: %v", doc, err)
+		}
+	}
+}
+
+func TestMoveDigits(t *testing.T) {
+	var o Object
+	if err := o.Scan([]byte(`{"user":{"n" : [1, 2.50, 123456789012345678901234567890]},"a":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	e := NewEdit(nil, nil, nil, false).Move("user", "user_id")
+	m, err := e.Decode(&o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Splice(nil, &o, m)
+	if want := `{"a":1,"user_id":{"n":[1,2.50,123456789012345678901234567890]}}`; err != nil || string(got) != want {
+		t.Errorf("got %s, %v; want %s", got, err, want)
+	}
+}
