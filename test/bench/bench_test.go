@@ -133,3 +133,50 @@ func checkRequests(t *testing.T, name string, r map[string]any) {
 		t.Errorf("%s: its produced batches held %.0f records, the drain wrote %.0f", name, batched, written)
 	}
 }
+
+// TestSmokeRounds runs two rounds of two scenarios on the embedded broker:
+// each round drains the whole input with topics and groups of its own,
+// rounds.json holds both, and results.json each scenario's medians, with
+// the number of rounds they are the medians of.
+func TestSmokeRounds(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--broker", "embedded", "--records", "1000", "--rounds", "2", "--scenarios", "L2,M-key",
+		"--latency-duration", "0", "--low-rate", "0", "--out", out}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
+	}
+	var rounds [][]Result
+	var medians []Result
+	for name, v := range map[string]any{"rounds.json": &rounds, "results.json": &medians} {
+		data, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if len(rounds) != 2 {
+		t.Fatalf("%d rounds in rounds.json, want 2", len(rounds))
+	}
+	for i, rs := range rounds {
+		for _, name := range []string{"L2", "M-key"} {
+			r := find(rs, name)
+			if r == nil || r.Records != 1000 || r.MsgsPerSec <= 0 {
+				t.Errorf("round %d: %s = %+v, want a drain of the 1000 records", i+1, name, r)
+			}
+		}
+	}
+	for _, r := range medians {
+		if r.Rounds != 2 {
+			t.Errorf("%s: the median of %d rounds, want 2", r.Name, r.Rounds)
+		}
+		if lo, hi := min(find(rounds[0], r.Name).MsgsPerSec, find(rounds[1], r.Name).MsgsPerSec), max(find(rounds[0], r.Name).MsgsPerSec, find(rounds[1], r.Name).MsgsPerSec); r.MsgsPerSec < lo || r.MsgsPerSec > hi {
+			t.Errorf("%s: median %.0f outside its rounds' %.0f–%.0f", r.Name, r.MsgsPerSec, lo, hi)
+		}
+	}
+	if !strings.Contains(stdout.String(), "Round by round (2 rounds") {
+		t.Errorf("the table has no round-by-round block:\n%s", stdout.String())
+	}
+}
