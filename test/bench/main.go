@@ -69,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Broker, "broker", "embedded", "`embedded` (an in-process broker) or HOST:PORT of a Kafka broker")
 	fs.Int64Var(&o.Records, "records", 1_000_000, "records to preload and drain")
 	fs.IntVar(&o.Rounds, "rounds", 1, "drain the input with every scenario this many times, round after round; the table gives each figure's median, the targets the median of the rounds' ratios, and rounds.json every round")
-	fs.StringVar(&o.Out, "out", "../artifacts/bench", "`DIR` for results.json, results.png and results.txt")
+	fs.StringVar(&o.Out, "out", "../artifacts/bench", "`DIR` for results.json, rounds.json, results.png, results.txt and run.json")
 	fs.DurationVar(&o.LatencyDuration, "latency-duration", 10*time.Second, "length of each latency phase; 0 skips them")
 	fs.StringVar(&o.Scenarios, "scenarios", "", "comma-separated subset of L1,L2,W0,KS,M-key,M-partition,M-none,M-router (default all; KS is left out, with a warning, when it cannot be built)")
 	fs.StringVar(&o.CPUProfileDir, "cpuprofile", "", "`DIR`: write a CPU profile of each scenario's drain to DIR/cpu-NAME.pprof, and its allocations to DIR/allocs-NAME.pprof")
@@ -348,30 +348,29 @@ type runRoundArgs struct {
 // runRound drains the preloaded input with every scenario of the order,
 // one after the other, each with topics and groups of its own.
 func runRound(ctx context.Context, o options, a runRoundArgs, stderr io.Writer) ([]Result, error) {
-	exe, tmp, runID, input, brokers, pre, meta, sampleBroker, adm := a.exe, a.tmp, a.runID, a.input, a.brokers, a.pre, a.meta, a.sampleBroker, a.adm
 	var results []Result
 	for _, name := range a.order {
 		rate := *a.rate
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		n := namesFor(runID, name)
-		if err := adm.createTopics(ctx, n.Out, n.DLQ); err != nil {
+		n := namesFor(a.runID, name)
+		if err := a.adm.createTopics(ctx, n.Out, n.DLQ); err != nil {
 			return nil, err
 		}
-		j := job{Scenario: name, Brokers: brokers, RunID: runID, Input: input, Records: pre.Records,
-			Expected: pre.Expected, InputBytes: pre.Bytes, Rate: rate, LowRate: o.LowRate, KeepTopics: o.KeepTopics, LatencyDuration: o.LatencyDuration,
+		j := job{Scenario: name, Brokers: a.brokers, RunID: a.runID, Input: a.input, Records: a.pre.Records,
+			Expected: a.pre.Expected, InputBytes: a.pre.Bytes, Rate: rate, LowRate: o.LowRate, KeepTopics: o.KeepTopics, LatencyDuration: o.LatencyDuration,
 			CPUProfileDir: o.CPUProfileDir, W0MaxRecords: o.W0MaxRecords, MaxDrainTime: o.MaxDrainTime,
-			Isolated: o.Isolate, KS: meta.KS, Tuning: o.Tuning}
+			Isolated: o.Isolate, KS: a.meta.KS, Tuning: o.Tuning}
 		fmt.Fprintf(stderr, "bench: --- %s ---\n", name)
 		var res Result
 		var err error
 		var sampler *cpuSampler
-		if sampleBroker != nil {
-			sampler = startCPUSampler(sampleBroker)
+		if a.sampleBroker != nil {
+			sampler = startCPUSampler(a.sampleBroker)
 		}
 		if o.Isolate {
-			res, err = runIsolated(ctx, exe, tmp, j, stderr)
+			res, err = runIsolated(ctx, a.exe, a.tmp, j, stderr)
 		} else {
 			res, err = runScenario(ctx, j, stderr)
 		}
@@ -383,14 +382,14 @@ func runRound(ctx context.Context, o options, a runRoundArgs, stderr io.Writer) 
 			}
 		}
 		if !o.KeepTopics {
-			low := namesFor(runID, name+"-low")
-			_ = adm.deleteTopics(context.Background(), append(n.topics(), low.topics()...)...)
-			adm.deleteGroups(context.Background(), n.Group, n.LatGrp, low.LatGrp)
+			low := namesFor(a.runID, name+"-low")
+			_ = a.adm.deleteTopics(context.Background(), append(n.topics(), low.topics()...)...)
+			a.adm.deleteGroups(context.Background(), n.Group, n.LatGrp, low.LatGrp)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("scenario %s: %w", name, err)
 		}
-		if !o.Isolate && meta.Embedded {
+		if !o.Isolate && a.meta.Embedded {
 			res.Notes = append(res.Notes, "in-process: CPU time includes the embedded broker; peak RSS is the process's")
 		}
 		if rate <= 0 && name == "L2" {

@@ -466,12 +466,13 @@ func NewEdit(reads, writes, deletes []string, only bool) *Edit {
 	add(writes, fieldWrite)
 	add(deletes, fieldDeleted)
 	add(reads, fieldRead)
-	e.index0()
+	e.derive()
 	return e
 }
 
-// index0 fills in what e derives from its names.
-func (e *Edit) index0() {
+// derive fills in what e derives from its names: the mask, the sorted
+// order, and no move for the names Move did not add.
+func (e *Edit) derive() {
 	e.mask, e.sorted = 0, e.sorted[:0]
 	for i, n := range e.names {
 		e.mask |= keyBit([]byte(n))
@@ -499,7 +500,7 @@ func (e *Edit) Move(from, to string) *Edit {
 	e.kinds = append(e.kinds, fieldMovedFrom, fieldMovedTo)
 	e.from = append(e.from, -1, len(e.names)-2)
 	e.moves = true
-	e.index0()
+	e.derive()
 	return e
 }
 
