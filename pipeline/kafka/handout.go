@@ -2,9 +2,9 @@ package kafka
 
 import "sync"
 
-// The loop's queue of records to hand out (stream.toSend) and the batches
-// the workers take from it. A batch is a copy in storage of its own, from
-// a pool, so that the queue's storage is the loop's alone and is reused;
+// The batches the workers take from the loop's queue of records to hand
+// out (stream.toSend). A batch is a copy in storage of its own, from a
+// pool, so that the queue's storage is the loop's alone and is reused;
 // batches that were slices of the queue's front made the queue grow into a
 // new array every few polls, a fifth of the bytes a record allocated.
 
@@ -25,33 +25,13 @@ func (b *handOuts) recycle() {
 	handOutPool.Put(b)
 }
 
-// enqueue appends p to the queue. A queue that reached the end of its
-// storage with its front handed out moves back to the start of the
-// storage rather than growing.
-func (s *stream) enqueue(p pending) {
-	switch q := s.toSend; {
-	case len(q) == 0:
-		s.toSend = s.sendRoom[:0]
-	case len(q) == cap(q) && 2*len(q) <= cap(s.sendRoom):
-		// The queue is the storage's end: its start is free.
-		n := copy(s.sendRoom[:len(q)], q)
-		clear(q)
-		s.toSend = s.sendRoom[:n]
-	}
-	grow := len(s.toSend) == cap(s.toSend)
-	s.toSend = append(s.toSend, p)
-	if grow {
-		s.sendRoom = s.toSend[:0] // new storage, starting at the queue
-	}
-}
-
 // batch is the batch the loop offers the workers: a copy of the queue's
 // first records, kept until it is taken or the queue's front changes
 // (unbatch).
 func (s *stream) batch() *handOuts {
 	if s.offered == nil {
 		b := handOutPool.Get().(*handOuts)
-		b.ps = b.room[:copy(b.room[:], s.toSend)]
+		b.ps = b.room[:copy(b.room[:], s.toSend.items())]
 		s.offered, s.offeredLen = b, len(b.ps)
 	}
 	return s.offered
@@ -63,11 +43,10 @@ func (s *stream) batch() *handOuts {
 func (s *stream) batchTaken() {
 	n := s.offeredLen
 	s.offered = nil
-	for _, p := range s.toSend[:n] {
+	for _, p := range s.toSend.items()[:n] {
 		s.delivered(p)
 	}
-	clear(s.toSend[:n])
-	s.toSend = s.toSend[n:]
+	s.toSend.popN(n)
 }
 
 // unbatch withdraws the offered batch: the queue's front changed.

@@ -16,7 +16,7 @@ func TestHandOutQueueOrderAndAllocations(t *testing.T) {
 	next, want := 0, 0 // the sequence numbers queued and taken
 	queue := func(n int) {
 		for range n {
-			s.enqueue(pending{w: w, gen: next})
+			s.toSend.push(pending{w: w, gen: next})
 			next++
 		}
 	}
@@ -53,7 +53,7 @@ func TestHandOutQueueOrderAndAllocations(t *testing.T) {
 	} else if allocs := testing.AllocsPerRun(20, rounds); allocs != 0 {
 		t.Errorf("%.0f allocations per %d records", allocs, 50*workBatch)
 	}
-	for len(s.toSend) > 0 {
+	for s.toSend.len() > 0 {
 		take()
 	}
 	if want != next {
@@ -67,7 +67,7 @@ func TestHandOutUnbatch(t *testing.T) {
 	s := &stream{}
 	w := newWindow(OrderKey, 1)
 	for i := range 5 {
-		s.enqueue(pending{e: &entry{solo: true}, w: w, gen: i, cancel: noCancel})
+		s.toSend.push(pending{e: &entry{solo: true}, w: w, gen: i, cancel: noCancel})
 	}
 	if n := len(s.batch().ps); n != 5 {
 		t.Fatalf("offered %d, want 5", n)
@@ -79,8 +79,8 @@ func TestHandOutUnbatch(t *testing.T) {
 	for _, p := range b.ps {
 		got = append(got, p.gen)
 	}
-	if len(got) != 2 || got[0] != 1 || got[1] != 3 || len(s.toSend) != 0 {
-		t.Fatalf("handed out %v, left %d; want [1 3] and none", got, len(s.toSend))
+	if len(got) != 2 || got[0] != 1 || got[1] != 3 || s.toSend.len() != 0 {
+		t.Fatalf("handed out %v, left %d; want [1 3] and none", got, s.toSend.len())
 	}
 }
 

@@ -45,8 +45,7 @@ type stream struct {
 
 	// owned by the loop goroutine
 	windows    map[int32]*window
-	toSend     []pending
-	sendRoom   []pending // toSend's storage, from its start (handout.go)
+	toSend     queue[pending]
 	offered    *handOuts // the batch offered to the workers, toSend's first records
 	offeredLen int       // its records: read once a worker may have it
 	ready      []*entry  // dispatch's, for window.next
@@ -185,20 +184,19 @@ func (s *stream) run(ctx context.Context, closing <-chan struct{}) {
 		var next *message.Message
 		var work chan *handOuts
 		var batch *handOuts
-		if len(s.toSend) > 0 {
+		if s.toSend.len() > 0 {
 			if s.work != nil {
 				work, batch = s.work, s.batch()
 			} else {
-				out, next = s.out, s.toSend[0].msg
+				out, next = s.out, s.toSend.front().msg
 			}
 		}
 		select {
 		case recs := <-polled:
 			s.add(recs)
 		case out <- next:
-			p := s.toSend[0]
-			s.toSend[0] = pending{}
-			s.toSend = s.toSend[1:]
+			p := s.toSend.front()
+			s.toSend.pop()
 			s.delivered(p)
 			go s.watch(p)
 		case work <- batch:
@@ -352,7 +350,7 @@ func (s *stream) dispatch() {
 			if e.gen > e.first {
 				again = e.last // a rewind runs it again
 			}
-			s.enqueue(s.pending(e, w, again))
+			s.toSend.push(s.pending(e, w, again))
 		}
 		clear(s.ready)
 		s.rewinds(w)
@@ -368,7 +366,7 @@ func (s *stream) settle(ev ackEvent) {
 		ev.released.recycle()
 		return
 	case ev.resume != nil:
-		if !s.stopping && !ev.w.revoked && s.windows[ev.resume.q[0].rec.Partition] == ev.w {
+		if !s.stopping && !ev.w.revoked && s.windows[ev.resume.q.front().rec.Partition] == ev.w {
 			ev.w.resume(ev.resume)
 		}
 		// Else the lane is not run again: the partition is gone, or the
@@ -420,7 +418,7 @@ func (s *stream) settle(ev ackEvent) {
 			return
 		}
 		// The same record is handed out again, its attempts counted.
-		s.enqueue(s.pending(ev.e, ev.w, ev.rec))
+		s.toSend.push(s.pending(ev.e, ev.w, ev.rec))
 		return
 	}
 	before := ev.w.buffered()
@@ -449,17 +447,14 @@ func (s *stream) rewinds(w *window) {
 // they were counted in flight but never handed out.
 func (s *stream) dropQueued(drop func(pending) bool) {
 	s.unbatch()
-	kept := s.toSend[:0]
-	for _, p := range s.toSend {
+	s.toSend.keep(func(p pending) bool {
 		if drop(p) {
 			p.w.abandon(p.e)
 			p.cancel()
-			continue
+			return false
 		}
-		kept = append(kept, p)
-	}
-	clear(s.toSend[len(kept):])
-	s.toSend = kept
+		return true
+	})
 }
 
 // idle is the partitions with nothing in flight.

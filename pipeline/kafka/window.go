@@ -101,7 +101,7 @@ const (
 // lane had got; then the lane is pipelined again.
 type lane struct {
 	key     string
-	q       []*entry // q[:next] queued or handed out since the last rewind
+	q       queue[*entry] // records not yet acked, in offset order: q[:next] queued or handed out since the last rewind
 	next    int
 	out     int   // records of q queued or handed out and not settled
 	busy    bool  // a record has the turn
@@ -126,7 +126,7 @@ type window struct {
 	ordering Ordering
 	max      int
 
-	log   []*entry         // every record not yet committed, in offset order
+	log   queue[*entry]    // every record not yet committed, in offset order
 	lanes map[string]*lane // lanes with records not yet acked
 	// spareLanes are dropped lanes, for newLane.
 	spareLanes []*lane
@@ -194,7 +194,7 @@ func (w *window) add(r *kgo.Record, done bool) *entry {
 	w.ended = w.end >= 0 && r.Offset >= w.end-1
 	e := w.newEntry()
 	e.rec, e.offset = r, r.Offset
-	w.log = append(w.log, e)
+	w.log.push(e)
 	if c := w.crash; c != nil && !w.crashSeen {
 		// The first record since the assignment: the counted one, unless
 		// that is gone (retention, compaction) or a control record.
@@ -229,7 +229,7 @@ func (w *window) add(r *kgo.Record, done bool) *entry {
 		w.lanes[l.key] = l
 	}
 	e.lane = l
-	l.q = append(l.q, e)
+	l.q.push(e)
 	w.kick(l)
 	return e
 }
@@ -267,7 +267,7 @@ func (w *window) newLane(key []byte) *lane {
 		l = new(lane)
 	}
 	l.key, l.careful = string(key), -1
-	l.q = l.room[:0]
+	l.q.buf = l.room[:0]
 	return l
 }
 
@@ -306,10 +306,10 @@ func (w *window) kick(l *lane) {
 		}
 		return
 	}
-	if l.busy || l.next >= len(l.q) {
+	if l.busy || l.next >= l.q.len() {
 		return
 	}
-	e := l.q[l.next]
+	e := l.q.items()[l.next]
 	if e.offset <= l.careful && l.out > 0 {
 		return
 	}
@@ -429,12 +429,11 @@ func (w *window) settle(e *entry, gen int, done bool) bool {
 		return false
 	}
 	e.acked = true
-	for len(l.q) > 0 && l.q[0].acked {
-		l.q[0] = nil
-		l.q = l.q[1:]
+	for l.q.len() > 0 && l.q.front().acked {
+		l.q.pop()
 		l.next--
 	}
-	if len(l.q) == 0 && l.out == 0 {
+	if l.q.len() == 0 && l.out == 0 {
 		w.dropLane(l)
 	} else {
 		w.kick(l)
@@ -464,12 +463,13 @@ func (w *window) resume(l *lane) {
 	if !l.rewind || !l.pausing || l.out > 0 {
 		return
 	}
-	for _, e := range l.q[:l.next] {
+	q := l.q.items()
+	for _, e := range q[:l.next] {
 		e.gen++
 		e.acked = false
 	}
 	if l.next > 0 {
-		l.careful = max(l.careful, l.q[l.next-1].offset)
+		l.careful = max(l.careful, q[l.next-1].offset)
 	}
 	l.next = 0
 	l.rewind, l.pausing = false, false
@@ -480,14 +480,13 @@ func (w *window) resume(l *lane) {
 // whether it moved.
 func (w *window) advance() bool {
 	moved := false
-	for len(w.log) > 0 && w.log[0].acked {
-		r := w.log[0].rec
-		w.commit = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
+	for w.log.len() > 0 && w.log.front().acked {
+		e := w.log.front()
+		w.commit = kgo.EpochOffset{Epoch: e.rec.LeaderEpoch, Offset: e.rec.Offset + 1}
 		if w.drain {
-			w.drained = append(w.drained, w.log[0])
+			w.drained = append(w.drained, e)
 		}
-		w.log[0] = nil
-		w.log = w.log[1:]
+		w.log.pop()
 		moved = true
 	}
 	return moved
@@ -495,7 +494,7 @@ func (w *window) advance() bool {
 
 // complete reports whether a bounded window's range is done: every record
 // below its end was taken in and settled.
-func (w *window) complete() bool { return w.ended && len(w.log) == 0 }
+func (w *window) complete() bool { return w.ended && w.log.len() == 0 }
 
 // position is a bounded window's first offset not done: its end once
 // complete, else the end of its settled prefix.
@@ -507,7 +506,7 @@ func (w *window) position() int64 {
 }
 
 // buffered is the number of records added and not yet acked.
-func (w *window) buffered() int { return len(w.log) }
+func (w *window) buffered() int { return w.log.len() }
 
 // dirty reports whether there is an offset to commit that was not yet.
 func (w *window) dirty() bool { return w.commit.Offset > w.committed }
