@@ -366,7 +366,7 @@ func (s *stream) settle(ev ackEvent) {
 		ev.released.recycle()
 		return
 	case ev.resume != nil:
-		if !s.stopping && !ev.w.revoked && s.windows[ev.resume.q.front().rec.Partition] == ev.w {
+		if !s.stopping && !ev.w.revoked && s.windows[ev.w.partition] == ev.w {
 			ev.w.resume(ev.resume)
 		}
 		// Else the lane is not run again: the partition is gone, or the
@@ -389,14 +389,14 @@ func (s *stream) settle(ev ackEvent) {
 		if ev.nack && ev.w.stall >= 0 {
 			ev.w.unqueueRewinding()
 		}
-		if s.windows[ev.e.rec.Partition] == ev.w {
+		if s.windows[ev.w.partition] == ev.w {
 			s.buffered += ev.w.buffered() - before
 		}
 		if !ev.nack && ev.e.acked && !ev.e.counted {
 			ev.e.counted = true
 			ev.w.prog.count(countAcked)
 		}
-		s.unstallDone(ev.w, ev.e.rec.Partition)
+		s.unstallDone(ev.w, ev.w.partition)
 		s.rewinds(ev.w)
 		s.track(ev.w)
 		return
@@ -410,7 +410,7 @@ func (s *stream) settle(ev ackEvent) {
 		return
 	}
 	if ev.resend {
-		if s.stopping || ev.w.revoked || s.windows[ev.e.rec.Partition] != ev.w {
+		if s.stopping || ev.w.revoked || s.windows[ev.w.partition] != ev.w {
 			// Not handed out again: the partition is gone, or the
 			// subscription is stopping, which only finishes what is in
 			// flight. The record stays uncommitted.
@@ -423,11 +423,11 @@ func (s *stream) settle(ev ackEvent) {
 	}
 	before := ev.w.buffered()
 	ev.w.ack(ev.e)
-	if s.windows[ev.e.rec.Partition] == ev.w {
+	if s.windows[ev.w.partition] == ev.w {
 		s.buffered += ev.w.buffered() - before
 	}
 	ev.w.prog.count(countAcked)
-	s.unstallDone(ev.w, ev.e.rec.Partition)
+	s.unstallDone(ev.w, ev.w.partition)
 	s.track(ev.w)
 }
 

@@ -159,7 +159,7 @@ func (s *stream) boundedOpts() []kgo.Opt {
 	assign := map[int32]kgo.Offset{}
 	for _, p := range s.ranges.parts {
 		w := newWindow(s.cfg.Ordering, s.cfg.MaxInFlight)
-		w.drain, w.free = s.recycles, &s.freeEntries
+		w.partition, w.drain, w.free = p.Partition, s.recycles, &s.freeEntries
 		w.bound(p)
 		s.windows[p.Partition] = w
 		if !w.ended {

@@ -88,7 +88,7 @@ func (s *stream) onRebalance(ev rebalanceEvent) {
 		for _, p := range ev.parts {
 			if s.windows[p] == nil {
 				w := newWindow(s.cfg.Ordering, s.cfg.MaxInFlight)
-				w.drain, w.free = s.recycles, &s.freeEntries
+				w.partition, w.drain, w.free = p, s.recycles, &s.freeEntries
 				w.crash = ev.crashes[p]
 				s.windows[p] = w
 				if s.paused {

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math"
 
 	"github.com/millrace-dev/millrace/pipeline/engine"
@@ -41,42 +42,55 @@ func (o Ordering) String() string {
 
 // entry is one polled record of a partition.
 type entry struct {
+	// What the loop and the window read of every record comes first, in
+	// one 64-byte line: entries are entrySize bytes, so each starts a line
+	// in its slab (TestEntryLayout). The rest is read once or twice.
 	rec    *kgo.Record
 	offset int64 // rec.Offset, kept here for the ready heap's comparisons
 	lane   *lane // nil for a record with no lane (solo)
-	solo   bool  // no lane: may always run
-	acked  bool
-	state  entryState
 	// gen counts the runs of the record: a rewind starts a new one, and
 	// the settlements and releases of an older run are ignored. first is
 	// the gen of its first run: a recycled entry (recycle.go) counts on
 	// from its last record's, so that a late event of that one never
 	// matches.
-	gen     int
-	first   int
-	counted bool // its first ack was counted (Progress)
+	gen int
+	// The window, run and record of its hand-out in flight, for Consume's
+	// settle function (settler).
+	runW     *window
+	runGen   int
+	runRec   *engine.Record
+	state    entryState
+	solo     bool // no lane: may always run
+	acked    bool
+	counted  bool // its first ack was counted (Progress)
+	poisoned bool // see crashes
+
+	first int
+	// last is the engine record it was last handed out as, for a rewind.
+	last *engine.Record
+	// Consume's settle function of the entry, made once (settler).
+	settle func(engine.Result)
 	// in is the record converted early, for Skip, with its Watermill
 	// UUID id; nil until it is handed out.
 	in *engine.Record
 	id string
-	// last is the engine record it was last handed out as, for a rewind.
-	last *engine.Record
+	// poisoned: the runner died crashes times in a row while this record
+	// was in flight (see crash.go); it goes to Poisoned, unprocessed, as a
+	// record with no lane.
+	crashes int
 	// conv is the storage of its engine record (fromKafka), and headers
 	// of its headers when they are few, allocated with the entry.
 	conv    engine.Record
 	headers [4]transforms.Header
-	// poisoned: the runner died crashes times in a row while this record
-	// was in flight (see crash.go); it goes to Poisoned, unprocessed, as a
-	// record with no lane.
-	poisoned bool
-	crashes  int
-	// Consume's settle function of the entry, made once (settler), and
-	// the window, run and record of its hand-out in flight, for it.
-	settle func(engine.Result)
-	runW   *window
-	runGen int
-	runRec *engine.Record
+	_       [entryPad]byte
 }
+
+// entrySize is an entry's size in bytes, a multiple of a cache line, and
+// entryPad the padding that makes it so.
+const (
+	entrySize = 512
+	entryPad  = 32
+)
 
 // entryState is where a record of a lane is between its hand-outs.
 type entryState uint8
@@ -100,7 +114,7 @@ const (
 // (each waiting for the settlement of the one before) up to where the
 // lane had got; then the lane is pipelined again.
 type lane struct {
-	key     string
+	key     uint64        // its key's laneKey
 	q       queue[*entry] // records not yet acked, in offset order: q[:next] queued or handed out since the last rewind
 	next    int
 	out     int   // records of q queued or handed out and not settled
@@ -123,11 +137,12 @@ type lane struct {
 //
 // A window is used by one goroutine; it does no locking.
 type window struct {
-	ordering Ordering
-	max      int
+	ordering  Ordering
+	max       int
+	partition int32 // its partition, so that an event names it without reading the record
 
 	log   queue[*entry]    // every record not yet committed, in offset order
-	lanes map[string]*lane // lanes with records not yet acked
+	lanes map[uint64]*lane // lanes with records not yet acked, by laneKey
 	// spareLanes are dropped lanes, for newLane.
 	spareLanes []*lane
 	ready      readyHeap // may be handed out now, oldest first
@@ -164,7 +179,7 @@ type window struct {
 }
 
 func newWindow(ordering Ordering, max int) *window {
-	return &window{ordering: ordering, max: max, lanes: map[string]*lane{}, last: -1,
+	return &window{ordering: ordering, max: max, lanes: map[uint64]*lane{}, last: -1,
 		commit: kgo.EpochOffset{Epoch: -1, Offset: -1}, committed: -1, handed: -1, limit: math.MaxInt64, hold: math.MaxInt64, end: -1, gate: -1, stall: -1}
 }
 
@@ -214,19 +229,19 @@ func (w *window) add(r *kgo.Record, done bool) *entry {
 		w.advance()
 		return e
 	}
-	var key []byte // ordering partition: one lane, ""
+	var key uint64 // ordering partition: one lane, 0
 	switch {
 	case w.ordering == OrderNone, w.ordering == OrderKey && r.Key == nil:
 		e.solo = true
 		w.ready.push(e)
 		return e
 	case w.ordering == OrderKey:
-		key = r.Key
+		key = laneKey(r.Key)
 	}
-	l := w.lanes[string(key)] // no string made for a lookup
+	l := w.lanes[key]
 	if l == nil {
 		l = w.newLane(key)
-		w.lanes[l.key] = l
+		w.lanes[key] = l
 	}
 	e.lane = l
 	l.q.push(e)
@@ -255,9 +270,19 @@ func (w *window) newEntry() *entry {
 	return e
 }
 
+// laneSeed seeds laneKey.
+var laneSeed = maphash.MakeSeed()
+
+// laneKey is the lane of a record key: a 64-bit hash, so that a lane
+// costs no copy of its key and its map is keyed by an integer. Two keys
+// with the same hash (about one pair in 10^19 at a window's few hundred
+// keys) share a lane: their records then run one at a time in offset
+// order, which is more order than asked for, never less.
+func laneKey(key []byte) uint64 { return maphash.Bytes(laneSeed, key) }
+
 // newLane is an empty lane for key: one the window dropped, when it kept
 // some.
-func (w *window) newLane(key []byte) *lane {
+func (w *window) newLane(key uint64) *lane {
 	var l *lane
 	if n := len(w.spareLanes); n > 0 {
 		l = w.spareLanes[n-1]
@@ -266,7 +291,7 @@ func (w *window) newLane(key []byte) *lane {
 	} else {
 		l = new(lane)
 	}
-	l.key, l.careful = string(key), -1
+	l.key, l.careful = key, -1
 	l.q.buf = l.room[:0]
 	return l
 }
@@ -345,7 +370,7 @@ func (w *window) next(out []*entry) []*entry {
 		}
 		out = append(out, e)
 		w.inflight++
-		w.handed = max(w.handed, e.rec.Offset)
+		w.handed = max(w.handed, e.offset)
 	}
 	return out
 }
@@ -479,17 +504,19 @@ func (w *window) resume(l *lane) {
 // advance moves the committable offset over the acked prefix and reports
 // whether it moved.
 func (w *window) advance() bool {
-	moved := false
+	var last *entry
 	for w.log.len() > 0 && w.log.front().acked {
-		e := w.log.front()
-		w.commit = kgo.EpochOffset{Epoch: e.rec.LeaderEpoch, Offset: e.rec.Offset + 1}
-		if w.drain {
-			w.drained = append(w.drained, e)
-		}
+		last = w.log.front()
 		w.log.pop()
-		moved = true
+		if w.drain {
+			w.drained = append(w.drained, last)
+		}
 	}
-	return moved
+	if last == nil {
+		return false
+	}
+	w.commit = kgo.EpochOffset{Epoch: last.rec.LeaderEpoch, Offset: last.offset + 1}
+	return true
 }
 
 // complete reports whether a bounded window's range is done: every record

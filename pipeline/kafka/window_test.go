@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -455,8 +456,8 @@ func TestWindowLaneReused(t *testing.T) {
 	spare := w.spareLanes[0]
 	b1 := w.add(rec(1, "b"), false)
 	w.add(rec(2, "b"), false)
-	if b1.lane != spare || b1.lane.key != "b" {
-		t.Fatalf("b's lane is not the dropped one, or keeps its old key %q", b1.lane.key)
+	if b1.lane != spare || b1.lane.key != laneKey([]byte("b")) {
+		t.Fatalf("b's lane is not the dropped one, or keeps its old key %x", b1.lane.key)
 	}
 	if o := offsets(w.next(nil)); !slices.Equal(o, []int64{1}) {
 		t.Fatalf("handed out %v, want b@1 alone", o)
@@ -498,6 +499,25 @@ func TestWindowDroppedLaneLetsGo(t *testing.T) {
 	for _, e := range es {
 		if l := e.lane; l.q.buf != nil || l.room != [2]*entry{} {
 			t.Fatalf("the dropped lane of offset %d still holds entries (queue %v, room %v)", e.offset, l.q.buf, l.room)
+		}
+	}
+}
+
+// TestEntryLayout checks what the entry's layout is for: its size is
+// entrySize, the fields read for every record lie in its first 64 bytes,
+// and a slab's entries each start a cache line.
+func TestEntryLayout(t *testing.T) {
+	if n := unsafe.Sizeof(entry{}); n != entrySize {
+		t.Fatalf("an entry is %d bytes, want entrySize %d: change entryPad by %d", n, entrySize, int(entrySize)-int(n))
+	}
+	var e entry
+	if end := unsafe.Offsetof(e.poisoned) + unsafe.Sizeof(e.poisoned); end > 64 {
+		t.Fatalf("the per-record fields end at byte %d, past the first line", end)
+	}
+	w := newWindow(OrderKey, 8)
+	for range 3 {
+		if a := uintptr(unsafe.Pointer(w.newEntry())); a%64 != 0 {
+			t.Fatalf("an entry starts at %#x, not at a line", a)
 		}
 	}
 }
