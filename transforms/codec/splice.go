@@ -430,6 +430,9 @@ type Edit struct {
 	// mask has the keyBit of every name: a key whose bit is not in it is
 	// no name, without a comparison.
 	mask uint64
+	// keys is each name as an output member's key: quoted as Encode
+	// writes it, and the colon.
+	keys []string
 	// sorted is the indexes of names, sorted by name: the order in which
 	// Splice adds the ones the input did not have.
 	sorted []int
@@ -473,10 +476,11 @@ func NewEdit(reads, writes, deletes []string, only bool) *Edit {
 // derive fills in what e derives from its names: the mask, the sorted
 // order, and no move for the names Move did not add.
 func (e *Edit) derive() {
-	e.mask, e.sorted = 0, e.sorted[:0]
+	e.mask, e.sorted, e.keys = 0, e.sorted[:0], e.keys[:0]
 	for i, n := range e.names {
 		e.mask |= keyBit([]byte(n))
 		e.sorted = append(e.sorted, i)
+		e.keys = append(e.keys, string(append(appendString(nil, n), ':')))
 	}
 	slices.SortFunc(e.sorted, func(a, b int) int { return strings.Compare(e.names[a], e.names[b]) })
 	for len(e.from) < len(e.names) {
@@ -589,13 +593,18 @@ func release(d *valueDecoder) {
 // or one e moves (a transform that broke its TopLevel promise).
 func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 	b := append(dst, '{')
-	n := 0
-	kept := 0 // members of o that v still has
+	wrote := false // a member is in b
+	kept := 0      // members of o that v still has
+	// run is the input's bytes of members copied as they are, not yet in
+	// b: consecutive members with nothing but a comma between them, as a
+	// compact input has them, go in with one copy.
+	run := span{-1, -1}
 	var err error
 	for i := range o.members {
 		mb := &o.members[i]
 		val := mb // the member whose value is copied
 		var x any
+		encode := false
 		if mb.field >= 0 {
 			switch e.kinds[mb.field] {
 			case fieldMovedFrom:
@@ -610,23 +619,41 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 					continue
 				}
 				kept++
+				encode = e.kinds[mb.field] != fieldRead
 			}
 		} else if e.only {
 			continue
 		}
-		if n > 0 {
+		if !encode && val == mb && !mb.spaced && mb.val.start == mb.key.end+2 {
+			// "key":value exactly as read
+			if run.end >= 0 && run.end == mb.key.start-2 && o.data[run.end] == ',' {
+				run.end = mb.val.end
+				continue
+			}
+			b, wrote = o.appendRun(b, run, wrote)
+			run = span{mb.key.start - 1, mb.val.end}
+			continue
+		}
+		b, wrote = o.appendRun(b, run, wrote)
+		run = span{-1, -1}
+		if wrote {
 			b = append(b, ',')
 		}
-		n++
+		wrote = true
 		b = append(b, o.data[mb.key.start-1:mb.key.end+1]...) // with its quotes
 		b = append(b, ':')
-		if mb.field >= 0 && e.kinds[mb.field] != fieldRead && e.kinds[mb.field] != fieldMovedTo {
+		if encode {
 			if b, err = appendAny(b, x); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		b = o.appendRaw(b, val)
+	}
+	b, wrote = o.appendRun(b, run, wrote)
+	n := 0
+	if wrote {
+		n = 1 // the members added below come after a comma
 	}
 	if len(v) == kept && !e.moves {
 		return append(b, '}'), nil
@@ -635,7 +662,8 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 	// v's are all named by e, they are added in e's sorted order without
 	// a walk of v.
 	var buf [8]int
-	added := buf[:0]
+	var xbuf [8]any
+	added, values := buf[:0], xbuf[:0] // values: v's value of each added field, nil for a move
 	fromV := 0
 	for _, f := range e.sorted {
 		if o.present[f] {
@@ -645,28 +673,27 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 		case fieldMovedFrom:
 		case fieldMovedTo:
 			if o.present[e.from[f]] {
-				added = append(added, f)
+				added, values = append(added, f), append(values, nil)
 			}
 		default:
-			if _, ok := v[e.names[f]]; ok {
-				added = append(added, f)
+			if x, ok := v[e.names[f]]; ok {
+				added, values = append(added, f), append(values, x)
 				fromV++
 			}
 		}
 	}
 	if kept+fromV == len(v) {
-		for _, f := range added {
+		for j, f := range added {
 			if n > 0 {
 				b = append(b, ',')
 			}
 			n++
-			b = appendString(b, e.names[f])
-			b = append(b, ':')
+			b = append(b, e.keys[f]...)
 			if e.kinds[f] == fieldMovedTo {
 				b = o.appendRaw(b, &o.members[o.at[e.from[f]]])
 				continue
 			}
-			if b, err = appendAny(b, v[e.names[f]]); err != nil {
+			if b, err = appendAny(b, values[j]); err != nil {
 				return nil, err
 			}
 		}
@@ -713,6 +740,18 @@ func (e *Edit) Splice(dst []byte, o *Object, v map[string]any) ([]byte, error) {
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// appendRun appends the members of run (none when run.end < 0), after a
+// comma when a member was written already, and reports whether one was.
+func (o *Object) appendRun(b []byte, run span, wrote bool) ([]byte, bool) {
+	if run.end < 0 {
+		return b, wrote
+	}
+	if wrote {
+		b = append(b, ',')
+	}
+	return append(b, o.data[run.start:run.end]...), true
 }
 
 // appendRaw appends the value of member mb as read, without whitespace
