@@ -209,6 +209,24 @@ func New(cfg Config) (*Engine, error) {
 // work is one run of an input record through the middleware: the
 // middleware sees a Watermill message, whose context carries this.
 type work struct {
+	workState
+	// The spliced path's record, its headers, output and outputs,
+	// allocated with the work: one allocation instead of five. Each is
+	// written whole before it is used, so finish leaves them as they are:
+	// their lines were last written on another core, and clearing them
+	// cost more than the rest of finish.
+	rec     transforms.Record
+	headers [4]transforms.Header
+	out     Record
+	one     [1]*Record
+	// The spliced path's output bytes and the map the chain ran on, kept
+	// when the work is reused (Config.ReuseWork).
+	buf []byte
+	m   map[string]any
+}
+
+// workState is what a work's run sets; finish clears it.
+type workState struct {
 	in   *Record
 	outs []*Record
 	dead bool       // outs is the dead letter
@@ -223,18 +241,8 @@ type work struct {
 	settle   func(Result)
 	produced func(error)
 
-	// The chain's timeout context, and the spliced path's record, its
-	// headers, output and outputs, allocated with the work: one allocation
-	// instead of six.
+	// The chain's timeout context.
 	deadline lazyDeadline
-	rec      transforms.Record
-	headers  [4]transforms.Header
-	out      Record
-	one      [1]*Record
-	// The spliced path's output bytes and the map the chain ran on, kept
-	// when the work is reused (Config.ReuseWork).
-	buf []byte
-	m   map[string]any
 }
 
 // cloneHeaders is in's headers for the chain to change: in the work's
@@ -299,7 +307,8 @@ func (w *work) finish(res Result) {
 		m = nil
 	}
 	clear(m)
-	*w = work{produced: produced, buf: buf, m: m}
+	w.workState = workState{produced: produced}
+	w.buf, w.m = buf, m
 	works.Put(w)
 }
 

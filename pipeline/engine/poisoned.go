@@ -21,7 +21,7 @@ const StepCrash = observe.StepCrash
 func (e *Engine) DeadLetter(in *Record, reason error, settle func(Result)) {
 	e.obs.Begin()
 	ensureTraceparent(in) // as every dead letter
-	w := &work{in: in, e: e, settle: settle, fail: &DataError{Step: StepCrash, Index: -1, Err: reason}}
+	w := &work{workState: workState{in: in, e: e, settle: settle, fail: &DataError{Step: StepCrash, Index: -1, Err: reason}}}
 	src := in.source()
 	e.obs.Failed(StepCrash, -1, in.Key, src.Partition, src.Offset, reason)
 	if e.cfg.DeadLetterTopic == "" {
