@@ -299,8 +299,11 @@ func (w *window) newLane(key uint64) *lane {
 	return l
 }
 
-// maxSpareLanes bounds the lanes a window keeps for newLane.
-const maxSpareLanes = 256
+// maxSpareLanes bounds the lanes a window keeps for newLane: as many as
+// the keys of the records it usually holds (polled, not yet acked; about
+// 2 × max_in_flight, whose default is 256), so that a steady stream of
+// keys allocates no lanes, at 96 bytes a lane.
+const maxSpareLanes = 1024
 
 // dropLane takes l, whose records are all acked, out of the window, and
 // keeps it for a later key. Its acked entries still point to it, but
