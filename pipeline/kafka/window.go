@@ -295,7 +295,9 @@ func (w *window) newLane(key uint64) *lane {
 		l = new(lane)
 	}
 	l.key, l.careful = key, -1
-	l.q.buf = l.room[:0]
+	if l.q.buf == nil {
+		l.q.buf = l.room[:0]
+	}
 	return l
 }
 
@@ -316,13 +318,25 @@ const maxSpareLanes = 1024
 // slab, with the fetched records they point to, to the newest one: a
 // Subscribe's memory grew with every record consumed (Consume recycles
 // its entries, which cuts the chain).
+//
+// A kept lane keeps its queue's storage when the queue outgrew the room
+// (up to maxLaneStorage records): it is empty, its slots cleared as its
+// records were taken off, so it holds no entry.
 func (w *window) dropLane(l *lane) {
 	delete(w.lanes, l.key)
+	grown := l.q.buf[:0]
 	*l = lane{}
 	if len(w.spareLanes) < maxSpareLanes {
+		if c := cap(grown); c > len(l.room) && c <= maxLaneStorage {
+			l.q.buf = grown
+		}
 		w.spareLanes = append(w.spareLanes, l)
 	}
 }
+
+// maxLaneStorage bounds the queue storage a kept lane keeps, so that one
+// key's burst does not stay in the window's memory.
+const maxLaneStorage = 64
 
 // kick gives the turn of l to its next record, if it may run: no record
 // has the turn, the lane is not rewinding, and (up to where a rewind

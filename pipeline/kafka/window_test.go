@@ -497,9 +497,15 @@ func TestWindowDroppedLaneLetsGo(t *testing.T) {
 		t.Fatalf("lanes %d, spare %d, log %d; want 0, %d, 0", len(w.lanes), len(w.spareLanes), w.log.len(), maxSpareLanes)
 	}
 	for _, e := range es {
-		if l := e.lane; l.q.buf != nil || l.room != [2]*entry{} {
-			t.Fatalf("the dropped lane of offset %d still holds entries (queue %v, room %v)", e.offset, l.q.buf, l.room)
+		l := e.lane
+		if l.q.len() != 0 || l.room != [2]*entry{} || slices.ContainsFunc(l.q.buf[:cap(l.q.buf)], func(e *entry) bool { return e != nil }) {
+			t.Fatalf("the dropped lane of offset %d still holds entries (queue %v, room %v)", e.offset, l.q.buf[:cap(l.q.buf)], l.room)
 		}
+	}
+	// A kept lane keeps its grown storage, empty, for the next key.
+	l := w.newLane(laneKey([]byte("new")))
+	if cap(l.q.buf) <= len(l.room) {
+		t.Fatalf("a kept lane's queue has room for %d records, not its grown storage", cap(l.q.buf))
 	}
 }
 
