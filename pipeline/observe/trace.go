@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
 )
@@ -19,10 +20,7 @@ func AppendTraceparent(dst []byte) []byte {
 	var b [24]byte
 	for {
 		for i := 0; i < len(b); i += 8 {
-			v := rand.Uint64()
-			for j := range 8 {
-				b[i+j] = byte(v >> (8 * j))
-			}
+			binary.LittleEndian.PutUint64(b[i:], rand.Uint64())
 		}
 		if !allZero(b[:16]) && !allZero(b[16:]) {
 			break
