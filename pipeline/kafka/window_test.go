@@ -287,16 +287,33 @@ func TestWindowRewind(t *testing.T) {
 // each key's records start their runs in offset order, a rewind starting
 // again from the earliest failed one; the commit never passes an unacked
 // record; everything is acked in the end.
+//
+// Odd seeds add the records a few at a time as the others settle, with
+// more keys: lanes then empty, are dropped and serve later keys, with the
+// queue storage they grew.
 func TestWindowPipelinedRandom(t *testing.T) {
-	for seed := range uint64(50) {
+	for seed := range uint64(100) {
 		rnd := rand.New(rand.NewPCG(seed, 2))
 		w := newWindow(OrderKey, 1+rnd.IntN(8))
 		const n = 200
+		keys, added := 3, n
+		if seed%2 == 1 {
+			keys, added = 12, 0
+		}
 		perKey := map[string]int{}
+		add := func(upTo int) {
+			for ; added < upTo && added < n; added++ {
+				k := string(rune('a' + rnd.IntN(keys)))
+				perKey[k]++
+				w.add(rec(int64(added), k), false)
+			}
+		}
 		for i := range n {
-			k := string(rune('a' + rnd.IntN(3)))
-			perKey[k]++
-			w.add(rec(int64(i), k), false)
+			if seed%2 == 0 {
+				k := string(rune('a' + rnd.IntN(keys)))
+				perKey[k]++
+				w.add(rec(int64(i), k), false)
+			}
 		}
 		acked := map[int64]bool{}
 		started := map[string][]int64{} // per key, the offsets in the order they ran
@@ -306,6 +323,7 @@ func TestWindowPipelinedRandom(t *testing.T) {
 			if steps > 100000 {
 				t.Fatalf("seed %d: stalled at commit %d", seed, w.commit.Offset)
 			}
+			add(added + rnd.IntN(4))
 			for _, e := range w.next(nil) {
 				k := string(e.rec.Key)
 				started[k] = append(started[k], e.offset)
