@@ -334,9 +334,11 @@ func (w *window) dropLane(l *lane) {
 	}
 }
 
-// maxLaneStorage bounds the queue storage a kept lane keeps, so that one
-// key's burst does not stay in the window's memory.
-const maxLaneStorage = 64
+// maxLaneStorage bounds the queue storage a kept lane keeps: enough for
+// the few records a key usually has at once, so that what a window's
+// spare lanes hold stays under maxSpareLanes × 160 bytes however bursty
+// its keys were once.
+const maxLaneStorage = 8
 
 // kick gives the turn of l to its next record, if it may run: no record
 // has the turn, the lane is not rewinding, and (up to where a rewind
