@@ -104,6 +104,10 @@ type Result struct {
 	// embedded broker's when it runs in another process than the
 	// scenario, an external broker's when its pid is known.
 	BrokerCPUSecPerMillion float64 `json:"broker_cpu_sec_per_million,omitempty"`
+	// BrokerJITSecPerMillion is the part of it that a JVM broker's JIT
+	// compiler threads used (jitThreads): compilations, not requests.
+	BrokerJITSecPerMillion float64 `json:"broker_jit_sec_per_million,omitempty"`
+	BrokerJITMeasured      bool    `json:"broker_jit_measured,omitempty"`
 	// The requests of the scenario's franz-go clients over the drain, per
 	// million input records, and the records per produced batch
 	// (clientRequests; not for W0 and KS).

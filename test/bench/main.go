@@ -212,6 +212,7 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	brokers := []string{o.Broker}
 	var sampleBroker func() time.Duration // the broker's CPU time so far
+	var sampleJIT func() time.Duration    // its JIT compiler threads' (a JVM's)
 	if o.Broker == "embedded" {
 		emb, err := kafka.StartEmbedded("127.0.0.1:0", "", partitions)
 		if err != nil {
@@ -232,6 +233,7 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if pid > 0 {
 			meta.BrokerPID = pid
 			sampleBroker = func() time.Duration { return procCPU(pid) }
+			sampleJIT = newJITThreads(pid).cpu
 			meta.BrokerCPU = fmt.Sprintf("CPU time of the broker's process (pid %d, /proc/%d/stat) over each drain", pid, pid)
 			fmt.Fprintf(stderr, "bench: broker CPU from pid %d (%s)\n", pid, procName(pid))
 		} else {
@@ -296,7 +298,7 @@ func runParent(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "bench: === round %d of %d ===\n", round, o.Rounds)
 		}
 		results, err := runRound(ctx, o, runRoundArgs{exe: exe, tmp: tmp, runID: id, input: input, brokers: brokers,
-			pre: pre, meta: &meta, sampleBroker: sampleBroker, adm: adm, order: order, rate: &rate}, stderr)
+			pre: pre, meta: &meta, sampleBroker: sampleBroker, sampleJIT: sampleJIT, adm: adm, order: order, rate: &rate}, stderr)
 		if err != nil {
 			return err
 		}
@@ -340,6 +342,7 @@ type runRoundArgs struct {
 	pre                    preloadStats
 	meta                   *runMeta
 	sampleBroker           func() time.Duration
+	sampleJIT              func() time.Duration
 	adm                    *admin
 	order                  []string
 	rate                   *float64 // the latency phases' offered rate: L2's first drain sets it when no --rate does
@@ -365,9 +368,12 @@ func runRound(ctx context.Context, o options, a runRoundArgs, stderr io.Writer) 
 		fmt.Fprintf(stderr, "bench: --- %s ---\n", name)
 		var res Result
 		var err error
-		var sampler *cpuSampler
+		var sampler, jit *cpuSampler
 		if a.sampleBroker != nil {
 			sampler = startCPUSampler(a.sampleBroker)
+		}
+		if a.sampleJIT != nil {
+			jit = startCPUSampler(a.sampleJIT)
 		}
 		if o.Isolate {
 			res, err = runIsolated(ctx, a.exe, a.tmp, j, stderr)
@@ -379,6 +385,13 @@ func runRound(ctx context.Context, o options, a runRoundArgs, stderr io.Writer) 
 			if err == nil {
 				brokerCPU := sampler.between(res.DrainStartNs, res.DrainEndNs)
 				res.BrokerCPUSecPerMillion = brokerCPU.Seconds() / float64(res.Records) * 1e6
+			}
+		}
+		if jit != nil {
+			jit.stop()
+			if err == nil {
+				res.BrokerJITSecPerMillion = jit.between(res.DrainStartNs, res.DrainEndNs).Seconds() / float64(res.Records) * 1e6
+				res.BrokerJITMeasured = true
 			}
 		}
 		if !o.KeepTopics {

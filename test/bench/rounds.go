@@ -48,6 +48,7 @@ var medianFields = []func(*Result) *float64{
 	func(r *Result) *float64 { return &r.SteadyCPUSecPerMillion },
 	func(r *Result) *float64 { return &r.HarnessCPUSecPerMillion },
 	func(r *Result) *float64 { return &r.BrokerCPUSecPerMillion },
+	func(r *Result) *float64 { return &r.BrokerJITSecPerMillion },
 	func(r *Result) *float64 { return &r.ProduceRequestsPerMillion },
 	func(r *Result) *float64 { return &r.BatchesPerMillion },
 	func(r *Result) *float64 { return &r.RecordsPerBatch },
@@ -141,6 +142,15 @@ func figureOf(name string, figure func(*Result) float64) func([]Result) (float64
 func msgsPerSec(r *Result) float64 { return r.MsgsPerSec }
 func cpuPerM(r *Result) float64    { return r.CPUSecPerMillion }
 func brokerPerM(r *Result) float64 { return r.BrokerCPUSecPerMillion }
+
+// brokerWorkPerM is the broker's CPU per 1M records without its JIT
+// compilations; 0 (no figure) when those were not measured.
+func brokerWorkPerM(r *Result) float64 {
+	if !r.BrokerJITMeasured {
+		return 0
+	}
+	return r.BrokerCPUSecPerMillion - r.BrokerJITSecPerMillion
+}
 
 // roundsNote lists the per-round values behind a median, for a target's
 // line; nothing for a run of one round.

@@ -24,8 +24,12 @@ const userHZ = 100
 
 // procCPU is the CPU time (user + system, all threads) process pid has used,
 // from /proc/PID/stat, in 10 ms steps; 0 where it cannot be read.
-func procCPU(pid int) time.Duration {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+func procCPU(pid int) time.Duration { return statCPU("/proc/" + strconv.Itoa(pid) + "/stat") }
+
+// statCPU is the user + system time of a /proc stat file (a process's or
+// a thread's); 0 where it cannot be read.
+func statCPU(path string) time.Duration {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
