@@ -62,6 +62,8 @@ type stream struct {
 	recycles   bool        // fetched records go back to a fetchPool (recycle.go)
 	// freeEntries are the windows' recycled entries (recycle.go).
 	freeEntries []*entry
+	// touched is what the touch functions loaded (touch.go); unread.
+	touched int
 }
 
 type pending struct {
@@ -360,6 +362,7 @@ func (s *stream) dispatch() {
 func (s *stream) settle(ev ackEvent) {
 	switch {
 	case ev.released != nil:
+		s.touched += touchReleased(ev.released.ps)
 		for _, p := range ev.released.ps {
 			p.w.release(p.e, p.gen)
 		}
@@ -480,6 +483,7 @@ func (s *stream) inflight() int {
 // commits once for many of them.
 func (s *stream) settleQueued() {
 	evs := s.acks.take(s.spareAcks)
+	s.touched += touchSettled(evs)
 	for i := range evs {
 		s.settle(evs[i])
 		if w := evs[i].w; w != nil {
