@@ -12,7 +12,7 @@ import (
 // CPU can be told apart from the compilations it set off. A broker that
 // has served the same requests for a while has compiled them; the bench's
 // broker, between scenarios with new topics, groups and clients, was seen
-// compiling for 1–2.6 s of a 1M drain, more than the spread between
+// compiling for up to 2.6 s of a 1M drain, more than the spread between
 // scenarios. The threads are looked up again every second (a JVM may start
 // and stop compiler threads); a thread that is gone keeps the time it had.
 type jitThreads struct {
