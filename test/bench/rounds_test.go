@@ -63,6 +63,41 @@ func TestRounds(t *testing.T) {
 	}
 }
 
+// The broker's CPU without its JIT threads is given, for information,
+// only when they were measured, and judged like the whole figure: on the
+// median of the rounds' ratios. The target stays on the whole figure.
+func TestBrokerWithoutJIT(t *testing.T) {
+	round := func(keyBroker, keyJIT, ksBroker, ksJIT float64) []Result {
+		return []Result{
+			{Name: "KS", MsgsPerSec: 100, BrokerCPUSecPerMillion: ksBroker, BrokerJITSecPerMillion: ksJIT, BrokerJITMeasured: true},
+			{Name: "M-key", MsgsPerSec: 200, BrokerCPUSecPerMillion: keyBroker, BrokerJITSecPerMillion: keyJIT, BrokerJITMeasured: true},
+		}
+	}
+	rounds := [][]Result{
+		round(3.0, 1.0, 2.0, 1.0), // 2.0 vs 1.0: 2.00 ×, whole 1.50 ×
+		round(2.5, 0.0, 2.0, 0.0), // 1.25 ×, whole 1.25 ×
+		round(4.0, 1.0, 3.0, 1.5), // 3.0 vs 1.5: 2.00 ×, whole 1.33 ×
+	}
+	lines := strings.Join(checkTargets(medianResults(rounds), rounds, runMeta{Records: targetRSSRecord}), "\n")
+	for _, want := range []string{
+		"M-key broker CPU per 1M ≤ KS's: 3.00 vs 2.00 s, 1.33 × FAIL (median of rounds: 1.50, 1.25, 1.33)",
+		"(information) without the broker's JIT compiler threads: 2.00 vs 1.00 s, 2.00 × (median of rounds: 2.00, 1.25, 2.00)",
+	} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("targets lack %q:\n%s", want, lines)
+		}
+	}
+	for i := range rounds {
+		for j := range rounds[i] {
+			rounds[i][j].BrokerJITMeasured = false
+		}
+	}
+	lines = strings.Join(checkTargets(medianResults(rounds), rounds, runMeta{Records: targetRSSRecord}), "\n")
+	if strings.Contains(lines, "without the broker's JIT") {
+		t.Errorf("a line without the JIT although it was not measured:\n%s", lines)
+	}
+}
+
 func TestMedian(t *testing.T) {
 	for _, c := range []struct {
 		in   []float64
